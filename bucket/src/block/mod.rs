@@ -1,0 +1,23 @@
+//! TSDB blocks, byte-compatible with Prometheus 2.x and 3.x.
+
+mod chunks;
+mod encoding;
+mod index_reader;
+mod index_writer;
+mod meta;
+mod reader;
+mod source;
+mod tombstones;
+mod writer;
+
+pub use chunks::{ChunkReader, DEFAULT_SEGMENT_SIZE, SegmentWriter};
+pub use index_reader::{IndexReader, SeriesEntry, Toc};
+pub use index_writer::{ChunkMeta, IndexWriteStats, write_index};
+pub use meta::{BlockCompaction, BlockDesc, BlockMeta, BlockStats, Downsample, FileMeta, IndexStats, ThanosMeta};
+pub use reader::{Block, list_blocks};
+pub use source::BlockSource;
+pub use tombstones::{Tombstone, decode_tombstones, encode_tombstones};
+pub use writer::{DEFAULT_BLOCK_DURATION_MS, cut_xor_chunks, range_end_for, write_block, write_float_blocks};
+
+#[cfg(test)]
+mod tests;

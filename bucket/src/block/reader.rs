@@ -1,0 +1,138 @@
+//! An open TSDB block: its meta, index, chunk segments and tombstones, read through a
+//! [`BlockSource`].
+
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use object_store::path::Path;
+use quiver_proto::chunkenc::{Encoding, RawChunk, decode_xor_into};
+use quiver_proto::{Matcher, Sample, TimeRange};
+use ulid::Ulid;
+
+use super::chunks::ChunkReader;
+use super::index_reader::{IndexReader, SeriesEntry};
+use super::meta::BlockMeta;
+use super::source::BlockSource;
+use super::tombstones::{Tombstone, decode_tombstones};
+use crate::error::{Error, Result};
+
+/// A block opened for reading.
+#[derive(Debug)]
+pub struct Block {
+    src: BlockSource,
+    meta: BlockMeta,
+    index: IndexReader,
+    chunks: ChunkReader,
+    tombstones: Vec<Tombstone>,
+}
+
+impl Block {
+    /// Opens the block in `dir` of `store`: reads `meta.json`, the index's TOC, symbols and
+    /// postings offset table, the segment headers and the tombstones.
+    pub async fn open(store: Arc<dyn ObjectStore>, dir: Path) -> Result<Self> {
+        let name = dir.filename().unwrap_or(dir.as_ref()).to_string();
+        let src = BlockSource::new(store, dir, name);
+        let meta = BlockMeta::parse(src.name(), &src.get("meta.json").await?)?;
+        let index = IndexReader::open(src.clone()).await?;
+        let chunks = ChunkReader::open(src.clone()).await?;
+        let tombstones = match src.get("tombstones").await {
+            Ok(b) => decode_tombstones(src.name(), &b)?,
+            Err(Error::MissingFile { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(Self { src, meta, index, chunks, tombstones })
+    }
+
+    pub fn meta(&self) -> &BlockMeta {
+        &self.meta
+    }
+
+    pub fn ulid(&self) -> Ulid {
+        self.meta.ulid
+    }
+
+    pub fn name(&self) -> &str {
+        self.src.name()
+    }
+
+    pub fn source(&self) -> &BlockSource {
+        &self.src
+    }
+
+    pub fn index(&self) -> &IndexReader {
+        &self.index
+    }
+
+    pub fn chunk_reader(&self) -> &ChunkReader {
+        &self.chunks
+    }
+
+    pub fn tombstones(&self) -> &[Tombstone] {
+        &self.tombstones
+    }
+
+    /// Series matching `matchers` with at least one chunk overlapping `range`, keeping only
+    /// those chunks.
+    pub async fn select(&self, matchers: &[Matcher], range: TimeRange) -> Result<Vec<SeriesEntry>> {
+        let refs = self.index.select(matchers).await?;
+        let mut series = self.index.series(&refs).await?;
+        for s in &mut series {
+            s.chunks.retain(|c| TimeRange::new(c.min_time, c.max_time).overlaps(&range));
+        }
+        series.retain(|s| !s.chunks.is_empty());
+        Ok(series)
+    }
+
+    pub async fn read_chunks(&self, series: &SeriesEntry) -> Result<Vec<RawChunk>> {
+        self.chunks.chunks(&series.chunks).await
+    }
+
+    /// Decoded float samples of `series` within `range`, without those deleted by tombstones.
+    /// Native histogram chunks are skipped: this is the float view.
+    pub async fn float_samples(&self, series: &SeriesEntry, range: TimeRange) -> Result<Vec<Sample>> {
+        let chunks = self.read_chunks(series).await?;
+        let deleted: Vec<TimeRange> = self
+            .tombstones
+            .iter()
+            .filter(|t| t.series_ref == u64::from(series.series_ref))
+            .map(|t| TimeRange::new(t.min_time, t.max_time))
+            .collect();
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        let mut out = Vec::new();
+        for (c, meta) in chunks.iter().zip(&series.chunks) {
+            if c.encoding != Encoding::Xor {
+                continue;
+            }
+            ts.clear();
+            vs.clear();
+            decode_xor_into(&c.data, &mut ts, &mut vs).map_err(|source| Error::Chunk {
+                block: self.name().to_string(),
+                file: super::chunks::segment_file(meta.chunk_ref >> 32),
+                chunk_ref: meta.chunk_ref,
+                source,
+            })?;
+            out.extend(
+                ts.iter()
+                    .zip(&vs)
+                    .filter(|(t, _)| range.contains(**t) && !deleted.iter().any(|d| d.contains(**t)))
+                    .map(|(&t, &v)| Sample { t, v }),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// Directories in `store` under `prefix` whose name is a ULID: the blocks of a bucket.
+pub async fn list_blocks(store: &Arc<dyn ObjectStore>, prefix: Option<&Path>) -> Result<Vec<Ulid>> {
+    let listing = store
+        .list_with_delimiter(prefix)
+        .await
+        .map_err(|source| Error::ObjectStore { path: prefix.map(|p| p.to_string()).unwrap_or_default(), source })?;
+    let mut out: Vec<Ulid> = listing
+        .common_prefixes
+        .iter()
+        .filter_map(|p| p.filename().and_then(|n| Ulid::from_string(n).ok()))
+        .collect();
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,185 @@
+//! Write-then-read round trips through a local directory, and malformed-file cases.
+
+use std::sync::Arc;
+
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use quiver_proto::{Labels, MatchOp, Matcher, Sample, TimeRange};
+
+use super::*;
+use crate::Error;
+
+fn series(n: usize, samples: usize) -> Vec<(Labels, Vec<Sample>)> {
+    (0..n)
+        .map(|i| {
+            let l = Labels::from_pairs([
+                ("__name__", if i % 2 == 0 { "up" } else { "requests_total" }),
+                ("instance", &format!("host-{i:03}")),
+                ("job", if i % 3 == 0 { "api" } else { "db" }),
+            ])
+            .unwrap();
+            let s = (0..samples).map(|k| Sample { t: 1_000 + k as i64 * 15_000, v: (i * k) as f64 }).collect();
+            (l, s)
+        })
+        .collect()
+}
+
+async fn write_and_open(dir: &std::path::Path, input: Vec<(Labels, Vec<Sample>)>) -> Block {
+    let metas = write_float_blocks(dir, input, DEFAULT_BLOCK_DURATION_MS).unwrap();
+    assert_eq!(metas.len(), 1);
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir).unwrap());
+    Block::open(store, Path::from(metas[0].ulid.to_string())).await.unwrap()
+}
+
+#[tokio::test]
+async fn round_trips_series_and_samples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = series(50, 300);
+    let block = write_and_open(tmp.path(), input.clone()).await;
+    assert_eq!(block.meta().stats.num_series, 50);
+    assert_eq!(block.meta().stats.num_samples, 50 * 300);
+    assert_eq!(block.index().label_names(), vec!["__name__", "instance", "job"]);
+
+    let all = block.select(&[], TimeRange::ALL).await.unwrap();
+    assert_eq!(all.len(), 50);
+    let mut sorted = input.clone();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (entry, (labels, samples)) in all.iter().zip(&sorted) {
+        assert_eq!(&entry.labels, labels);
+        assert_eq!(&block.float_samples(entry, TimeRange::ALL).await.unwrap(), samples);
+    }
+
+    let m = [
+        Matcher::equal("__name__", "up"),
+        Matcher::new(MatchOp::RegexMatch, "instance", "host-0[0-4].").unwrap(),
+        Matcher::new(MatchOp::NotEqual, "job", "db").unwrap(),
+    ];
+    let got: Vec<String> = block.select(&m, TimeRange::ALL).await.unwrap().iter().map(|s| s.labels.to_string()).collect();
+    let want: Vec<String> = sorted
+        .iter()
+        .filter(|(l, _)| m.iter().all(|m| m.matches_labels(l)))
+        .map(|(l, _)| l.to_string())
+        .collect();
+    assert_eq!(got, want);
+    assert!(!got.is_empty());
+
+    // A matcher that accepts the empty value selects series without the label.
+    let none = block.select(&[Matcher::equal("missing", "")], TimeRange::ALL).await.unwrap();
+    assert_eq!(none.len(), 50);
+
+    // Time range pruning keeps only overlapping chunks, and samples are cut to the range.
+    let r = TimeRange::new(1_000 + 15_000 * 10, 1_000 + 15_000 * 20);
+    let first = &block.select(&[], r).await.unwrap()[0];
+    let s = block.float_samples(first, r).await.unwrap();
+    assert_eq!(s.len(), 11);
+}
+
+#[tokio::test]
+async fn index_bytes_match_promtool_layout() {
+    // promtool 2.42 wrote exactly these bytes for one series {__name__="m"} with one chunk at
+    // reference 8 spanning 1000..10000.
+    let l = Labels::from_pairs([("__name__", "m")]).unwrap();
+    let (bytes, _) = write_index(&[(l, vec![ChunkMeta { chunk_ref: 8, min_time: 1000, max_time: 10000 }])]).unwrap();
+    let want = include_bytes!("testdata/promtool_single_series.index");
+    assert_eq!(bytes.as_slice(), want.as_slice());
+}
+
+async fn open_err(dir: &std::path::Path, ulid: &str) -> Error {
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir).unwrap());
+    Block::open(store, Path::from(ulid)).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn corrupt_and_missing_files_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let metas = write_float_blocks(tmp.path(), series(5, 50), DEFAULT_BLOCK_DURATION_MS).unwrap();
+    let ulid = metas[0].ulid.to_string();
+    let bdir = tmp.path().join(&ulid);
+    let index = std::fs::read(bdir.join("index")).unwrap();
+
+    // Every truncation of the index fails to open, naming block and file, never panicking.
+    for cut in (0..index.len()).step_by(7) {
+        std::fs::write(bdir.join("index"), &index[..cut]).unwrap();
+        let e = open_err(tmp.path(), &ulid).await.to_string();
+        assert!(e.contains(&ulid) && e.contains("index"), "cut {cut}: {e}");
+    }
+    // A flipped byte anywhere in the index is caught by a checksum when the index is read fully.
+    for pos in (0..index.len()).step_by(3) {
+        let mut bad = index.clone();
+        bad[pos] ^= 0x5a;
+        std::fs::write(bdir.join("index"), &bad).unwrap();
+        let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+        let outcome = match Block::open(store, Path::from(ulid.as_str())).await {
+            Err(e) => Err(e),
+            Ok(b) => match b.index().all_postings().await {
+                Err(e) => Err(e),
+                Ok(refs) => match b.index().series(&refs).await {
+                    Err(e) => Err(e),
+                    Ok(_) => b.index().verify_sections().await,
+                },
+            },
+        };
+        // Padding bytes between sections carry no data and no checksum.
+        if outcome.is_ok() {
+            assert_eq!(index[pos], 0, "flip at {pos} went unnoticed");
+        }
+    }
+    std::fs::write(bdir.join("index"), &index).unwrap();
+
+    // Chunks: a flipped data byte is a checksum error when the chunk is read.
+    let seg = bdir.join("chunks").join("000001");
+    let chunks = std::fs::read(&seg).unwrap();
+    let mut bad = chunks.clone();
+    bad[20] ^= 1;
+    std::fs::write(&seg, &bad).unwrap();
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+    let b = Block::open(store, Path::from(ulid.as_str())).await.unwrap();
+    let s = b.select(&[], TimeRange::ALL).await.unwrap();
+    let e = b.read_chunks(&s[0]).await.unwrap_err().to_string();
+    assert!(e.contains(&ulid) && e.contains("chunks/000001") && e.contains("checksum"), "{e}");
+    // Truncated segment: chunks past the end are an error, not a short read.
+    std::fs::write(&seg, &chunks[..chunks.len() / 2]).unwrap();
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+    let b = Block::open(store, Path::from(ulid.as_str())).await.unwrap();
+    let mut failed = 0;
+    for s in b.select(&[], TimeRange::ALL).await.unwrap() {
+        if b.read_chunks(&s).await.is_err() {
+            failed += 1;
+        }
+    }
+    assert!(failed > 0);
+    std::fs::write(&seg, &chunks).unwrap();
+
+    // meta.json: garbage and missing.
+    let meta = std::fs::read(bdir.join("meta.json")).unwrap();
+    std::fs::write(bdir.join("meta.json"), &meta[..meta.len() / 2]).unwrap();
+    let e = open_err(tmp.path(), &ulid).await.to_string();
+    assert!(e.contains(&ulid) && e.contains("meta.json"), "{e}");
+    std::fs::remove_file(bdir.join("meta.json")).unwrap();
+    assert!(matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "meta.json"));
+    std::fs::write(bdir.join("meta.json"), &meta).unwrap();
+
+    // Missing index and missing chunk directory.
+    std::fs::remove_file(bdir.join("index")).unwrap();
+    assert!(matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "index"));
+    std::fs::write(bdir.join("index"), &index).unwrap();
+
+    // Corrupt tombstones.
+    std::fs::write(bdir.join("tombstones"), b"\x01\x30\xba\x30\x01garbage").unwrap();
+    let e = open_err(tmp.path(), &ulid).await.to_string();
+    assert!(e.contains("tombstones"), "{e}");
+}
+
+#[tokio::test]
+async fn huge_counts_do_not_allocate_or_panic() {
+    // A symbol table that claims four billion symbols in a few bytes.
+    let tmp = tempfile::tempdir().unwrap();
+    let metas = write_float_blocks(tmp.path(), series(1, 5), DEFAULT_BLOCK_DURATION_MS).unwrap();
+    let ulid = metas[0].ulid.to_string();
+    let p = tmp.path().join(&ulid).join("index");
+    let mut index = std::fs::read(&p).unwrap();
+    index[9..13].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(&p, &index).unwrap();
+    let e = open_err(tmp.path(), &ulid).await.to_string();
+    assert!(e.contains("index"), "{e}");
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the peers it needs, then builds and runs every test in the
+# workspace (unit, integration against promtool / Prometheus / an S3 emulator, conformance, and
+# each criterion bench once in test mode).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+# A target directory outside the clone, so CI on a machine that already built reuses the build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/quiver-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+cargo test --workspace --all-targets --locked
