@@ -1,2 +1,5 @@
 //! Quiver's integration tests live in `tests/tests/`; this library holds what they share:
 //! locating the real Prometheus tools, free ports, and starting peers that are killed by PID.
+
+pub mod ports;
+pub mod s3;

@@ -5,9 +5,21 @@
 //! with [`Encoding::from_storepb`] and [`Encoding::to_storepb`].
 
 mod bstream;
+mod float_histogram;
+mod histogram;
+mod histogram_meta;
+mod varbit;
 mod xor;
 
 pub use bstream::{BitReader, BitWriter, Eof};
+pub use float_histogram::{
+    FloatHistogramAppender, FloatHistogramIter, decode_float_histograms, encode_float_histogram_chunks,
+    float_histogram_num_samples,
+};
+pub use histogram::{
+    HistogramAppender, HistogramIter, decode_histograms, encode_histogram_chunks, histogram_num_samples,
+};
+pub use histogram_meta::{AppendOutcome, CounterResetHeader};
 pub use xor::{XorAppender, XorIter, decode_xor, decode_xor_into, encode_xor, xor_num_samples};
 
 use crate::error::{Error, Result};

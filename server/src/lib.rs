@@ -1,0 +1,13 @@
+//! The `quiver` binary's library: the clap CLI, the wiring of each component, and the HTTP and
+//! gRPC servers. Library crates never see clap: each command turns its flags into plain config
+//! before calling into `quiver-bucket`, `quiver-engine` and `quiver-ingest`.
+
+pub mod cli;
+mod error;
+mod openmetrics;
+mod store;
+mod telemetry;
+mod tools;
+pub mod up;
+
+pub use error::CliError;

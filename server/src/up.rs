@@ -1,0 +1,134 @@
+//! `quiver up`: the all-in-one. Today it serves a local directory bucket: health and readiness,
+//! build info, and the blocks in the bucket (as JSON and as a page). Query, receive, compaction and
+//! rules join as their issues land.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use clap::Args;
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use quiver_bucket::block::{BlockMeta, BlockSource, list_blocks};
+use serde_json::json;
+
+use crate::error::CliError;
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Directory of the local bucket; created if missing.
+    #[arg(long = "data-dir", env = "QUIVER_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Address to serve HTTP on.
+    #[arg(long = "http-address", env = "QUIVER_HTTP_ADDRESS", default_value = "127.0.0.1:10902")]
+    http_address: SocketAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    store: Arc<dyn ObjectStore>,
+}
+
+/// The HTTP API of the all-in-one, as a function of its state so tests can call it without a socket.
+pub fn router(store: Arc<dyn ObjectStore>) -> Router {
+    Router::new()
+        .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
+        .route("/-/ready", get(|| async { "Quiver is Ready.\n" }))
+        .route("/api/v1/status/buildinfo", get(buildinfo))
+        .route("/api/v1/blocks", get(blocks_json))
+        .route("/", get(blocks_page))
+        .with_state(AppState { store })
+}
+
+async fn buildinfo() -> Json<serde_json::Value> {
+    Json(json!({"status": "success", "data": {"version": env!("CARGO_PKG_VERSION"), "goVersion": "none (Rust)"}}))
+}
+
+struct ApiError(String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({"status": "error", "errorType": "internal", "error": self.0}));
+        (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
+    }
+}
+
+async fn load_metas(store: &Arc<dyn ObjectStore>) -> Result<Vec<BlockMeta>, ApiError> {
+    let mut out = Vec::new();
+    for u in list_blocks(store, None).await.map_err(|e| ApiError(e.to_string()))? {
+        let src = BlockSource::new(Arc::clone(store), Path::from(u.to_string()), u.to_string());
+        // A block being uploaded has no meta.json yet; it is not a block until it has one.
+        let Ok(raw) = src.get("meta.json").await else { continue };
+        out.push(BlockMeta::parse(src.name(), &raw).map_err(|e| ApiError(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// The same shape as Thanos's bucket web `/api/v1/blocks`.
+async fn blocks_json(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let metas = load_metas(&s.store).await?;
+    Ok(Json(json!({"status": "success", "data": {"blocks": metas, "label": ""}})))
+}
+
+async fn blocks_page(State(s): State<AppState>) -> Result<Html<String>, ApiError> {
+    let metas = load_metas(&s.store).await?;
+    let mut rows = String::new();
+    for m in &metas {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            m.ulid, m.min_time, m.max_time, m.stats.num_series, m.stats.num_samples, m.compaction.level
+        ));
+    }
+    Ok(Html(format!(
+        "<!doctype html><html><head><title>Quiver</title></head><body><h1>Quiver</h1>\
+         <h2>Blocks ({})</h2><table border=1><tr><th>ULID</th><th>min time</th><th>max time</th>\
+         <th>series</th><th>samples</th><th>level</th></tr>{rows}</table></body></html>",
+        metas.len()
+    )))
+}
+
+pub async fn run(args: UpArgs) -> Result<(), CliError> {
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::io(args.data_dir.display(), e))?;
+    let fs = LocalFileSystem::new_with_prefix(&args.data_dir)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", args.data_dir.display())))?;
+    let app = router(Arc::new(fs));
+    let listener = tokio::net::TcpListener::bind(args.http_address)
+        .await
+        .map_err(|e| CliError::io(args.http_address, e))?;
+    let addr = listener.local_addr().map_err(|e| CliError::io(args.http_address, e))?;
+    announce(&format!("Quiver is up at http://{addr}/ (bucket: {})", args.data_dir.display()));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Server(e.to_string()))
+}
+
+#[allow(clippy::print_stdout)]
+fn announce(msg: &str) {
+    println!("{msg}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
