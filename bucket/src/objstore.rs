@@ -204,7 +204,13 @@ impl ObjstoreConfig {
             Some(prefix) => {
                 let prefix = Path::parse(prefix)
                     .map_err(|e| config_error(format!("invalid prefix {prefix:?}: {e}")))?;
-                Arc::new(PrefixStore::new(store, prefix))
+                // object_store 0.13's PrefixStore leaves the prefix in `get_opts` / `head`
+                // results (apache/arrow-rs-object-store#664, fixed in 0.14): put it right.
+                Arc::new(StoreAdapter {
+                    inner: Arc::new(PrefixStore::new(store, prefix)),
+                    put_attributes: Attributes::new(),
+                    fix_get_location: true,
+                })
             }
             None => store,
         })
@@ -807,10 +813,8 @@ fn client_options(http: &HttpConfig, allow_http: bool) -> Result<ClientOptions> 
     if let Some(idle) = http.idle_conn_timeout.non_zero() {
         options = options.with_pool_idle_timeout(idle);
     }
-    if let Ok(per_host) = usize::try_from(http.max_idle_conns_per_host) {
-        if per_host > 0 {
-            options = options.with_pool_max_idle_per_host(per_host);
-        }
+    if let Ok(per_host @ 1..) = usize::try_from(http.max_idle_conns_per_host) {
+        options = options.with_pool_max_idle_per_host(per_host);
     }
     Ok(options)
 }
@@ -881,9 +885,10 @@ fn build_s3(c: &S3Config) -> Result<Arc<dyn ObjectStore>> {
     if attributes.is_empty() {
         Ok(store)
     } else {
-        Ok(Arc::new(PutAttributesStore {
+        Ok(Arc::new(StoreAdapter {
             inner: store,
-            attributes,
+            put_attributes: attributes,
+            fix_get_location: false,
         }))
     }
 }
@@ -1339,10 +1344,8 @@ fn build_azure(c: &AzureConfig) -> Result<Arc<dyn ObjectStore>> {
         || !c.pipeline_config.max_retry_delay.0.is_zero()
     {
         let mut retry = RetryConfig::default();
-        if let Ok(tries) = usize::try_from(max_tries) {
-            if tries > 0 {
-                retry.max_retries = tries;
-            }
+        if let Ok(tries @ 1..) = usize::try_from(max_tries) {
+            retry.max_retries = tries;
         }
         let mut backoff = BackoffConfig::default();
         if let Some(delay) = c.pipeline_config.retry_delay.non_zero() {
@@ -1409,19 +1412,23 @@ fn apply_connection_string(
 }
 
 // ---------------------------------------------------------------------------------------------
-// A store that sets `put_user_metadata` on every write.
+// A thin adapter around a store.
 
-/// Adds fixed attributes (S3 `put_user_metadata`) to every put and multipart upload, unless the
-/// caller set the same attribute.
+/// Delegates to `inner`, and
+/// - adds `put_attributes` (S3 `put_user_metadata`) to every put and multipart upload, unless the
+///   caller set the same attribute;
+/// - with `fix_get_location`, reports the requested location in `get_opts` / `head` results
+///   (object_store 0.13's `PrefixStore` returns the location with its prefix there).
 #[derive(Debug)]
-struct PutAttributesStore {
+struct StoreAdapter {
     inner: Arc<dyn ObjectStore>,
-    attributes: Attributes,
+    put_attributes: Attributes,
+    fix_get_location: bool,
 }
 
-impl PutAttributesStore {
+impl StoreAdapter {
     fn merged(&self, mut attributes: Attributes) -> Attributes {
-        for (key, value) in &self.attributes {
+        for (key, value) in &self.put_attributes {
             if attributes.get(key).is_none() {
                 attributes.insert(key.clone(), value.clone());
             }
@@ -1430,16 +1437,16 @@ impl PutAttributesStore {
     }
 }
 
-impl fmt::Display for PutAttributesStore {
+impl fmt::Display for StoreAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (put_user_metadata)", self.inner)
+        fmt::Display::fmt(&self.inner, f)
     }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 // `ObjectStore` is an `async_trait`; these are its methods written out, delegating to `inner`.
-impl ObjectStore for PutAttributesStore {
+impl ObjectStore for StoreAdapter {
     fn put_opts<'life0, 'life1, 'async_trait>(
         &'life0 self,
         location: &'life1 Path,
@@ -1479,7 +1486,15 @@ impl ObjectStore for PutAttributesStore {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        self.inner.get_opts(location, options)
+        let get = self.inner.get_opts(location, options);
+        if !self.fix_get_location {
+            return get;
+        }
+        Box::pin(async move {
+            let mut result = get.await?;
+            result.meta.location = location.clone();
+            Ok(result)
+        })
     }
 
     fn get_ranges<'life0, 'life1, 'life2, 'async_trait>(
@@ -2123,7 +2138,10 @@ prefix: ""
         assert_eq!(&got[..], b"{\"ulid\":\"01ABC\"}");
         let range = store.get_range(&chunk, 100..200).await.unwrap();
         assert_eq!(&range[..], &data[100..200]);
-        assert_eq!(store.head(&chunk).await.unwrap().size, 10_000);
+        let head = store.head(&chunk).await.unwrap();
+        assert_eq!(head.size, 10_000);
+        assert_eq!(head.location, chunk);
+        assert_eq!(store.get(&meta).await.unwrap().meta.location, meta);
 
         let top = store.list_with_delimiter(None).await.unwrap();
         let prefixes: Vec<String> = top.common_prefixes.iter().map(|p| p.to_string()).collect();

@@ -145,7 +145,7 @@ def long_series():
     """Enough samples for Prometheus to cut the chunk by time: the next chunk's header says
     whether the sample continues the previous chunk."""
     out = []
-    for i in range(250):
+    for i in range(160):
         c = [i, 2 * i, 3 * i]
         out.append(H(ts(i), sum(c), 0, 0.5 * i, ps=[(0, 3)], pb=deltas(c), schema=1))
     return out

@@ -1,0 +1,62 @@
+//! The programs tests run: the `quiver` binary built by this workspace, promtool, and the test
+//! bench scripts in `../shared/testbench`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `quiver` binary next to the running test (cargo builds it because the `quiver` package
+/// has integration tests of its own).
+pub fn quiver_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/quiver
+    let bin = exe.parent().and_then(Path::parent).map(|p| p.join("quiver")).expect("target dir");
+    assert!(bin.exists(), "{} is missing: run `cargo build -p quiver` (or `cargo test --workspace`)", bin.display());
+    bin
+}
+
+pub fn quiver() -> Command {
+    Command::new(quiver_bin())
+}
+
+pub fn promtool() -> Command {
+    Command::new("promtool")
+}
+
+/// The project's shared directory (test bench scripts, conformance corpus): `QUIVER_SHARED_DIR`
+/// or `../shared` beside the repository.
+pub fn shared_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("QUIVER_SHARED_DIR") {
+        return PathBuf::from(d);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..").join("shared")
+}
+
+/// Runs a command and returns its output, failing the test with its stderr when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout_of(cmd: &mut Command) -> String {
+    String::from_utf8(run_ok(cmd).stdout).expect("utf-8 output")
+}
+
+/// Writes deterministic OpenMetrics text with `gen_om.py`: counters, gauges and classic
+/// histograms for about `n_series` series over `hours`, ending at 1700000000 rounded down to 2h.
+pub fn gen_om(out: &Path, n_series: usize, hours: f64) {
+    let script = shared_dir().join("testbench").join("gen_om.py");
+    run_ok(Command::new("python3").arg(script).arg(out).arg(n_series.to_string()).arg(hours.to_string()));
+}
+
+/// `promtool tsdb dump` of a directory of blocks. promtool opens the directory as a database, so
+/// an empty `wal` directory is created first.
+pub fn promtool_dump(dir: &Path, extra: &[&str]) -> String {
+    std::fs::create_dir_all(dir.join("wal")).expect("create wal dir");
+    stdout_of(promtool().args(["tsdb", "dump"]).args(extra).arg(dir))
+}

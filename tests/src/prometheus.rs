@@ -1,0 +1,82 @@
+//! A real Prometheus server started on a block directory, killed by its PID when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ports::free_port;
+
+#[derive(Debug)]
+pub struct Prometheus {
+    child: Child,
+    port: u16,
+    _config: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts `prometheus` with `storage` as its TSDB directory (retention long enough that old
+    /// test blocks are never deleted) and waits until it is ready.
+    pub async fn start(storage: &Path, extra_args: &[&str]) -> Self {
+        let config = tempfile::tempdir().expect("tempdir");
+        let cfg = config.path().join("prometheus.yml");
+        std::fs::write(&cfg, "global:\n  scrape_interval: 1h\n").expect("write config");
+        let port = free_port().expect("free port");
+        let log = std::fs::File::create(config.path().join("prometheus.log")).expect("log file");
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", storage.display()))
+            .arg("--storage.tsdb.retention.time=100y")
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(extra_args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start prometheus");
+        let p = Self { child, port, _config: config };
+        p.wait_ready().await;
+        p
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._config.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/-/ready", self.url())).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("prometheus did not become ready:\n{}", self.log());
+    }
+
+    /// An instant query; returns the `data` of the response.
+    pub async fn query(&self, q: &str, time_s: f64) -> serde_json::Value {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", self.url()))
+            .query(&[("query", q), ("time", &time_s.to_string())])
+            .send()
+            .await
+            .expect("query prometheus");
+        let v: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(v["status"], "success", "{q}: {v}");
+        v["data"].clone()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        // Child::kill sends SIGKILL to this process's PID only.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
