@@ -72,6 +72,16 @@ impl BitWriter {
         }
     }
 
+    /// Prometheus's `bstream` keeps a fresh, empty byte open after a write of whole bytes that
+    /// ends on a byte boundary; when nothing follows, that byte stays in the chunk as padding.
+    /// The histogram encodings call this after such writes to produce the same bytes.
+    pub fn open_empty_byte(&mut self) {
+        if self.free == 0 {
+            self.bytes.push(0);
+            self.free = 8;
+        }
+    }
+
     pub fn write_uvarint(&mut self, mut x: u64) {
         while x >= 0x80 {
             self.write_byte((x as u8) | 0x80);
@@ -169,6 +179,22 @@ impl<'a> BitReader<'a> {
             self.refill();
         }
         self.buf >> (64 - n)
+    }
+
+    /// Loads more bits when fewer than `n` (<= 57) are buffered; near the end of the stream
+    /// fewer may remain.
+    #[inline(always)]
+    pub fn fill_to(&mut self, n: u32) {
+        if self.valid < n {
+            self.refill();
+        }
+    }
+
+    /// The buffered bits, left-aligned: the next bit of the stream is the top bit. Only the top
+    /// [`Self::available`] bits are meaningful.
+    #[inline(always)]
+    pub fn buffer(&self) -> u64 {
+        self.buf
     }
 
     /// Bits that can still be read.

@@ -4,7 +4,7 @@
 //! grows within a chunk (Prometheus's "inserts").
 
 use super::bstream::{BitReader, BitWriter, Eof};
-use super::varbit::{put_varbit_int, put_varbit_uint, read_varbit_int, read_varbit_uint};
+use super::varbit::{put_varbit_int, put_varbit_uint, read_varbit_int, read_varbit_uint, write_bits_go};
 use crate::histogram::{CUSTOM_BUCKETS_SCHEMA, CounterResetHint, Span, is_known_schema};
 
 /// Bytes before the bit stream of a histogram chunk: the `u16` sample count and the flags byte.
@@ -219,7 +219,7 @@ fn read_spans(r: &mut BitReader<'_>, max_buckets: u64) -> Result<Vec<Span>, Layo
 /// byte holding its `frexp` exponent + 243; anything else as 255 and the 8 raw bytes.
 pub(crate) fn put_zero_threshold(w: &mut BitWriter, threshold: f64) {
     if threshold == 0.0 {
-        w.write_byte(0);
+        write_bits_go(w, 0, 8);
         return;
     }
     let bits = threshold.to_bits();
@@ -228,10 +228,10 @@ pub(crate) fn put_zero_threshold(w: &mut BitWriter, threshold: f64) {
     // frexp gives 0.5 * 2^exp, i.e. exp = unbiased exponent + 1.
     let exp = biased - 1022;
     if power_of_two && (-242..=11).contains(&exp) {
-        w.write_byte((exp + 243) as u8);
+        write_bits_go(w, (exp + 243) as u64, 8);
     } else {
-        w.write_byte(255);
-        w.write_bits(bits, 64);
+        write_bits_go(w, 255, 8);
+        write_bits_go(w, bits, 64);
     }
 }
 
@@ -253,9 +253,9 @@ pub(crate) fn put_custom_bound(w: &mut BitWriter, bound: f64) {
         let i = (bound * 1000.0).round() as u64;
         bound == i as f64 / 1000.0
     };
-    if scaled < 0.0 || scaled > 33_554_430.0 || !whole {
+    if !(0.0..=33_554_430.0).contains(&scaled) || !whole {
         w.write_bit(false);
-        w.write_bits(bound.to_bits(), 64);
+        write_bits_go(w, bound.to_bits(), 64);
         return;
     }
     put_varbit_uint(w, scaled.round() as u64 + 1);
@@ -580,12 +580,13 @@ mod tests {
 
     #[test]
     fn zero_threshold_encoding() {
+        // Each ends with the empty byte Prometheus's bstream leaves open after whole bytes.
         let cases: [(f64, &[u8]); 5] = [
-            (0.0, &[0]),
-            (2f64.powi(-128), &[116]),
-            (2f64.powi(-243), &[1]),
-            (1024.0, &[254]),
-            (0.001, &[255, 0x3f, 0x50, 0x62, 0x4d, 0xd2, 0xf1, 0xa9, 0xfc]),
+            (0.0, &[0, 0]),
+            (2f64.powi(-128), &[116, 0]),
+            (2f64.powi(-243), &[1, 0]),
+            (1024.0, &[254, 0]),
+            (0.001, &[255, 0x3f, 0x50, 0x62, 0x4d, 0xd2, 0xf1, 0xa9, 0xfc, 0]),
         ];
         for (t, want) in cases {
             let mut w = BitWriter::new();

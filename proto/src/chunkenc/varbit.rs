@@ -7,6 +7,17 @@
 
 use super::bstream::{BitReader, BitWriter, Eof};
 
+/// Writes the low `n` bits of `v` as one call of Prometheus's `bstream.writeBits` (or
+/// `writeByte` for 8 bits) would: a multiple of 8 bits that ends on a byte boundary leaves an
+/// empty byte open (see [`BitWriter::open_empty_byte`]).
+#[inline]
+pub(crate) fn write_bits_go(w: &mut BitWriter, v: u64, n: u8) {
+    w.write_bits(v, n);
+    if n >= 8 && n.is_multiple_of(8) {
+        w.open_empty_byte();
+    }
+}
+
 /// Value bits after a prefix of `ones` 1 bits (index = number of leading ones).
 const WIDTHS: [u32; 9] = [0, 3, 6, 9, 12, 18, 25, 56, 64];
 
@@ -30,17 +41,17 @@ pub(crate) fn put_varbit_int(w: &mut BitWriter, val: i64) {
             let prefix = ((1u64 << ones) - 1) << 1;
             let bits = val as u64 & ((1u64 << width) - 1);
             let n = ones as u32 + 1 + width;
-            if n <= 64 {
-                w.write_bits((prefix << width) | bits, n as u8);
-            } else {
-                w.write_bits(prefix, ones as u8 + 1);
-                w.write_bits(bits, width as u8);
+            // Prometheus writes prefix and value with two calls; only the value's width
+            // decides whether an empty byte stays open.
+            w.write_bits((prefix << width) | bits, n as u8);
+            if width.is_multiple_of(8) {
+                w.open_empty_byte();
             }
             return;
         }
     }
-    w.write_bits(0xff, 8);
-    w.write_bits(val as u64, 64);
+    write_bits_go(w, 0xff, 8);
+    write_bits_go(w, val as u64, 64);
 }
 
 /// Writes an unsigned varbit integer exactly as Prometheus's `putVarbitUint`.
@@ -55,17 +66,15 @@ pub(crate) fn put_varbit_uint(w: &mut BitWriter, val: u64) {
         if used <= width {
             let prefix = ((1u64 << ones) - 1) << 1;
             let n = ones as u32 + 1 + width;
-            if n <= 64 {
-                w.write_bits((prefix << width) | val, n as u8);
-            } else {
-                w.write_bits(prefix, ones as u8 + 1);
-                w.write_bits(val, width as u8);
+            w.write_bits((prefix << width) | val, n as u8);
+            if width.is_multiple_of(8) {
+                w.open_empty_byte();
             }
             return;
         }
     }
-    w.write_bits(0xff, 8);
-    w.write_bits(val, 64);
+    write_bits_go(w, 0xff, 8);
+    write_bits_go(w, val, 64);
 }
 
 /// Reads the prefix and returns the number of value bits that follow.
@@ -120,7 +129,7 @@ pub(crate) fn xor_write(w: &mut BitWriter, new: f64, prev: f64, leading: &mut u8
     let new_trailing = delta.trailing_zeros() as u8;
     if *leading != 0xff && new_leading >= *leading && new_trailing >= *trailing {
         w.write_bits(0b10, 2);
-        w.write_bits(delta >> *trailing, 64 - *leading - *trailing);
+        write_bits_go(w, delta >> *trailing, 64 - *leading - *trailing);
         return;
     }
     *leading = new_leading;
@@ -128,7 +137,7 @@ pub(crate) fn xor_write(w: &mut BitWriter, new: f64, prev: f64, leading: &mut u8
     let sigbits = 64 - new_leading - new_trailing;
     // 64 significant bits are written as 0 (a zero delta never gets here).
     w.write_bits((0b11 << 11) | (u64::from(new_leading) << 6) | u64::from(sigbits & 0x3f), 13);
-    w.write_bits(delta >> new_trailing, sigbits);
+    write_bits_go(w, delta >> new_trailing, sigbits);
 }
 
 /// Reads a value written by [`xor_write`], updating `value` and the window in place.
@@ -176,13 +185,13 @@ mod tests {
         }
         for (prefix, plen, n) in ranges {
             if fits_signed(val, n) {
-                w.write_bits(prefix, plen);
-                w.write_bits(val as u64, n as u8);
+                write_bits_go(w, prefix, plen);
+                write_bits_go(w, val as u64, n as u8);
                 return;
             }
         }
-        w.write_bits(0b11111111, 8);
-        w.write_bits(val as u64, 64);
+        write_bits_go(w, 0b11111111, 8);
+        write_bits_go(w, val as u64, 64);
     }
 
     fn reference_uint(w: &mut BitWriter, val: u64) {
@@ -194,13 +203,13 @@ mod tests {
         }
         for (prefix, plen, n) in ranges {
             if val.leading_zeros() >= 64 - n {
-                w.write_bits(prefix, plen);
-                w.write_bits(val, n as u8);
+                write_bits_go(w, prefix, plen);
+                write_bits_go(w, val, n as u8);
                 return;
             }
         }
-        w.write_bits(0b11111111, 8);
-        w.write_bits(val, 64);
+        write_bits_go(w, 0b11111111, 8);
+        write_bits_go(w, val, 64);
     }
 
     fn interesting_ints() -> Vec<i64> {
@@ -256,8 +265,16 @@ mod tests {
         let mut w = BitWriter::new();
         put_varbit_int(&mut w, 1 << 40);
         let bytes = w.into_bytes();
-        for cut in 0..bytes.len() {
+        // 64 bits in all: Prometheus's bstream leaves an empty byte open after them.
+        assert_eq!(bytes.len(), 9);
+        for cut in 0..8 {
             assert_eq!(read_varbit_int(&mut BitReader::new(&bytes[..cut])), Err(Eof));
+        }
+        let mut w = BitWriter::new();
+        put_varbit_uint(&mut w, 1 << 20);
+        let bytes = w.into_bytes();
+        for cut in 0..bytes.len() {
+            assert_eq!(read_varbit_uint(&mut BitReader::new(&bytes[..cut])), Err(Eof));
         }
         // A lone 0xff byte is a complete 8-one prefix with no value bits.
         assert_eq!(read_varbit_uint(&mut BitReader::new(&[0xff])), Err(Eof));

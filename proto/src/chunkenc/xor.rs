@@ -194,7 +194,7 @@ impl<'a> XorIter<'a> {
         Ok(Some(Sample { t: self.t, v: f64::from_bits(self.v) }))
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(&mut self) -> Result<(), Eof> {
         match self.read {
             0 => {
@@ -209,34 +209,45 @@ impl<'a> XorIter<'a> {
             }
             _ => {}
         }
-        // Regular scrapes give a zero delta-of-delta, often with an unchanged value: `0` or `00`.
-        let peek = self.r.peek_bits(4);
+        // One refill per sample: with 57 bits buffered, every common case below reads straight
+        // from the buffer. Regular scrapes give a zero delta-of-delta and often an unchanged
+        // value: `0` and `0`.
+        self.r.fill_to(57);
         let avail = self.r.available();
-        let dod: i64 = if avail >= 1 && peek & 0b1000 == 0 {
+        let buf = self.r.buffer();
+        let dod: i64 = if avail >= 1 && buf >> 63 == 0 {
             self.r.skip(1);
             0
-        } else {
-            let (prefix_len, sz) = if avail >= 4 {
-                match peek {
-                    0b1000..=0b1011 => (2, 14),
-                    0b1100..=0b1101 => (3, 17),
-                    0b1110 => (4, 20),
-                    _ => (4, 64),
-                }
-            } else {
-                self.read_dod_prefix()?
+        } else if avail >= 24 {
+            let (prefix, sz) = match (!buf).leading_zeros() {
+                1 => (2, 14),
+                2 => (3, 17),
+                3 => (4, 20),
+                _ => (4, 64),
             };
-            if avail >= 4 {
-                self.r.skip(prefix_len);
-            }
             if sz == 64 {
+                self.r.skip(4);
                 self.r.read_bits(64)? as i64
             } else {
-                let mut bits = self.r.read_bits(sz)?;
+                let mut bits = (buf << prefix) >> (64 - sz);
+                self.r.skip(prefix + sz);
                 if bits > (1 << (sz - 1)) {
                     bits = bits.wrapping_sub(1 << sz);
                 }
                 bits as i64
+            }
+        } else {
+            let (_, sz) = self.read_dod_prefix()?;
+            match sz {
+                0 => 0,
+                64 => self.r.read_bits(64)? as i64,
+                _ => {
+                    let mut bits = self.r.read_bits(sz)?;
+                    if bits > (1 << (sz - 1)) {
+                        bits = bits.wrapping_sub(1 << sz);
+                    }
+                    bits as i64
+                }
             }
         };
         self.t_delta = self.t_delta.wrapping_add(dod as u64);
@@ -253,26 +264,48 @@ impl<'a> XorIter<'a> {
         Ok((0, [0, 14, 17, 20, 64][ones]))
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_value(&mut self) -> Result<(), Eof> {
-        if !self.r.read_bit()? {
-            return Ok(());
-        }
-        if self.r.read_bit()? {
-            let header = self.r.read_bits(11)? as u32;
-            self.leading = header >> 6;
-            let mut sig = header & 0x3f;
-            if sig == 0 {
-                sig = 64;
+        let avail = self.r.available();
+        let buf = self.r.buffer();
+        if avail >= 13 {
+            if buf >> 63 == 0 {
+                self.r.skip(1);
+                return Ok(());
             }
-            if self.leading + sig > 64 {
-                return Err(Eof);
+            if (buf >> 62) & 1 == 0 {
+                self.r.skip(2);
+            } else {
+                self.r.skip(13);
+                self.set_window(((buf >> 51) & 0x7ff) as u32)?;
             }
-            self.trailing = 64 - self.leading - sig;
+        } else {
+            if !self.r.read_bit()? {
+                return Ok(());
+            }
+            if self.r.read_bit()? {
+                let header = self.r.read_bits(11)? as u32;
+                self.set_window(header)?;
+            }
         }
         let sig = 64 - self.leading - self.trailing;
         let bits = self.r.read_bits(sig)?;
         self.v ^= bits.checked_shl(self.trailing).unwrap_or(0);
+        Ok(())
+    }
+
+    /// Takes a new leading-zeros / significant-bits window from its 11-bit header.
+    #[inline(always)]
+    fn set_window(&mut self, header: u32) -> Result<(), Eof> {
+        self.leading = header >> 6;
+        let mut sig = header & 0x3f;
+        if sig == 0 {
+            sig = 64;
+        }
+        if self.leading + sig > 64 {
+            return Err(Eof);
+        }
+        self.trailing = 64 - self.leading - sig;
         Ok(())
     }
 }
@@ -317,7 +350,7 @@ mod tests {
         let mut out = Vec::new();
         let mut t = 1_700_000_000_000i64;
         let mut v = 1.0f64;
-        let jitter = [0i64, 0, 1, -1, 8192, -8191, 65536, -65535, 524_288, 1 << 40, 15_000, 0];
+        let jitter = [0i64, 0, 1, -1, 8192, -8191, 65536, -14_999, 524_288, 1 << 40, 15_000, 0];
         for i in 0..1000usize {
             t += 15_000 + jitter[i % jitter.len()];
             v = match i % 7 {
