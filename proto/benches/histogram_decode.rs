@@ -64,9 +64,8 @@ fn series(seed: u64) -> Vec<(i64, Histogram)> {
 }
 
 fn bench(c: &mut Criterion) {
-    let int_chunks: Vec<Vec<u8>> = (0..SERIES)
-        .flat_map(|s| encode_histogram_chunks(&series(s)).expect("valid histograms"))
-        .collect();
+    let int_chunks: Vec<Vec<u8>> =
+        (0..SERIES).flat_map(|s| encode_histogram_chunks(&series(s)).expect("valid histograms")).collect();
     let float_chunks: Vec<Vec<u8>> = (0..SERIES)
         .flat_map(|s| {
             let fs: Vec<(i64, FloatHistogram)> = series(s).iter().map(|(t, h)| (*t, h.to_float())).collect();

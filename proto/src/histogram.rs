@@ -193,8 +193,10 @@ impl FloatHistogram {
         if self.uses_custom_buckets() || target == CUSTOM_BUCKETS_SCHEMA || target >= self.schema {
             return None;
         }
-        let (ps, pb) = reduce_float_buckets(&self.positive_spans, &self.positive_buckets, self.schema, target)?;
-        let (ns, nb) = reduce_float_buckets(&self.negative_spans, &self.negative_buckets, self.schema, target)?;
+        let (ps, pb) =
+            reduce_float_buckets(&self.positive_spans, &self.positive_buckets, self.schema, target)?;
+        let (ns, nb) =
+            reduce_float_buckets(&self.negative_spans, &self.negative_buckets, self.schema, target)?;
         self.positive_spans = ps;
         self.positive_buckets = pb;
         self.negative_spans = ns;
@@ -216,9 +218,10 @@ fn target_index(idx: i32, origin: i32, target: i32) -> i32 {
     ((idx.wrapping_sub(1)) >> shift).wrapping_add(1)
 }
 
-/// Walks the origin buckets in index order and hands each (target index, count) to `push`,
-/// building the target spans. `count` is absolute when `delta` is false, and the origin delta
-/// otherwise (the caller tracks the running total). Mirrors Prometheus's `reduceResolution`.
+/// Walks the origin buckets in span order, maps each to its bucket in the `target` schema and
+/// builds the target spans as Prometheus's `reduceResolution` does. For every origin bucket it
+/// calls `push(position in the origin buckets, starts a new target bucket)`; the caller merges
+/// the counts. `None` for negative offsets after the first span or a bucket count mismatch.
 fn reduce_walk(
     spans: &[Span],
     nbuckets: usize,
@@ -294,7 +297,12 @@ fn reduce_buckets(
     Some((out, deltas_out))
 }
 
-fn reduce_float_buckets(spans: &[Span], counts: &[f64], origin: i32, target: i32) -> Option<(Vec<Span>, Vec<f64>)> {
+fn reduce_float_buckets(
+    spans: &[Span],
+    counts: &[f64],
+    origin: i32,
+    target: i32,
+) -> Option<(Vec<Span>, Vec<f64>)> {
     let mut merged: Vec<f64> = Vec::new();
     let out = reduce_walk(spans, counts.len(), origin, target, |pos, new_bucket| {
         if new_bucket {

@@ -40,10 +40,8 @@ impl BitWriter {
             self.bytes.push(0);
             self.free = 8;
         }
-        if bit {
-            if let Some(last) = self.bytes.last_mut() {
-                *last |= 1 << (self.free - 1);
-            }
+        if bit && let Some(last) = self.bytes.last_mut() {
+            *last |= 1 << (self.free - 1);
         }
         self.free -= 1;
     }
@@ -69,16 +67,6 @@ impl BitWriter {
             }
             self.free -= take;
             n -= take;
-        }
-    }
-
-    /// Prometheus's `bstream` keeps a fresh, empty byte open after a write of whole bytes that
-    /// ends on a byte boundary; when nothing follows, that byte stays in the chunk as padding.
-    /// The histogram encodings call this after such writes to produce the same bytes.
-    pub fn open_empty_byte(&mut self) {
-        if self.free == 0 {
-            self.bytes.push(0);
-            self.free = 8;
         }
     }
 

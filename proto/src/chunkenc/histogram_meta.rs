@@ -4,7 +4,7 @@
 //! grows within a chunk (Prometheus's "inserts").
 
 use super::bstream::{BitReader, BitWriter, Eof};
-use super::varbit::{put_varbit_int, put_varbit_uint, read_varbit_int, read_varbit_uint, write_bits_go};
+use super::varbit::{put_varbit_int, put_varbit_uint, read_varbit_int, read_varbit_uint};
 use crate::histogram::{CUSTOM_BUCKETS_SCHEMA, CounterResetHint, Span, is_known_schema};
 
 /// Bytes before the bit stream of a histogram chunk: the `u16` sample count and the flags byte.
@@ -98,7 +98,9 @@ pub(crate) fn check_histogram_shape(
     if !crate::histogram::is_valid_schema(schema) {
         return Err(crate::Error::InvalidHistogram(format!("invalid schema {schema}")));
     }
-    for (name, spans, len) in [("positive", positive_spans, positive_len), ("negative", negative_spans, negative_len)] {
+    for (name, spans, len) in
+        [("positive", positive_spans, positive_len), ("negative", negative_spans, negative_len)]
+    {
         let want = crate::histogram::span_bucket_count(spans);
         if want != len as u64 {
             return Err(crate::Error::InvalidHistogram(format!(
@@ -219,7 +221,7 @@ fn read_spans(r: &mut BitReader<'_>, max_buckets: u64) -> Result<Vec<Span>, Layo
 /// byte holding its `frexp` exponent + 243; anything else as 255 and the 8 raw bytes.
 pub(crate) fn put_zero_threshold(w: &mut BitWriter, threshold: f64) {
     if threshold == 0.0 {
-        write_bits_go(w, 0, 8);
+        w.write_bits(0, 8);
         return;
     }
     let bits = threshold.to_bits();
@@ -228,10 +230,10 @@ pub(crate) fn put_zero_threshold(w: &mut BitWriter, threshold: f64) {
     // frexp gives 0.5 * 2^exp, i.e. exp = unbiased exponent + 1.
     let exp = biased - 1022;
     if power_of_two && (-242..=11).contains(&exp) {
-        write_bits_go(w, (exp + 243) as u64, 8);
+        w.write_bits((exp + 243) as u64, 8);
     } else {
-        write_bits_go(w, 255, 8);
-        write_bits_go(w, bits, 64);
+        w.write_bits(255, 8);
+        w.write_bits(bits, 64);
     }
 }
 
@@ -255,7 +257,7 @@ pub(crate) fn put_custom_bound(w: &mut BitWriter, bound: f64) {
     };
     if !(0.0..=33_554_430.0).contains(&scaled) || !whole {
         w.write_bit(false);
-        write_bits_go(w, bound.to_bits(), 64);
+        w.write_bits(bound.to_bits(), 64);
         return;
     }
     put_varbit_uint(w, scaled.round() as u64 + 1);
@@ -580,13 +582,13 @@ mod tests {
 
     #[test]
     fn zero_threshold_encoding() {
-        // Each ends with the empty byte Prometheus's bstream leaves open after whole bytes.
+        // As Prometheus 3.x writes them (2.42 also left an empty byte open after each).
         let cases: [(f64, &[u8]); 5] = [
-            (0.0, &[0, 0]),
-            (2f64.powi(-128), &[116, 0]),
-            (2f64.powi(-243), &[1, 0]),
-            (1024.0, &[254, 0]),
-            (0.001, &[255, 0x3f, 0x50, 0x62, 0x4d, 0xd2, 0xf1, 0xa9, 0xfc, 0]),
+            (0.0, &[0]),
+            (2f64.powi(-128), &[116]),
+            (2f64.powi(-243), &[1]),
+            (1024.0, &[254]),
+            (0.001, &[255, 0x3f, 0x50, 0x62, 0x4d, 0xd2, 0xf1, 0xa9, 0xfc]),
         ];
         for (t, want) in cases {
             let mut w = BitWriter::new();
@@ -662,7 +664,10 @@ mod tests {
         let (fwd, bwd, merged) = expand_spans_both_ways(&a, &b);
         assert_eq!(merged, sp(&[(0, 5)]));
         assert_eq!(fwd, vec![Insert { pos: 2, num: 2, bucket_idx: 0 }]);
-        assert_eq!(bwd, vec![Insert { pos: 0, num: 1, bucket_idx: 0 }, Insert { pos: 3, num: 1, bucket_idx: 0 }]);
+        assert_eq!(
+            bwd,
+            vec![Insert { pos: 0, num: 1, bucket_idx: 0 }, Insert { pos: 3, num: 1, bucket_idx: 0 }]
+        );
         assert_eq!(insert_absolute(&[1.0, 2.0, 3.0], &fwd), vec![1.0, 2.0, 0.0, 0.0, 3.0]);
         assert_eq!(insert_deltas(&[5, -1, 1], &bwd), vec![0, 5, -1, 1, -5]);
     }
@@ -725,6 +730,18 @@ pub(crate) mod test_support {
 
     fn list<T>(s: &str, f: impl Fn(&str) -> T) -> Vec<T> {
         if s == "-" { Vec::new() } else { s.split(',').map(f).collect() }
+    }
+
+    /// The golden chunks come from Prometheus 2.42, whose bit writer left an empty byte open
+    /// after a whole-byte write on a byte boundary; a chunk ending there carries one trailing zero
+    /// byte. Prometheus 3.0 dropped that (prometheus#14854), and Quiver writes as 3.x does, so the
+    /// comparison strips exactly that one byte when ours is one shorter.
+    pub(crate) fn without_242_padding<'a>(ours: &[u8], golden: &'a [u8]) -> &'a [u8] {
+        if golden.len() == ours.len() + 1 && golden.last() == Some(&0) {
+            &golden[..ours.len()]
+        } else {
+            golden
+        }
     }
 
     pub(crate) fn golden_series() -> Vec<GoldenSeries> {
@@ -804,9 +821,18 @@ pub(crate) mod test_support {
         negative: BTreeMap<i64, u64>,
     }
 
-    fn by_index<T: Copy>(spans: &[Span], counts: &[T], zero: impl Fn(T) -> bool, bits: impl Fn(T) -> u64) -> BTreeMap<i64, u64> {
+    fn by_index<T: Copy>(
+        spans: &[Span],
+        counts: &[T],
+        zero: impl Fn(T) -> bool,
+        bits: impl Fn(T) -> u64,
+    ) -> BTreeMap<i64, u64> {
         assert_eq!(bucket_indices(spans).count(), counts.len());
-        bucket_indices(spans).zip(counts.iter().copied()).filter(|(_, c)| !zero(*c)).map(|(i, c)| (i, bits(c))).collect()
+        bucket_indices(spans)
+            .zip(counts.iter().copied())
+            .filter(|(_, c)| !zero(*c))
+            .map(|(i, c)| (i, bits(c)))
+            .collect()
     }
 
     pub(crate) fn canonical_int(h: &Histogram) -> Canonical {
@@ -820,7 +846,13 @@ pub(crate) mod test_support {
         }
         let abs = |d: &[i64]| Histogram::absolute_buckets(d);
         Canonical {
-            stale_or_fields: vec![h.schema as u64, h.zero_threshold.to_bits(), h.count, h.zero_count, h.sum.to_bits()],
+            stale_or_fields: vec![
+                h.schema as u64,
+                h.zero_threshold.to_bits(),
+                h.count,
+                h.zero_count,
+                h.sum.to_bits(),
+            ],
             custom_values: h.custom_values.iter().map(|v| v.to_bits()).collect(),
             positive: by_index(&h.positive_spans, &abs(&h.positive_buckets), |c| c == 0, |c| c as u64),
             negative: by_index(&h.negative_spans, &abs(&h.negative_buckets), |c| c == 0, |c| c as u64),

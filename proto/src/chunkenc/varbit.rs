@@ -7,17 +7,6 @@
 
 use super::bstream::{BitReader, BitWriter, Eof};
 
-/// Writes the low `n` bits of `v` as one call of Prometheus's `bstream.writeBits` (or
-/// `writeByte` for 8 bits) would: a multiple of 8 bits that ends on a byte boundary leaves an
-/// empty byte open (see [`BitWriter::open_empty_byte`]).
-#[inline]
-pub(crate) fn write_bits_go(w: &mut BitWriter, v: u64, n: u8) {
-    w.write_bits(v, n);
-    if n >= 8 && n.is_multiple_of(8) {
-        w.open_empty_byte();
-    }
-}
-
 /// Value bits after a prefix of `ones` 1 bits (index = number of leading ones).
 const WIDTHS: [u32; 9] = [0, 3, 6, 9, 12, 18, 25, 56, 64];
 
@@ -41,17 +30,12 @@ pub(crate) fn put_varbit_int(w: &mut BitWriter, val: i64) {
             let prefix = ((1u64 << ones) - 1) << 1;
             let bits = val as u64 & ((1u64 << width) - 1);
             let n = ones as u32 + 1 + width;
-            // Prometheus writes prefix and value with two calls; only the value's width
-            // decides whether an empty byte stays open.
             w.write_bits((prefix << width) | bits, n as u8);
-            if width.is_multiple_of(8) {
-                w.open_empty_byte();
-            }
             return;
         }
     }
-    write_bits_go(w, 0xff, 8);
-    write_bits_go(w, val as u64, 64);
+    w.write_bits(0xff, 8);
+    w.write_bits(val as u64, 64);
 }
 
 /// Writes an unsigned varbit integer exactly as Prometheus's `putVarbitUint`.
@@ -67,14 +51,11 @@ pub(crate) fn put_varbit_uint(w: &mut BitWriter, val: u64) {
             let prefix = ((1u64 << ones) - 1) << 1;
             let n = ones as u32 + 1 + width;
             w.write_bits((prefix << width) | val, n as u8);
-            if width.is_multiple_of(8) {
-                w.open_empty_byte();
-            }
             return;
         }
     }
-    write_bits_go(w, 0xff, 8);
-    write_bits_go(w, val, 64);
+    w.write_bits(0xff, 8);
+    w.write_bits(val, 64);
 }
 
 /// Reads the prefix and returns the number of value bits that follow.
@@ -129,7 +110,7 @@ pub(crate) fn xor_write(w: &mut BitWriter, new: f64, prev: f64, leading: &mut u8
     let new_trailing = delta.trailing_zeros() as u8;
     if *leading != 0xff && new_leading >= *leading && new_trailing >= *trailing {
         w.write_bits(0b10, 2);
-        write_bits_go(w, delta >> *trailing, 64 - *leading - *trailing);
+        w.write_bits(delta >> *trailing, 64 - *leading - *trailing);
         return;
     }
     *leading = new_leading;
@@ -137,12 +118,17 @@ pub(crate) fn xor_write(w: &mut BitWriter, new: f64, prev: f64, leading: &mut u8
     let sigbits = 64 - new_leading - new_trailing;
     // 64 significant bits are written as 0 (a zero delta never gets here).
     w.write_bits((0b11 << 11) | (u64::from(new_leading) << 6) | u64::from(sigbits & 0x3f), 13);
-    write_bits_go(w, delta >> new_trailing, sigbits);
+    w.write_bits(delta >> new_trailing, sigbits);
 }
 
 /// Reads a value written by [`xor_write`], updating `value` and the window in place.
 #[inline]
-pub(crate) fn xor_read(r: &mut BitReader<'_>, value: &mut u64, leading: &mut u8, trailing: &mut u8) -> Result<(), Eof> {
+pub(crate) fn xor_read(
+    r: &mut BitReader<'_>,
+    value: &mut u64,
+    leading: &mut u8,
+    trailing: &mut u8,
+) -> Result<(), Eof> {
     if !r.read_bit()? {
         return Ok(());
     }
@@ -177,39 +163,53 @@ mod tests {
 
     /// The bit-by-bit encoder of Prometheus's `putVarbitInt`, to pin the fused writes above.
     fn reference_int(w: &mut BitWriter, val: i64) {
-        let ranges: [(u64, u8, u32); 7] =
-            [(0b10, 2, 3), (0b110, 3, 6), (0b1110, 4, 9), (0b11110, 5, 12), (0b111110, 6, 18), (0b1111110, 7, 25), (0b11111110, 8, 56)];
+        let ranges: [(u64, u8, u32); 7] = [
+            (0b10, 2, 3),
+            (0b110, 3, 6),
+            (0b1110, 4, 9),
+            (0b11110, 5, 12),
+            (0b111110, 6, 18),
+            (0b1111110, 7, 25),
+            (0b11111110, 8, 56),
+        ];
         if val == 0 {
             w.write_bit(false);
             return;
         }
         for (prefix, plen, n) in ranges {
             if fits_signed(val, n) {
-                write_bits_go(w, prefix, plen);
-                write_bits_go(w, val as u64, n as u8);
+                w.write_bits(prefix, plen);
+                w.write_bits(val as u64, n as u8);
                 return;
             }
         }
-        write_bits_go(w, 0b11111111, 8);
-        write_bits_go(w, val as u64, 64);
+        w.write_bits(0b11111111, 8);
+        w.write_bits(val as u64, 64);
     }
 
     fn reference_uint(w: &mut BitWriter, val: u64) {
-        let ranges: [(u64, u8, u32); 7] =
-            [(0b10, 2, 3), (0b110, 3, 6), (0b1110, 4, 9), (0b11110, 5, 12), (0b111110, 6, 18), (0b1111110, 7, 25), (0b11111110, 8, 56)];
+        let ranges: [(u64, u8, u32); 7] = [
+            (0b10, 2, 3),
+            (0b110, 3, 6),
+            (0b1110, 4, 9),
+            (0b11110, 5, 12),
+            (0b111110, 6, 18),
+            (0b1111110, 7, 25),
+            (0b11111110, 8, 56),
+        ];
         if val == 0 {
             w.write_bit(false);
             return;
         }
         for (prefix, plen, n) in ranges {
             if val.leading_zeros() >= 64 - n {
-                write_bits_go(w, prefix, plen);
-                write_bits_go(w, val, n as u8);
+                w.write_bits(prefix, plen);
+                w.write_bits(val, n as u8);
                 return;
             }
         }
-        write_bits_go(w, 0b11111111, 8);
-        write_bits_go(w, val, 64);
+        w.write_bits(0b11111111, 8);
+        w.write_bits(val, 64);
     }
 
     fn interesting_ints() -> Vec<i64> {
@@ -246,7 +246,8 @@ mod tests {
 
     #[test]
     fn uints_match_reference_and_round_trip() {
-        let vals: Vec<u64> = interesting_ints().into_iter().map(|v| v as u64).chain([7, 8, 63, 64, 511, 512]).collect();
+        let vals: Vec<u64> =
+            interesting_ints().into_iter().map(|v| v as u64).chain([7, 8, 63, 64, 511, 512]).collect();
         let (mut a, mut b) = (BitWriter::new(), BitWriter::new());
         for &v in &vals {
             put_varbit_uint(&mut a, v);
@@ -265,8 +266,8 @@ mod tests {
         let mut w = BitWriter::new();
         put_varbit_int(&mut w, 1 << 40);
         let bytes = w.into_bytes();
-        // 64 bits in all: Prometheus's bstream leaves an empty byte open after them.
-        assert_eq!(bytes.len(), 9);
+        // 64 bits in all: 8 prefix bits and 56 value bits.
+        assert_eq!(bytes.len(), 8);
         for cut in 0..8 {
             assert_eq!(read_varbit_int(&mut BitReader::new(&bytes[..cut])), Err(Eof));
         }
@@ -282,7 +283,18 @@ mod tests {
 
     #[test]
     fn xor_values_round_trip() {
-        let vals = [1.0, 1.0, 2.5, -3.0, f64::NAN, 0.0, 1e300, 1.0000001, f64::from_bits(1), f64::from_bits(u64::MAX)];
+        let vals = [
+            1.0,
+            1.0,
+            2.5,
+            -3.0,
+            f64::NAN,
+            0.0,
+            1e300,
+            1.0000001,
+            f64::from_bits(1),
+            f64::from_bits(u64::MAX),
+        ];
         let mut w = BitWriter::new();
         let (mut lead, mut trail, mut prev) = (0xffu8, 0u8, 0.0f64);
         for &v in &vals {
