@@ -185,6 +185,12 @@ impl<'a> BitReader<'a> {
         self.buf
     }
 
+    /// Bytes of the input not yet loaded into the buffer.
+    #[inline(always)]
+    pub fn unread_bytes(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
     /// Bits that can still be read.
     #[inline]
     pub fn available(&self) -> u32 {

@@ -310,14 +310,150 @@ impl<'a> XorIter<'a> {
     }
 }
 
-/// Decodes a whole XOR chunk into timestamp and value vectors (appending to them).
+/// Zero bytes after the stream in the decoder's copy: a sample reads at most 145 bits past a
+/// position that was inside the stream, plus the 8 bytes of one load.
+const PAD: usize = 32;
+
+/// Reads the 64 bits at bit position `pos` of `buf`; the low `pos % 8` of them are zero. Callers
+/// keep `pos / 8 + 8 <= buf.len()` by checking `pos` against the stream length once per sample.
+#[inline(always)]
+fn peek(buf: &[u8], pos: usize) -> u64 {
+    let b = pos >> 3;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&buf[b..b + 8]);
+    u64::from_be_bytes(w) << (pos & 7)
+}
+
+/// Reads `n` (1..=64) bits at `pos`.
+#[inline(always)]
+fn read_at(buf: &[u8], pos: usize, n: u32) -> u64 {
+    if n <= 56 {
+        peek(buf, pos) >> (64 - n)
+    } else {
+        let hi = peek(buf, pos) >> 32;
+        let lo = peek(buf, pos + 32) >> 32;
+        ((hi << 32) | lo) >> (64 - n)
+    }
+}
+
+/// Decodes a whole XOR chunk into timestamp and value vectors (appending to them). On error the
+/// vectors are left as they were.
+///
+/// This is the hot path of every query, written for speed: the stream is copied into a
+/// zero-padded buffer so that every read is one unaligned 8-byte load at a bit position, with
+/// no per-bit bounds or refill bookkeeping; running past the end shows up as a position beyond
+/// the stream, checked once per sample.
 pub fn decode_xor_into(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()> {
-    let mut it = XorIter::new(chunk)?;
-    ts.reserve(it.num_samples());
-    vs.reserve(it.num_samples());
-    while let Some(s) = it.next_sample()? {
-        ts.push(s.t);
-        vs.push(s.v);
+    let n = xor_num_samples(chunk)?;
+    let stream = &chunk[2..];
+    // A per-thread scratch buffer: only the padding needs zeroing, and nothing is allocated per
+    // chunk once it has grown to the largest chunk seen.
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| {
+        let mut guard = scratch.try_borrow_mut();
+        let mut own = Vec::new();
+        let buf: &mut Vec<u8> = match guard.as_deref_mut() {
+            Ok(b) => b,
+            // Re-entered on this thread (not expected): use a buffer of our own.
+            Err(_) => &mut own,
+        };
+        buf.clear();
+        buf.extend_from_slice(stream);
+        buf.resize(stream.len() + PAD, 0);
+        decode_stream(buf, stream.len(), n, ts, vs)
+    })
+}
+
+fn decode_stream(buf: &[u8], stream_len: usize, n: usize, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()> {
+    let end = stream_len * 8;
+    let (t0, v0) = (ts.len(), vs.len());
+    ts.resize(t0 + n, 0);
+    vs.resize(v0 + n, 0.0);
+    match decode_padded(buf, end, &mut ts[t0..], &mut vs[v0..]) {
+        Ok(()) => Ok(()),
+        Err(i) => {
+            ts.truncate(t0);
+            vs.truncate(v0);
+            Err(corrupt(format!("stream ends at sample {} of {n}", i + 1)))
+        }
+    }
+}
+
+/// Decodes into `ts`/`vs` (one slot per sample) from a stream of `end` bits padded with zeros;
+/// on a stream that ends early, returns the index of the sample that could not be read.
+#[inline(always)]
+fn decode_padded(buf: &[u8], end: usize, ts: &mut [i64], vs: &mut [f64]) -> Result<(), usize> {
+    let n = ts.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let vs = &mut vs[..n];
+    // The first two samples use byte-wise varints; a bit reader over the real stream is simplest.
+    let mut head = XorIter { r: BitReader::new(&buf[..end / 8]), total: n as u16, read: 0, t: 0, v: 0, t_delta: 0, leading: 0, trailing: 0 };
+    for i in 0..n.min(2) {
+        head.step().map_err(|Eof| i)?;
+        head.read += 1;
+        ts[i] = head.t;
+        vs[i] = f64::from_bits(head.v);
+    }
+    let mut pos = end - head.r.available() as usize - 8 * head.r.unread_bytes();
+    let (mut t, mut v, mut t_delta) = (head.t, head.v, head.t_delta);
+    let (mut leading, mut trailing) = (head.leading, head.trailing);
+    for i in 2..n {
+        if pos > end {
+            return Err(i - 1);
+        }
+        let mut w = peek(buf, pos);
+        if w >> 63 != 0 {
+            let (prefix, sz) = match (!w).leading_zeros() {
+                1 => (2, 14),
+                2 => (3, 17),
+                3 => (4, 20),
+                _ => (4, 64),
+            };
+            let mut bits = if sz == 64 { read_at(buf, pos + 4, 64) } else { (w << prefix) >> (64 - sz) };
+            pos += (prefix + sz) as usize;
+            if sz != 64 && bits > (1 << (sz - 1)) {
+                bits = bits.wrapping_sub(1 << sz);
+            }
+            t_delta = t_delta.wrapping_add(bits);
+            w = peek(buf, pos);
+        } else {
+            // A zero delta-of-delta took one bit; the value's control bits are already loaded.
+            pos += 1;
+            w <<= 1;
+        }
+        t = t.wrapping_add(t_delta as i64);
+
+        if w >> 63 == 0 {
+            pos += 1;
+        } else {
+            // `10` keeps the window, `11` brings a new one. Which of the two comes next is as
+            // good as random for noisy gauges, so both are computed and one is selected
+            // instead of branching on it.
+            let new_window = (w >> 62) & 1 == 1;
+            let header = ((w >> 51) & 0x7ff) as u32;
+            let new_leading = header >> 6;
+            let new_sig = ((header & 0x3f).wrapping_sub(1) & 0x3f) + 1;
+            if new_window && new_leading + new_sig > 64 {
+                return Err(i);
+            }
+            let new_trailing = 64u32.wrapping_sub(new_leading + new_sig);
+            leading = if new_window { new_leading } else { leading };
+            trailing = if new_window { new_trailing } else { trailing };
+            pos += if new_window { 13 } else { 2 };
+            let sig = 64 - leading - trailing;
+            let bits = read_at(buf, pos, sig);
+            pos += sig as usize;
+            v ^= bits << trailing;
+        }
+        ts[i] = t;
+        vs[i] = f64::from_bits(v);
+    }
+    if pos > end {
+        return Err(n - 1);
     }
     Ok(())
 }
@@ -410,6 +546,47 @@ mod tests {
                 junk.push(state as u8);
             }
             let _ = decode_xor(&junk);
+        }
+    }
+
+    /// The fast batch decoder and the iterator agree on every input: valid chunks of all sizes
+    /// (including ones larger than any scratch buffer seen so far), every truncation, and junk.
+    #[test]
+    fn batch_decoder_agrees_with_iterator() {
+        let all = samples();
+        let check = |bytes: &[u8]| {
+            let (mut ts, mut vs) = (vec![7i64], vec![7.0f64]);
+            let batch = decode_xor_into(bytes, &mut ts, &mut vs);
+            let iter = decode_xor(bytes);
+            match (&batch, &iter) {
+                (Ok(()), Ok(want)) => {
+                    assert_eq!(ts.len(), want.len() + 1);
+                    for ((t, v), w) in ts[1..].iter().zip(&vs[1..]).zip(want) {
+                        assert_eq!((*t, v.to_bits()), (w.t, w.v.to_bits()));
+                    }
+                }
+                (Err(_), Err(_)) => assert_eq!((ts.as_slice(), vs.len()), (&[7i64][..], 1), "untouched on error"),
+                _ => panic!("batch {batch:?} but iterator {:?} for {bytes:?}", iter.map(|s| s.len())),
+            }
+        };
+        for n in [0, 1, 2, 3, 120, 1000] {
+            let bytes = encode_xor(&all[..n]).unwrap();
+            check(&bytes);
+            for cut in 0..bytes.len() {
+                check(&bytes[..cut]);
+            }
+        }
+        let mut state = 0x9e37_79b9_u64;
+        for _ in 0..5000 {
+            let len = (state % 80) as usize;
+            let mut junk = Vec::with_capacity(len);
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                junk.push(state as u8);
+            }
+            check(&junk);
         }
     }
 
