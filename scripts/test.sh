@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: installs the peers it needs, then builds and runs every test in the
-# workspace (unit, integration against promtool / Prometheus / an S3 emulator, conformance, and
+# The whole test suite: installs the peers it needs, checks formatting and lints, then builds and
+# runs every test in the workspace (unit, integration against promtool / Prometheus / an S3 emulator, conformance, and
 # each criterion bench once in test mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +11,6 @@ bash scripts/install-test-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/quiver-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --all-targets --locked

@@ -17,11 +17,7 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error("block {block}: {file} is corrupt: {reason}")]
-    Corrupt {
-        block: String,
-        file: String,
-        reason: String,
-    },
+    Corrupt { block: String, file: String, reason: String },
     #[error("block {block}: {file} is missing")]
     MissingFile { block: String, file: String },
     #[error("block {block}: invalid meta.json: {source}")]

@@ -18,10 +18,7 @@ pub enum Error {
         source: Box<regex::Error>,
     },
     #[error("corrupt {encoding} chunk: {reason}")]
-    CorruptChunk {
-        encoding: &'static str,
-        reason: String,
-    },
+    CorruptChunk { encoding: &'static str, reason: String },
     #[error("unknown chunk encoding {0}")]
     UnknownEncoding(u8),
     #[error("chunk append out of order: timestamp {t} after {prev}")]

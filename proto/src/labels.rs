@@ -58,10 +58,7 @@ impl Labels {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|l| l.name.as_str().cmp(name))
-            .ok()
-            .map(|i| self.0[i].value.as_str())
+        self.0.binary_search_by(|l| l.name.as_str().cmp(name)).ok().map(|i| self.0[i].value.as_str())
     }
 
     pub fn metric_name(&self) -> Option<&str> {
@@ -206,14 +203,8 @@ mod tests {
         let l = Labels::from_pairs([("job", "a"), ("__name__", "up"), ("empty", "")]).unwrap();
         assert_eq!(l.to_string(), r#"{__name__="up", job="a"}"#);
         assert_eq!(l.metric_name(), Some("up"));
-        assert!(matches!(
-            Labels::from_pairs([("a", "1"), ("a", "2")]),
-            Err(Error::DuplicateLabel { .. })
-        ));
-        assert!(matches!(
-            Labels::from_pairs([("1a", "1")]),
-            Err(Error::InvalidLabelName { .. })
-        ));
+        assert!(matches!(Labels::from_pairs([("a", "1"), ("a", "2")]), Err(Error::DuplicateLabel { .. })));
+        assert!(matches!(Labels::from_pairs([("1a", "1")]), Err(Error::InvalidLabelName { .. })));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! This crate depends on no other Quiver crate and does no I/O.
 
 mod error;
-mod histogram;
 mod gofmt;
+mod histogram;
 mod labels;
 mod matcher;
 mod sample;
@@ -18,12 +18,12 @@ pub mod chunkenc;
 pub mod pb;
 
 pub use error::{Error, Result};
+pub use gofmt::format_g;
 pub use histogram::{
     CUSTOM_BUCKETS_SCHEMA, CounterResetHint, EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MAX_RESERVED,
-    EXPONENTIAL_SCHEMA_MIN, EXPONENTIAL_SCHEMA_MIN_RESERVED, FloatHistogram, Histogram, Span, is_known_schema,
-    is_valid_schema, span_bucket_count,
+    EXPONENTIAL_SCHEMA_MIN, EXPONENTIAL_SCHEMA_MIN_RESERVED, FloatHistogram, Histogram, Span,
+    is_known_schema, is_valid_schema, span_bucket_count,
 };
-pub use gofmt::format_g;
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher};
-pub use sample::{Sample, TimeRange, STALE_NAN_BITS, is_stale_nan};
+pub use sample::{STALE_NAN_BITS, Sample, TimeRange, is_stale_nan};

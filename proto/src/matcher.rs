@@ -43,10 +43,10 @@ impl Matcher {
         let regex = match op {
             MatchOp::RegexMatch | MatchOp::RegexNoMatch => {
                 let anchored = format!("^(?s:{value})$");
-                Some(Regex::new(&anchored).map_err(|e| Error::InvalidRegex {
-                    pattern: value.clone(),
-                    source: Box::new(e),
-                })?)
+                Some(
+                    Regex::new(&anchored)
+                        .map_err(|e| Error::InvalidRegex { pattern: value.clone(), source: Box::new(e) })?,
+                )
             }
             MatchOp::Equal | MatchOp::NotEqual => None,
         };
@@ -117,9 +117,6 @@ mod tests {
 
     #[test]
     fn bad_regex_is_an_error() {
-        assert!(matches!(
-            Matcher::new(MatchOp::RegexMatch, "a", "("),
-            Err(Error::InvalidRegex { .. })
-        ));
+        assert!(matches!(Matcher::new(MatchOp::RegexMatch, "a", "("), Err(Error::InvalidRegex { .. })));
     }
 }

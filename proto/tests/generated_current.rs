@@ -17,9 +17,7 @@ fn proto_root() -> PathBuf {
 
 /// Where the checked-in generated code lives.
 fn gen_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src")
-        .join("gen")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("gen")
 }
 
 /// Every `.proto` file under `dir`, as paths relative to `root`, sorted.
@@ -33,11 +31,7 @@ fn find_protos(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             find_protos(root, &path, out);
         } else if path.extension().is_some_and(|ext| ext == "proto") {
-            out.push(
-                path.strip_prefix(root)
-                    .expect("under the root")
-                    .to_path_buf(),
-            );
+            out.push(path.strip_prefix(root).expect("under the root").to_path_buf());
         }
     }
 }
@@ -51,13 +45,9 @@ fn read_rs_files(dir: &Path) -> BTreeMap<String, String> {
     for entry in entries {
         let path = entry.expect("directory entry").path();
         if path.extension().is_some_and(|ext| ext == "rs") {
-            let name = path
-                .file_name()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
-            let text = fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+            let text =
+                fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
             files.insert(name, text);
         }
     }
@@ -69,11 +59,7 @@ fn generate(out_dir: &Path) {
     let root = proto_root();
     let mut protos = Vec::new();
     find_protos(&root, &root, &mut protos);
-    assert!(
-        !protos.is_empty(),
-        "no .proto files under {}",
-        root.display()
-    );
+    assert!(!protos.is_empty(), "no .proto files under {}", root.display());
 
     // The well-known types (`google.protobuf.Any` etc.) are built into protox; prost-build
     // maps them to `prost-types` and emits no code for them.
@@ -82,9 +68,7 @@ fn generate(out_dir: &Path) {
     // `prost::Name` impls, so hints pack into and out of `google.protobuf.Any` with the type
     // URLs Go's `anypb` / gogo's `types.MarshalAny` use ("type.googleapis.com/hintspb...").
     let mut config = prost_build::Config::new();
-    config
-        .enable_type_names()
-        .type_name_domain(["."], "type.googleapis.com");
+    config.enable_type_names().type_name_domain(["."], "type.googleapis.com");
 
     tonic_prost_build::configure()
         .build_client(true)

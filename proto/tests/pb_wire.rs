@@ -17,9 +17,7 @@ use tonic::codegen::{Service, http};
 
 /// Parses space-separated hex bytes, e.g. `"0a 01 61"`.
 fn h(hex: &str) -> Vec<u8> {
-    hex.split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
-        .collect()
+    hex.split_whitespace().map(|b| u8::from_str_radix(b, 16).expect("hex byte")).collect()
 }
 
 /// Hex bytes of `s`, for strings inside expected encodings.
@@ -37,10 +35,7 @@ fn assert_wire<M: Message + Default + PartialEq + std::fmt::Debug>(msg: &M, expe
 }
 
 fn thanos_label(name: &str, value: &str) -> thanos::Label {
-    thanos::Label {
-        name: name.into(),
-        value: value.into(),
-    }
+    thanos::Label { name: name.into(), value: value.into() }
 }
 
 // 1.0 in little-endian IEEE 754, as protobuf `double` fields carry it.
@@ -50,14 +45,8 @@ const ONE_F64: &str = "00 00 00 00 00 00 f0 3f";
 fn prompb_write_request() {
     let req = prometheus::WriteRequest {
         timeseries: vec![prometheus::TimeSeries {
-            labels: vec![prometheus::Label {
-                name: "a".into(),
-                value: "b".into(),
-            }],
-            samples: vec![prometheus::Sample {
-                value: 1.0,
-                timestamp: 1000,
-            }],
+            labels: vec![prometheus::Label { name: "a".into(), value: "b".into() }],
+            samples: vec![prometheus::Sample { value: 1.0, timestamp: 1000 }],
             ..Default::default()
         }],
         metadata: vec![],
@@ -77,10 +66,7 @@ fn prompb_write_request_metadata_and_histogram() {
             histograms: vec![prometheus::Histogram {
                 count: Some(prometheus::histogram::Count::CountInt(3)),
                 schema: -1,
-                positive_spans: vec![prometheus::BucketSpan {
-                    offset: -2,
-                    length: 1,
-                }],
+                positive_spans: vec![prometheus::BucketSpan { offset: -2, length: 1 }],
                 positive_deltas: vec![-1],
                 reset_hint: prometheus::histogram::ResetHint::Gauge as i32,
                 ..Default::default()
@@ -124,17 +110,11 @@ fn prompb_read_request_and_chunked_response() {
     };
     // Query: start #1, end #2, matchers #3 (type #1 NRE = 3, name #2, value #3).
     // ReadRequest: queries #1, accepted_response_types #2 packed [1, 0].
-    assert_wire(
-        &req,
-        "0a 0e 08 01 10 02 1a 08 08 03 12 01 61 1a 01 62 12 02 01 00",
-    );
+    assert_wire(&req, "0a 0e 08 01 10 02 1a 08 08 03 12 01 61 1a 01 62 12 02 01 00");
 
     let resp = prometheus::ChunkedReadResponse {
         chunked_series: vec![prometheus::ChunkedSeries {
-            labels: vec![prometheus::Label {
-                name: "a".into(),
-                value: "b".into(),
-            }],
+            labels: vec![prometheus::Label { name: "a".into(), value: "b".into() }],
             chunks: vec![prometheus::Chunk {
                 min_time_ms: 1,
                 max_time_ms: 2,
@@ -146,19 +126,13 @@ fn prompb_read_request_and_chunked_response() {
     };
     // Chunk: min #1, max #2, type #3 XOR = 1 (prompb numbering), data #4.
     // ChunkedSeries: labels #1, chunks #2; response: chunked_series #1, query_index #2.
-    assert_wire(
-        &resp,
-        "0a 13 0a 06 0a 01 61 12 01 62 12 09 08 01 10 02 18 01 22 01 aa 10 01",
-    );
+    assert_wire(&resp, "0a 13 0a 06 0a 01 61 12 01 62 12 09 08 01 10 02 18 01 22 01 aa 10 01");
     assert_eq!(prometheus::chunk::Encoding::Unknown as i32, 0);
     assert_eq!(prometheus::chunk::Encoding::Xor as i32, 1);
     assert_eq!(prometheus::chunk::Encoding::Histogram as i32, 2);
     assert_eq!(prometheus::chunk::Encoding::FloatHistogram as i32, 3);
     assert_eq!(prometheus::read_request::ResponseType::Samples as i32, 0);
-    assert_eq!(
-        prometheus::read_request::ResponseType::StreamedXorChunks as i32,
-        1
-    );
+    assert_eq!(prometheus::read_request::ResponseType::StreamedXorChunks as i32, 1);
 }
 
 #[test]
@@ -167,11 +141,7 @@ fn write_v2_request() {
         symbols: vec![String::new(), "__name__".into(), "up".into()],
         timeseries: vec![writev2::TimeSeries {
             labels_refs: vec![1, 2],
-            samples: vec![writev2::Sample {
-                value: 1.0,
-                timestamp: 5,
-                start_timestamp: 0,
-            }],
+            samples: vec![writev2::Sample { value: 1.0, timestamp: 5, start_timestamp: 0 }],
             metadata: Some(writev2::Metadata {
                 r#type: writev2::metadata::MetricType::Gauge as i32,
                 help_ref: 0,
@@ -191,11 +161,7 @@ fn write_v2_request() {
     assert_wire(&req, &expected);
 
     // start_timestamp is #3 of Sample and #17 of Histogram; the count oneof is #1/#2.
-    let sample = writev2::Sample {
-        value: 0.0,
-        timestamp: 0,
-        start_timestamp: 7,
-    };
+    let sample = writev2::Sample { value: 0.0, timestamp: 0, start_timestamp: 7 };
     assert_wire(&sample, "18 07");
     let hist = writev2::Histogram {
         count: Some(writev2::histogram::Count::CountFloat(1.0)),
@@ -208,10 +174,7 @@ fn write_v2_request() {
     // Fields 1-3 are reserved for the 1.0 message: a 1.0 body decodes as an empty request.
     let v1 = prometheus::WriteRequest {
         timeseries: vec![prometheus::TimeSeries {
-            labels: vec![prometheus::Label {
-                name: "a".into(),
-                value: "b".into(),
-            }],
+            labels: vec![prometheus::Label { name: "a".into(), value: "b".into() }],
             ..Default::default()
         }],
         metadata: vec![],
@@ -248,10 +211,7 @@ fn storepb_series_request() {
         query_hints: Some(thanos::QueryHints {
             step_millis: 1,
             func: Some(thanos::Func { name: "f".into() }),
-            grouping: Some(thanos::Grouping {
-                by: true,
-                labels: vec!["g".into()],
-            }),
+            grouping: Some(thanos::Grouping { by: true, labels: vec!["g".into()] }),
             range: Some(thanos::Range { millis: 2 }),
             ..Default::default()
         }),
@@ -296,10 +256,7 @@ fn storepb_series_response() {
     // Chunk: type #1 XOR = 0 is the default and not written; data #2.
     // AggrChunk: min_time #1, max_time #2, raw #3. Series: labels #1, chunks #2.
     // SeriesResponse: series #1.
-    assert_wire(
-        &resp,
-        "0a 14 0a 06 0a 01 61 12 01 62 12 0a 08 01 10 02 1a 04 12 02 01 02",
-    );
+    assert_wire(&resp, "0a 14 0a 06 0a 01 61 12 01 62 12 0a 08 01 10 02 1a 04 12 02 01 02");
 
     // Downsampled aggregates: count #4 ... counter #8, with a HISTOGRAM (= 1) chunk and a hash.
     let aggr = thanos::AggrChunk {
@@ -316,17 +273,14 @@ fn storepb_series_response() {
     assert_eq!(thanos::chunk::Encoding::Histogram as i32, 1);
     assert_eq!(thanos::chunk::Encoding::FloatHistogram as i32, 2);
 
-    let warning = thanos::SeriesResponse {
-        result: Some(thanos::series_response::Result::Warning("w".into())),
-    };
+    let warning =
+        thanos::SeriesResponse { result: Some(thanos::series_response::Result::Warning("w".into())) };
     assert_wire(&warning, "12 01 77");
 
     let batch = thanos::SeriesResponse {
-        result: Some(thanos::series_response::Result::Batch(
-            thanos::SeriesBatch {
-                series: vec![thanos::Series::default()],
-            },
-        )),
+        result: Some(thanos::series_response::Result::Batch(thanos::SeriesBatch {
+            series: vec![thanos::Series::default()],
+        })),
     };
     assert_wire(&batch, "22 02 0a 00");
 }
@@ -338,28 +292,17 @@ fn hints_travel_in_any() {
         query_stats: None,
     };
     let any = prost_types::Any::from_msg(&hints).expect("packs");
-    assert_eq!(
-        any.type_url,
-        "type.googleapis.com/hintspb.SeriesResponseHints"
-    );
+    assert_eq!(any.type_url, "type.googleapis.com/hintspb.SeriesResponseHints");
     assert_eq!(any.value, h("0a 03 0a 01 62"));
 
-    let resp = thanos::SeriesResponse {
-        result: Some(thanos::series_response::Result::Hints(any.clone())),
-    };
+    let resp = thanos::SeriesResponse { result: Some(thanos::series_response::Result::Hints(any.clone())) };
     let url = "type.googleapis.com/hintspb.SeriesResponseHints";
     // hints #3: Any { type_url #1, value #2 }.
-    assert_wire(
-        &resp,
-        &format!("1a 38 0a 2f {} 12 05 0a 03 0a 01 62", s(url)),
-    );
+    assert_wire(&resp, &format!("1a 38 0a 2f {} 12 05 0a 03 0a 01 62", s(url)));
 
     let back: hintspb::SeriesResponseHints = any.to_msg().expect("unpacks");
     assert_eq!(back, hints);
-    assert!(
-        any.to_msg::<hintspb::SeriesRequestHints>().is_err(),
-        "type URL is checked"
-    );
+    assert!(any.to_msg::<hintspb::SeriesRequestHints>().is_err(), "type URL is checked");
 
     let req_hints = hintspb::SeriesRequestHints {
         block_matchers: vec![thanos::LabelMatcher {
@@ -375,10 +318,7 @@ fn hints_travel_in_any() {
     let stats = hintspb::QueryStats {
         blocks_queried: 1,
         data_downloaded_size_sum: 2,
-        merge_duration: Some(prost_types::Duration {
-            seconds: 3,
-            nanos: 0,
-        }),
+        merge_duration: Some(prost_types::Duration { seconds: 3, nanos: 0 }),
         ..Default::default()
     };
     // blocks_queried #1; data_downloaded_size_sum #20 (key a0 01); merge_duration #22
@@ -408,11 +348,8 @@ fn storepb_label_requests() {
     // label #1, partial_response_disabled #2, without_replica_labels #8, limit #9.
     assert_wire(&values, "0a 01 6c 10 01 42 01 72 48 01");
 
-    let resp = thanos::LabelValuesResponse {
-        values: vec!["x".into()],
-        warnings: vec!["w".into()],
-        hints: None,
-    };
+    let resp =
+        thanos::LabelValuesResponse { values: vec!["x".into()], warnings: vec!["w".into()], hints: None };
     assert_wire(&resp, "0a 01 78 12 01 77");
 }
 
@@ -432,19 +369,14 @@ fn storepb_remote_write() {
         }],
     };
     // timeseries #1 (labels #1), tenant #2, replica #3, timeseriesTenantData #4 (tenant #2).
-    assert_wire(
-        &req,
-        "0a 08 0a 06 0a 01 61 12 01 62 12 01 74 18 01 22 03 12 01 75",
-    );
+    assert_wire(&req, "0a 08 0a 06 0a 01 61 12 01 62 12 01 74 18 01 22 03 12 01 75");
 }
 
 #[test]
 fn infopb_info_response() {
     use thanos::info;
     let resp = info::InfoResponse {
-        label_sets: vec![thanos::ZLabelSet {
-            labels: vec![thanos_label("a", "b")],
-        }],
+        label_sets: vec![thanos::ZLabelSet { labels: vec![thanos_label("a", "b")] }],
         component_type: "store".into(),
         store: Some(info::StoreInfo {
             min_time: 1,
@@ -459,10 +391,7 @@ fn infopb_info_response() {
             supports_projections: true,
         }),
         rules: Some(info::RulesInfo {}),
-        exemplars: Some(info::ExemplarsInfo {
-            min_time: 5,
-            max_time: 6,
-        }),
+        exemplars: Some(info::ExemplarsInfo { min_time: 5, max_time: 6 }),
         query: Some(info::QueryApiInfo {}),
         ..Default::default()
     };
@@ -501,10 +430,7 @@ fn rulespb_rules_response() {
                 })),
             }],
             interval: 60.0,
-            last_evaluation: Some(prost_types::Timestamp {
-                seconds: 1,
-                nanos: 0,
-            }),
+            last_evaluation: Some(prost_types::Timestamp { seconds: 1, nanos: 0 }),
             partial_response_strategy: thanos::PartialResponseStrategy::Abort as i32,
             ..Default::default()
         })),
@@ -523,9 +449,7 @@ fn rulespb_rules_response() {
         result: Some(thanos::rule::Result::Recording(thanos::RecordingRule {
             name: "r".into(),
             query: "q".into(),
-            labels: Some(thanos::ZLabelSet {
-                labels: vec![thanos_label("a", "b")],
-            }),
+            labels: Some(thanos::ZLabelSet { labels: vec![thanos_label("a", "b")] }),
             health: "ok".into(),
             evaluation_duration_seconds: 1.0,
             ..Default::default()
@@ -540,10 +464,7 @@ fn rulespb_rules_response() {
     let alert = thanos::Alert {
         alerts: vec![thanos::AlertInstance {
             state: thanos::AlertState::Pending as i32,
-            active_at: Some(prost_types::Timestamp {
-                seconds: 2,
-                nanos: 0,
-            }),
+            active_at: Some(prost_types::Timestamp { seconds: 2, nanos: 0 }),
             value: "1".into(),
             partial_response_strategy: thanos::PartialResponseStrategy::Abort as i32,
             ..Default::default()
@@ -554,10 +475,7 @@ fn rulespb_rules_response() {
     };
     // AlertInstance: state #3 PENDING = 2, active_at #4, value #5, PartialResponseStrategy #6.
     // Alert: alerts #7, last_error #9, keep_firing_for_seconds #12 (key 61).
-    assert_wire(
-        &alert,
-        &format!("3a 0b 18 02 22 02 08 02 2a 01 31 30 01 4a 01 65 61 {ONE_F64}"),
-    );
+    assert_wire(&alert, &format!("3a 0b 18 02 22 02 08 02 2a 01 31 30 01 4a 01 65 61 {ONE_F64}"));
 
     let req = thanos::RulesRequest {
         r#type: thanos::rules_request::Type::Record as i32,
@@ -570,28 +488,18 @@ fn rulespb_rules_response() {
     // type #1 RECORD = 2, matcher_string #3, rule_name #4, rule_group #5, file #6.
     assert_wire(&req, "08 02 1a 01 6d 22 01 6e 2a 01 67 32 01 66");
 
-    let warning = thanos::RulesResponse {
-        result: Some(thanos::rules_response::Result::Warning("w".into())),
-    };
+    let warning = thanos::RulesResponse { result: Some(thanos::rules_response::Result::Warning("w".into())) };
     assert_wire(&warning, "12 01 77");
 }
 
 #[test]
 fn labelpb_types() {
-    let set = thanos::LabelSet {
-        labels: vec![thanos_label("a", "b")],
-    };
+    let set = thanos::LabelSet { labels: vec![thanos_label("a", "b")] };
     assert_wire(&set, "0a 06 0a 01 61 12 01 62");
-    let table = thanos::SymbolTable {
-        offsets: vec![0, 1],
-        table: vec![0x61, 0x62].into(),
-    };
+    let table = thanos::SymbolTable { offsets: vec![0, 1], table: vec![0x61, 0x62].into() };
     // offsets #1 packed uint32, table #2 bytes.
     assert_wire(&table, "0a 02 00 01 12 02 61 62");
-    let sym = thanos::SymTableLabel {
-        name_ref: 1,
-        value_ref: 2,
-    };
+    let sym = thanos::SymTableLabel { name_ref: 1, value_ref: 2 };
     assert_wire(&sym, "08 01 10 02");
 }
 
@@ -618,24 +526,15 @@ fn malformed_input_is_an_error() {
     // A nested message whose length runs past the end.
     let mut write = prometheus::WriteRequest {
         timeseries: vec![prometheus::TimeSeries {
-            labels: vec![prometheus::Label {
-                name: "a".into(),
-                value: "b".into(),
-            }],
-            samples: vec![prometheus::Sample {
-                value: 1.0,
-                timestamp: 1000,
-            }],
+            labels: vec![prometheus::Label { name: "a".into(), value: "b".into() }],
+            samples: vec![prometheus::Sample { value: 1.0, timestamp: 1000 }],
             ..Default::default()
         }],
         metadata: vec![],
     }
     .encode_to_vec();
     for len in 1..write.len() {
-        assert!(
-            prometheus::WriteRequest::decode(&write[..len]).is_err(),
-            "truncated to {len} bytes"
-        );
+        assert!(prometheus::WriteRequest::decode(&write[..len]).is_err(), "truncated to {len} bytes");
     }
     // Wire type 7 does not exist.
     assert!(prometheus::WriteRequest::decode(&h("0f")[..]).is_err());
@@ -661,23 +560,15 @@ fn malformed_input_is_an_error() {
             result: Some(thanos::series_response::Result::Series(thanos::Series {
                 labels: vec![thanos_label("a", "b")],
                 chunks: vec![thanos::AggrChunk {
-                    raw: Some(thanos::Chunk {
-                        data: vec![1, 2, 3].into(),
-                        ..Default::default()
-                    }),
+                    raw: Some(thanos::Chunk { data: vec![1, 2, 3].into(), ..Default::default() }),
                     ..Default::default()
                 }],
             })),
         }
         .encode_to_vec(),
         thanos::info::InfoResponse {
-            label_sets: vec![thanos::ZLabelSet {
-                labels: vec![thanos_label("a", "b")],
-            }],
-            store: Some(thanos::info::StoreInfo {
-                min_time: -5,
-                ..Default::default()
-            }),
+            label_sets: vec![thanos::ZLabelSet { labels: vec![thanos_label("a", "b")] }],
+            store: Some(thanos::info::StoreInfo { min_time: -5, ..Default::default() }),
             ..Default::default()
         }
         .encode_to_vec(),
@@ -719,10 +610,7 @@ fn grpc_service_names_and_paths() {
     assert_eq!(store_server::SERVICE_NAME, "thanos.Store");
     assert_eq!(info::info_server::SERVICE_NAME, "thanos.info.Info");
     assert_eq!(rules_server::SERVICE_NAME, "thanos.Rules");
-    assert_eq!(
-        writeable_store_server::SERVICE_NAME,
-        "thanos.WriteableStore"
-    );
+    assert_eq!(writeable_store_server::SERVICE_NAME, "thanos.WriteableStore");
 
     let thanos_rs = include_str!("../src/gen/thanos.rs");
     for path in [
@@ -756,10 +644,7 @@ impl Service<http::Request<tonic::body::Body>> for RecordingTransport {
     }
 
     fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
-        self.paths
-            .lock()
-            .expect("lock")
-            .push(req.uri().path().to_owned());
+        self.paths.lock().expect("lock").push(req.uri().path().to_owned());
         let resp = http::Response::builder()
             .header("content-type", "application/grpc")
             .header("grpc-status", "12")

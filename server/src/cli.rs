@@ -10,7 +10,11 @@ use crate::error::CliError;
 use crate::tools;
 
 #[derive(Debug, Parser)]
-#[command(name = "quiver", version, about = "Long-term storage and query for Prometheus, on Arrow and DataFusion")]
+#[command(
+    name = "quiver",
+    version,
+    about = "Long-term storage and query for Prometheus, on Arrow and DataFusion"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -115,11 +119,13 @@ fn run(command: Command) -> Result<(), CliError> {
         match command {
             Command::Up(args) => crate::up::run(args).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::Dump(a))) => tools::tsdb_dump::run(a).await,
-            Command::Tools(ToolsCommand::Tsdb(TsdbCommand::CreateBlocksFrom(CreateBlocksFrom::Openmetrics(a)))) => {
-                tools::create_blocks::run(a).await
-            }
+            Command::Tools(ToolsCommand::Tsdb(TsdbCommand::CreateBlocksFrom(
+                CreateBlocksFrom::Openmetrics(a),
+            ))) => tools::create_blocks::run(a).await,
             Command::Tools(ToolsCommand::Bucket(BucketCommand::Ls(a))) => tools::bucket::ls(a).await,
-            Command::Tools(ToolsCommand::Bucket(BucketCommand::Inspect(a))) => tools::bucket::inspect(a).await,
+            Command::Tools(ToolsCommand::Bucket(BucketCommand::Inspect(a))) => {
+                tools::bucket::inspect(a).await
+            }
             Command::Tools(ToolsCommand::Bucket(BucketCommand::Verify(a))) => tools::bucket::verify(a).await,
         }
     })

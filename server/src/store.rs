@@ -13,9 +13,9 @@ use crate::error::CliError;
 
 /// The bucket the objstore flags describe.
 pub(crate) fn open_bucket(args: &ObjstoreArgs) -> Result<Arc<dyn ObjectStore>, CliError> {
-    let yaml = args
-        .yaml()?
-        .ok_or_else(|| CliError::Usage("one of --objstore.config-file or --objstore.config is required".into()))?;
+    let yaml = args.yaml()?.ok_or_else(|| {
+        CliError::Usage("one of --objstore.config-file or --objstore.config is required".into())
+    })?;
     let cfg = ObjstoreConfig::from_yaml(&yaml)?;
     Ok(cfg.build()?)
 }

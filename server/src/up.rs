@@ -47,7 +47,9 @@ pub fn router(store: Arc<dyn ObjectStore>) -> Router {
 }
 
 async fn buildinfo() -> Json<serde_json::Value> {
-    Json(json!({"status": "success", "data": {"version": env!("CARGO_PKG_VERSION"), "goVersion": "none (Rust)"}}))
+    Json(
+        json!({"status": "success", "data": {"version": env!("CARGO_PKG_VERSION"), "goVersion": "none (Rust)"}}),
+    )
 }
 
 struct ApiError(String);

@@ -10,7 +10,11 @@ pub fn quiver_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> -> target/<profile>/quiver
     let bin = exe.parent().and_then(Path::parent).map(|p| p.join("quiver")).expect("target dir");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p quiver` (or `cargo test --workspace`)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p quiver` (or `cargo test --workspace`)",
+        bin.display()
+    );
     bin
 }
 

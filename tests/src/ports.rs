@@ -18,20 +18,13 @@ fn handed_out() -> &'static Mutex<HashSet<u16>> {
 /// port.
 pub fn free_port() -> io::Result<u16> {
     for _ in 0..64 {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-            .local_addr()?
-            .port();
-        let mut ports = handed_out()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+        let mut ports = handed_out().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if ports.insert(port) {
             return Ok(port);
         }
     }
-    Err(io::Error::new(
-        io::ErrorKind::AddrNotAvailable,
-        "no free port on 127.0.0.1",
-    ))
+    Err(io::Error::new(io::ErrorKind::AddrNotAvailable, "no free port on 127.0.0.1"))
 }
 
 #[cfg(test)]

@@ -83,12 +83,7 @@ impl S3Emulator {
                 ))
             })?;
         // From here on, Drop kills the process and removes the log.
-        let mut emulator = S3Emulator {
-            child,
-            port,
-            bucket: bucket.to_string(),
-            log,
-        };
+        let mut emulator = S3Emulator { child, port, bucket: bucket.to_string(), log };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Some(status) = emulator.child.try_wait().map_err(StartError::Fatal)? {
@@ -152,9 +147,7 @@ impl S3Emulator {
     pub fn create_bucket(&self, bucket: &str) -> io::Result<()> {
         match http_request(self.port, "PUT", &format!("/{bucket}"))? {
             (200, _) => Ok(()),
-            (status, body) => Err(io::Error::other(format!(
-                "creating bucket {bucket}: {status}: {body}"
-            ))),
+            (status, body) => Err(io::Error::other(format!("creating bucket {bucket}: {status}: {body}"))),
         }
     }
 
@@ -219,17 +212,12 @@ fn moto_command() -> (String, Vec<String>) {
     if find_on_path("moto_server").is_some() {
         return ("moto_server".to_string(), Vec::new());
     }
-    (
-        "python3".to_string(),
-        vec!["-m".to_string(), "moto.server".to_string()],
-    )
+    ("python3".to_string(), vec!["-m".to_string(), "moto.server".to_string()])
 }
 
 fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| is_file(p))
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| is_file(p))
 }
 
 fn is_file(path: &Path) -> bool {
@@ -252,19 +240,9 @@ pub fn http_request(port: u16, method: &str, path: &str) -> io::Result<(u16, Str
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let text = String::from_utf8_lossy(&response);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("not an HTTP response: {text:?}"),
-            )
-        })?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("not an HTTP response: {text:?}"))
+    })?;
+    let body = text.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default();
     Ok((status, body))
 }

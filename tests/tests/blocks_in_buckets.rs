@@ -54,13 +54,16 @@ async fn check_bucket(yaml: &str, local_blocks: &Path) {
 
     let inspect = stdout_of(quiver().args(["tools", "bucket", "inspect"]).args(cfg));
     let header = inspect.lines().next().expect("header");
-    for col in ["ULID", "FROM", "UNTIL", "SERIES", "SAMPLES", "CHUNKS", "LEVEL", "RESOLUTION", "LABELS", "SIZE"] {
+    for col in
+        ["ULID", "FROM", "UNTIL", "SERIES", "SAMPLES", "CHUNKS", "LEVEL", "RESOLUTION", "LABELS", "SIZE"]
+    {
         assert!(header.contains(col), "{header}");
     }
     for u in &ulids {
         let row = inspect.lines().find(|l| l.starts_with(u.as_str())).expect("a row per block");
         let meta: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(local_blocks.join(u).join("meta.json")).expect("meta")).expect("json");
+            serde_json::from_slice(&std::fs::read(local_blocks.join(u).join("meta.json")).expect("meta"))
+                .expect("json");
         let samples = meta["stats"]["numSamples"].to_string();
         assert!(row.split_whitespace().any(|c| c == samples), "{row} lacks {samples}");
     }
@@ -72,21 +75,30 @@ async fn check_bucket(yaml: &str, local_blocks: &Path) {
     let (broken_index, broken_chunks) = (&ulids[0], &ulids[2]);
     let index = std::fs::read(local_blocks.join(broken_index).join("index")).expect("index");
     store
-        .put(&ObjPath::from(format!("{broken_index}/index")), PutPayload::from(index[..index.len() - 100].to_vec()))
+        .put(
+            &ObjPath::from(format!("{broken_index}/index")),
+            PutPayload::from(index[..index.len() - 100].to_vec()),
+        )
         .await
         .expect("put");
     let seg = std::fs::read(local_blocks.join(broken_chunks).join("chunks").join("000001")).expect("segment");
     let mut bad = seg.clone();
     let mid = bad.len() / 2;
     bad[mid] ^= 0xff;
-    store.put(&ObjPath::from(format!("{broken_chunks}/chunks/000001")), PutPayload::from(bad)).await.expect("put");
+    store
+        .put(&ObjPath::from(format!("{broken_chunks}/chunks/000001")), PutPayload::from(bad))
+        .await
+        .expect("put");
     let out = quiver().args(["tools", "bucket", "verify"]).args(cfg).output().expect("run");
     assert!(!out.status.success(), "verify must fail on broken blocks");
     let text = String::from_utf8_lossy(&out.stdout);
     let broken: Vec<&str> = text.lines().filter(|l| l.contains("BROKEN")).collect();
     assert_eq!(broken.len(), 2, "{text}");
     assert!(broken.iter().any(|l| l.starts_with(broken_index.as_str()) && l.contains("index")), "{text}");
-    assert!(broken.iter().any(|l| l.starts_with(broken_chunks.as_str()) && l.contains("chunks/000001")), "{text}");
+    assert!(
+        broken.iter().any(|l| l.starts_with(broken_chunks.as_str()) && l.contains("chunks/000001")),
+        "{text}"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("2 of 3 blocks are broken"));
 }
 
@@ -112,7 +124,8 @@ async fn filesystem_bucket_with_prefix() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let blocks = promtool_blocks(tmp.path());
     let bucket = tmp.path().join("bucket");
-    let yaml = format!("type: FILESYSTEM\nprefix: tenant-a/blocks\nconfig:\n  directory: {}\n", bucket.display());
+    let yaml =
+        format!("type: FILESYSTEM\nprefix: tenant-a/blocks\nconfig:\n  directory: {}\n", bucket.display());
     check_bucket(&yaml, &blocks).await;
     assert!(bucket.join("tenant-a").join("blocks").is_dir());
 }

@@ -78,10 +78,7 @@ fn only_server_builds_a_binary() {
         .workspace_packages()
         .iter()
         .flat_map(|p| {
-            p.targets
-                .iter()
-                .filter(|t| t.is_bin())
-                .map(move |t| (p.name.to_string(), t.name.clone()))
+            p.targets.iter().filter(|t| t.is_bin()).map(move |t| (p.name.to_string(), t.name.clone()))
         })
         .collect();
     assert_eq!(bins, vec![("quiver".to_string(), "quiver".to_string())]);

@@ -47,49 +47,25 @@ async fn check_s3_semantics(store: &dyn ObjectStore) -> TestResult {
     let chunk_data = pattern(1 << 20, 1);
 
     // put / get / head
-    store
-        .put(&meta, Bytes::from_static(b"{\"ulid\":\"01ABC\"}").into())
-        .await?;
-    store
-        .put(&chunk, Bytes::from(chunk_data.clone()).into())
-        .await?;
-    store
-        .put(&index, Bytes::from_static(b"index").into())
-        .await?;
+    store.put(&meta, Bytes::from_static(b"{\"ulid\":\"01ABC\"}").into()).await?;
+    store.put(&chunk, Bytes::from(chunk_data.clone()).into()).await?;
+    store.put(&index, Bytes::from_static(b"index").into()).await?;
     store.put(&top, Bytes::from_static(b"top").into()).await?;
-    assert_eq!(
-        &store.get(&meta).await?.bytes().await?[..],
-        b"{\"ulid\":\"01ABC\"}"
-    );
+    assert_eq!(&store.get(&meta).await?.bytes().await?[..], b"{\"ulid\":\"01ABC\"}");
     let head = store.head(&chunk).await?;
     assert_eq!(head.size, 1 << 20);
     assert_eq!(head.location, chunk);
     assert!(head.e_tag.is_some(), "S3 returns an ETag");
 
     // ranged gets: bounded, open-ended, suffix
-    assert_eq!(
-        &store.get_range(&chunk, 100..200).await?[..],
-        &chunk_data[100..200]
-    );
+    assert_eq!(&store.get_range(&chunk, 100..200).await?[..], &chunk_data[100..200]);
     let tail = store
-        .get_opts(
-            &chunk,
-            GetOptions {
-                range: Some(GetRange::Offset(1_048_000)),
-                ..Default::default()
-            },
-        )
+        .get_opts(&chunk, GetOptions { range: Some(GetRange::Offset(1_048_000)), ..Default::default() })
         .await?;
     assert_eq!(tail.range, 1_048_000..(1 << 20));
     assert_eq!(&tail.bytes().await?[..], &chunk_data[1_048_000..]);
     let suffix = store
-        .get_opts(
-            &chunk,
-            GetOptions {
-                range: Some(GetRange::Suffix(10)),
-                ..Default::default()
-            },
-        )
+        .get_opts(&chunk, GetOptions { range: Some(GetRange::Suffix(10)), ..Default::default() })
         .await?;
     assert_eq!(&suffix.bytes().await?[..], &chunk_data[(1 << 20) - 10..]);
     let ranges = store.get_ranges(&chunk, &[0..10, 500_000..500_100]).await?;
@@ -101,41 +77,23 @@ async fn check_s3_semantics(store: &dyn ObjectStore) -> TestResult {
     assert_eq!(listing.common_prefixes, vec![Path::from("01ABC")]);
     let objects: Vec<&Path> = listing.objects.iter().map(|o| &o.location).collect();
     assert_eq!(objects, vec![&top]);
-    let listing = store
-        .list_with_delimiter(Some(&Path::from("01ABC")))
-        .await?;
+    let listing = store.list_with_delimiter(Some(&Path::from("01ABC"))).await?;
     assert_eq!(listing.common_prefixes, vec![Path::from("01ABC/chunks")]);
-    let mut objects: Vec<String> = listing
-        .objects
-        .iter()
-        .map(|o| o.location.to_string())
-        .collect();
+    let mut objects: Vec<String> = listing.objects.iter().map(|o| o.location.to_string()).collect();
     objects.sort();
     assert_eq!(objects, vec!["01ABC/index", "01ABC/meta.json"]);
     // recursive list
-    let mut all: Vec<String> = store
-        .list(Some(&Path::from("01ABC")))
-        .map_ok(|m| m.location.to_string())
-        .try_collect()
-        .await?;
+    let mut all: Vec<String> =
+        store.list(Some(&Path::from("01ABC"))).map_ok(|m| m.location.to_string()).try_collect().await?;
     all.sort();
-    assert_eq!(
-        all,
-        vec!["01ABC/chunks/000001", "01ABC/index", "01ABC/meta.json"]
-    );
+    assert_eq!(all, vec!["01ABC/chunks/000001", "01ABC/index", "01ABC/meta.json"]);
 
     // multipart upload of an 11 MiB object: two 5 MiB parts and a short last one
     let big = Path::from("01ABC/chunks/000002");
-    let parts = [
-        pattern(5 << 20, 2),
-        pattern(5 << 20, 3),
-        pattern(1 << 20, 4),
-    ];
+    let parts = [pattern(5 << 20, 2), pattern(5 << 20, 3), pattern(1 << 20, 4)];
     let mut upload = store.put_multipart(&big).await?;
     for part in &parts {
-        upload
-            .put_part(PutPayload::from(Bytes::from(part.clone())))
-            .await?;
+        upload.put_part(PutPayload::from(Bytes::from(part.clone()))).await?;
     }
     upload.complete().await?;
     let whole: Vec<u8> = parts.concat();
@@ -145,10 +103,7 @@ async fn check_s3_semantics(store: &dyn ObjectStore) -> TestResult {
         &store.get_range(&big, across.clone()).await?[..],
         &whole[across.start as usize..across.end as usize]
     );
-    assert!(
-        store.get(&big).await?.bytes().await? == whole[..],
-        "multipart object differs"
-    );
+    assert!(store.get(&big).await?.bytes().await? == whole[..], "multipart object differs");
 
     // missing keys: NotFound, as Thanos's IsObjNotFoundErr
     let missing = Path::from("01ABC/nope");
@@ -159,10 +114,7 @@ async fn check_s3_semantics(store: &dyn ObjectStore) -> TestResult {
     // copy, delete; deleting a missing key succeeds on S3
     let copy = Path::from("01ABC/meta.json.bak");
     store.copy(&meta, &copy).await?;
-    assert_eq!(
-        &store.get(&copy).await?.bytes().await?[..],
-        b"{\"ulid\":\"01ABC\"}"
-    );
+    assert_eq!(&store.get(&copy).await?.bytes().await?[..], b"{\"ulid\":\"01ABC\"}");
     store.delete(&meta).await?;
     assert!(is_not_found(store.get(&meta).await));
     assert!(is_not_found(store.head(&meta).await));
@@ -183,21 +135,13 @@ async fn s3_from_thanos_yaml_with_prefix() -> TestResult {
     let emulator = S3Emulator::start()?;
     let raw = store_from_yaml(&emulator.objstore_yaml(None))?;
     // Something outside the prefix that the prefixed store must never see.
-    raw.put(
-        &Path::from("other/meta.json"),
-        Bytes::from_static(b"x").into(),
-    )
-    .await?;
+    raw.put(&Path::from("other/meta.json"), Bytes::from_static(b"x").into()).await?;
 
     let store = store_from_yaml(&emulator.objstore_yaml(Some("/tenant-a/blocks/")))?;
     check_s3_semantics(store.as_ref()).await?;
 
     // The objects really live under the prefix in the bucket.
-    let mut keys: Vec<String> = raw
-        .list(None)
-        .map_ok(|m| m.location.to_string())
-        .try_collect()
-        .await?;
+    let mut keys: Vec<String> = raw.list(None).map_ok(|m| m.location.to_string()).try_collect().await?;
     keys.sort();
     assert_eq!(
         keys,
@@ -226,9 +170,7 @@ async fn s3_put_user_metadata_is_stored() -> TestResult {
     store.put(&small, Bytes::from_static(b"abc").into()).await?;
     let got = store.get(&small).await?;
     assert_eq!(
-        got.attributes
-            .get(&Attribute::Metadata("team".into()))
-            .map(|v| v.as_ref()),
+        got.attributes.get(&Attribute::Metadata("team".into())).map(|v| v.as_ref()),
         Some("observability"),
         "{:?}",
         got.attributes
@@ -236,18 +178,12 @@ async fn s3_put_user_metadata_is_stored() -> TestResult {
     // Multipart uploads carry it too.
     let big = Path::from("big");
     let mut upload = store.put_multipart(&big).await?;
-    upload
-        .put_part(PutPayload::from(Bytes::from(pattern(5 << 20, 9))))
-        .await?;
-    upload
-        .put_part(PutPayload::from(Bytes::from_static(b"end")))
-        .await?;
+    upload.put_part(PutPayload::from(Bytes::from(pattern(5 << 20, 9)))).await?;
+    upload.put_part(PutPayload::from(Bytes::from_static(b"end"))).await?;
     upload.complete().await?;
     let got = store.get(&big).await?;
     assert_eq!(
-        got.attributes
-            .get(&Attribute::Metadata("team".into()))
-            .map(|v| v.as_ref()),
+        got.attributes.get(&Attribute::Metadata("team".into())).map(|v| v.as_ref()),
         Some("observability")
     );
     // The storage class is what S3 reports for the object.
@@ -257,12 +193,7 @@ async fn s3_put_user_metadata_is_stored() -> TestResult {
         &format!("/{}?list-type=2", emulator.bucket()),
     )?;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body.matches("<StorageClass>STANDARD_IA</StorageClass>")
-            .count(),
-        2,
-        "{body}"
-    );
+    assert_eq!(body.matches("<StorageClass>STANDARD_IA</StorageClass>").count(), 2, "{body}");
     Ok(())
 }
 
@@ -273,9 +204,7 @@ async fn emulators_in_parallel_are_isolated() -> TestResult {
     assert_ne!(a.port(), b.port());
     let store_a = store_from_yaml(&a.objstore_yaml(None))?;
     let store_b = store_from_yaml(&b.objstore_yaml(None))?;
-    store_a
-        .put(&Path::from("only-in-a"), Bytes::from_static(b"a").into())
-        .await?;
+    store_a.put(&Path::from("only-in-a"), Bytes::from_static(b"a").into()).await?;
     assert!(is_not_found(store_b.head(&Path::from("only-in-a")).await));
     // A bucket that does not exist is an error, not an empty listing.
     let absent = store_from_yaml(&a.objstore_yaml_for("no-such-bucket", None))?;
@@ -283,10 +212,7 @@ async fn emulators_in_parallel_are_isolated() -> TestResult {
     let pid = a.pid();
     drop(a);
     // Killed by PID and reaped: the process is gone.
-    assert!(
-        !PathBuf::from(format!("/proc/{pid}")).exists(),
-        "moto_server {pid} still running"
-    );
+    assert!(!PathBuf::from(format!("/proc/{pid}")).exists(), "moto_server {pid} still running");
     Ok(())
 }
 
@@ -335,25 +261,10 @@ fn testbench_s3_check_py_passes_against_emulator() -> TestResult {
         assert!(value.starts_with("ok"), "{step}: {value}\n{stdout}");
     }
     let get_missing = results.get("get_missing").map(String::as_str).unwrap_or("");
-    assert!(
-        get_missing.contains("NoSuchKey"),
-        "get_missing: {get_missing}\n{stdout}"
-    );
-    assert_eq!(
-        results.get("range_len").map(String::as_str),
-        Some("100"),
-        "{stdout}"
-    );
-    assert_eq!(
-        results.get("multipart_size").map(String::as_str),
-        Some("10485760"),
-        "{stdout}"
-    );
-    assert_eq!(
-        results.get("list_delim_prefixes").map(String::as_str),
-        Some("['01ABC/']"),
-        "{stdout}"
-    );
+    assert!(get_missing.contains("NoSuchKey"), "get_missing: {get_missing}\n{stdout}");
+    assert_eq!(results.get("range_len").map(String::as_str), Some("100"), "{stdout}");
+    assert_eq!(results.get("multipart_size").map(String::as_str), Some("10485760"), "{stdout}");
+    assert_eq!(results.get("list_delim_prefixes").map(String::as_str), Some("['01ABC/']"), "{stdout}");
     assert_eq!(
         results.get("list_prefix_keys").map(String::as_str),
         Some("['01ABC/chunks/000001', '01ABC/meta.json']"),

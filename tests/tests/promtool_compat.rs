@@ -43,7 +43,10 @@ fn dumps_agree_both_ways() {
     let reference = promtool_dump(&p, &[]);
     let lines = reference.lines().count();
     assert!(lines > 100_000, "{lines} samples");
-    assert!(reference.contains("http_request_duration_seconds_bucket"), "classic histogram series are present");
+    assert!(
+        reference.contains("http_request_duration_seconds_bucket"),
+        "classic histogram series are present"
+    );
     assert!(reference.contains("le=\"+Inf\""));
 
     // Quiver reads promtool's blocks sample for sample, formatted as promtool prints them.
@@ -55,7 +58,14 @@ fn dumps_agree_both_ways() {
     // Matchers and time bounds behave as promtool's.
     let cases: [&[&str]; 4] = [
         &["--match", r#"{__name__="http_requests_total",method=~"GET|PUT",status!="500"}"#],
-        &["--match", r#"http_request_duration_seconds_bucket{le="+Inf"}"#, "--min-time", "1699990000000", "--max-time", "1699995000000"],
+        &[
+            "--match",
+            r#"http_request_duration_seconds_bucket{le="+Inf"}"#,
+            "--min-time",
+            "1699990000000",
+            "--max-time",
+            "1699995000000",
+        ],
         &["--match", r#"{job=~"a.*"}"#, "--min-time", "1699992000000"],
         &["--match", r#"{__name__=~"node_.*"}"#, "--max-time", "1699985000123"],
     ];
@@ -75,7 +85,8 @@ fn promtool_analyzes_quiver_blocks() {
         let id = qb.file_name().and_then(|n| n.to_str()).expect("name");
         let out = stdout_of(promtool().args(["tsdb", "analyze"]).arg(parent).arg(id));
         let pid = pb.file_name().and_then(|n| n.to_str()).expect("name");
-        let reference = stdout_of(promtool().args(["tsdb", "analyze"]).arg(pb.parent().expect("parent")).arg(pid));
+        let reference =
+            stdout_of(promtool().args(["tsdb", "analyze"]).arg(pb.parent().expect("parent")).arg(pid));
         // The summary lines; the top-20 lists below them break ties in Go map order (randomly).
         let summary = |s: &str| -> Vec<String> {
             let keys = ["Duration:", "Series:", "Label names:", "Postings (unique", "Postings entries"];
@@ -118,7 +129,10 @@ async fn prometheus_serves_a_quiver_block() {
         .max_by_key(|(_, ts)| *ts)
         .expect("a sample before t");
     let data = prom
-        .query(r#"http_requests_total{instance="10.0.0.0:9100",job="api",method="GET",status="200"}"#, t_ms as f64 / 1000.0)
+        .query(
+            r#"http_requests_total{instance="10.0.0.0:9100",job="api",method="GET",status="200"}"#,
+            t_ms as f64 / 1000.0,
+        )
         .await;
     assert_eq!(data["result"][0]["value"][1], want.0);
 

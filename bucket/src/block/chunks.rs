@@ -49,7 +49,9 @@ impl SegmentWriter {
         let total = len_buf.len() + 1 + data.len() + 4;
         let need_new = match self.segments.last() {
             None => true,
-            Some(s) => s.len() as u64 + total as u64 > self.max_segment && s.len() as u64 > SEGMENT_HEADER_LEN,
+            Some(s) => {
+                s.len() as u64 + total as u64 > self.max_segment && s.len() as u64 > SEGMENT_HEADER_LEN
+            }
         };
         if need_new {
             let mut s = Vec::with_capacity(1 << 16);
@@ -59,7 +61,9 @@ impl SegmentWriter {
             self.segments.push(s);
         }
         let seq = (self.segments.len() - 1) as u64;
-        let Some(seg) = self.segments.last_mut() else { return Err(Error::Write { reason: "no segment".into() }) };
+        let Some(seg) = self.segments.last_mut() else {
+            return Err(Error::Write { reason: "no segment".into() });
+        };
         let offset = seg.len() as u64;
         if offset > u64::from(u32::MAX) {
             return Err(Error::Write { reason: "chunk segment offset exceeds 4 GiB".into() });
@@ -84,7 +88,6 @@ impl SegmentWriter {
     }
 }
 
-
 /// Reads chunks of one block by reference, verifying each chunk's CRC.
 #[derive(Debug)]
 pub struct ChunkReader {
@@ -101,11 +104,19 @@ impl ChunkReader {
         for (i, (name, size)) in files.iter().enumerate() {
             let want = format!("{:06}", i + 1);
             if *name != want {
-                return Err(Error::corrupt(src.name(), &format!("chunks/{name}"), format!("unexpected segment file, want chunks/{want}")));
+                return Err(Error::corrupt(
+                    src.name(),
+                    &format!("chunks/{name}"),
+                    format!("unexpected segment file, want chunks/{want}"),
+                ));
             }
             let file = segment_file(i as u64);
             if *size < SEGMENT_HEADER_LEN {
-                return Err(Error::corrupt(src.name(), &file, format!("{size} bytes is too small for a segment header")));
+                return Err(Error::corrupt(
+                    src.name(),
+                    &file,
+                    format!("{size} bytes is too small for a segment header"),
+                ));
             }
             let h = src.get_range(&file, 0..SEGMENT_HEADER_LEN).await?;
             let magic = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
@@ -113,7 +124,11 @@ impl ChunkReader {
                 return Err(Error::corrupt(src.name(), &file, format!("bad magic number {magic:#010x}")));
             }
             if h[4] != 1 {
-                return Err(Error::corrupt(src.name(), &file, format!("unsupported segment version {}", h[4])));
+                return Err(Error::corrupt(
+                    src.name(),
+                    &file,
+                    format!("unsupported segment version {}", h[4]),
+                ));
             }
             sizes.push(*size);
         }
@@ -149,7 +164,11 @@ impl ChunkReader {
             }
             let last = metas[order[j - 1]].chunk_ref & 0xffff_ffff;
             if start < SEGMENT_HEADER_LEN || last >= size {
-                return Err(Error::corrupt(self.src.name(), &file, format!("chunk reference {first} outside the file")));
+                return Err(Error::corrupt(
+                    self.src.name(),
+                    &file,
+                    format!("chunk reference {first} outside the file"),
+                ));
             }
             let buf = self.src.get_range(&file, start..(last + CHUNK_TAIL).min(size)).await?;
             for &k in &order[i..j] {
@@ -167,7 +186,11 @@ impl ChunkReader {
                         let len = d.uvarint("chunk length").map_err(|e| self.chunk_err(&file, r, e.0))?;
                         let total = d.pos() as u64 + 1 + len + 4;
                         if at + total > size {
-                            return Err(self.chunk_err(&file, r, "chunk runs past the end of the file".into()));
+                            return Err(self.chunk_err(
+                                &file,
+                                r,
+                                "chunk runs past the end of the file".into(),
+                            ));
                         }
                         let b = self.src.get_range(&file, at..at + total).await?;
                         parse_chunk(&b, 0)

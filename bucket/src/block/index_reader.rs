@@ -115,7 +115,8 @@ impl IndexReader {
         let mut d = Decbuf::new(content);
         let n = d.be32("postings count").map_err(|e| self.corrupt(e.0))? as usize;
         if d.remaining() != n * 4 {
-            return Err(self.corrupt(format!("postings list at {offset} holds {n} entries in {} bytes", d.remaining())));
+            return Err(self
+                .corrupt(format!("postings list at {offset} holds {n} entries in {} bytes", d.remaining())));
         }
         let mut refs = Vec::with_capacity(n);
         for _ in 0..n {
@@ -283,7 +284,11 @@ fn parse_toc(b: &[u8], size: u64) -> Result<Toc, DecodeError> {
     };
     let limit = size - TOC_LEN;
     let ordered = [toc.symbols, toc.series, toc.label_indices, toc.postings, toc.postings_table];
-    if toc.symbols < 5 || ordered.windows(2).any(|w| w[0] > w[1]) || toc.postings_table > limit || toc.label_indices_table > limit {
+    if toc.symbols < 5
+        || ordered.windows(2).any(|w| w[0] > w[1])
+        || toc.postings_table > limit
+        || toc.label_indices_table > limit
+    {
         return Err(DecodeError(format!("TOC offsets out of order or past the end: {toc:?}")));
     }
     Ok(toc)
@@ -358,7 +363,10 @@ fn parse_series(b: &[u8], series_ref: u32, symbols: &[Arc<str>]) -> Result<Serie
     let mut d = Decbuf::new(body);
     let sym = |d: &mut Decbuf<'_>| -> Result<Arc<str>, DecodeError> {
         let i = d.uvarint32("symbol reference")? as usize;
-        symbols.get(i).map(Arc::clone).ok_or_else(|| DecodeError(format!("symbol reference {i} out of range")))
+        symbols
+            .get(i)
+            .map(Arc::clone)
+            .ok_or_else(|| DecodeError(format!("symbol reference {i} out of range")))
     };
     let nl = d.uvarint("label count").map_err(bad)? as usize;
     let mut labels = Vec::with_capacity(nl.min(body.len()));
@@ -367,7 +375,8 @@ fn parse_series(b: &[u8], series_ref: u32, symbols: &[Arc<str>]) -> Result<Serie
         let value = sym(&mut d).map_err(bad)?;
         labels.push(Label { name: name.to_string(), value: value.to_string() });
     }
-    let labels = Labels::from_sorted(labels).map_err(|e| SeriesParse::Corrupt(format!("series {series_ref}: {e}")))?;
+    let labels =
+        Labels::from_sorted(labels).map_err(|e| SeriesParse::Corrupt(format!("series {series_ref}: {e}")))?;
     let nc = d.uvarint("chunk count").map_err(bad)? as usize;
     let mut chunks = Vec::with_capacity(nc.min(body.len()));
     let mut prev: Option<ChunkMeta> = None;

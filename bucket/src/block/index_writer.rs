@@ -44,8 +44,7 @@ pub fn write_index(series: &[(Labels, Vec<ChunkMeta>)]) -> Result<(Vec<u8>, Inde
             symbols.insert(&l.value);
         }
     }
-    let sym_index: HashMap<&str, u32> =
-        symbols.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
+    let sym_index: HashMap<&str, u32> = symbols.iter().enumerate().map(|(i, s)| (*s, i as u32)).collect();
 
     let mut e = Encbuf::default();
     e.put_be32(INDEX_MAGIC);

@@ -138,8 +138,8 @@ impl BlockMeta {
     }
 
     pub fn parse(block: &str, data: &[u8]) -> Result<Self> {
-        let meta: BlockMeta =
-            serde_json::from_slice(data).map_err(|source| Error::Meta { block: block.to_string(), source })?;
+        let meta: BlockMeta = serde_json::from_slice(data)
+            .map_err(|source| Error::Meta { block: block.to_string(), source })?;
         if meta.version != 1 {
             return Err(Error::corrupt(
                 block,
@@ -162,8 +162,7 @@ impl BlockMeta {
         let mut out = Vec::new();
         let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
         let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-        self.serialize(&mut ser)
-            .map_err(|e| Error::Write { reason: format!("encoding meta.json: {e}") })?;
+        self.serialize(&mut ser).map_err(|e| Error::Write { reason: format!("encoding meta.json: {e}") })?;
         Ok(out)
     }
 

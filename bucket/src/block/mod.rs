@@ -13,7 +13,9 @@ mod writer;
 pub use chunks::{ChunkReader, DEFAULT_SEGMENT_SIZE, SegmentWriter};
 pub use index_reader::{IndexReader, SeriesEntry, Toc};
 pub use index_writer::{ChunkMeta, IndexWriteStats, write_index};
-pub use meta::{BlockCompaction, BlockDesc, BlockMeta, BlockStats, Downsample, FileMeta, IndexStats, ThanosMeta};
+pub use meta::{
+    BlockCompaction, BlockDesc, BlockMeta, BlockStats, Downsample, FileMeta, IndexStats, ThanosMeta,
+};
 pub use reader::{Block, list_blocks};
 pub use source::BlockSource;
 pub use tombstones::{Tombstone, decode_tombstones, encode_tombstones};

@@ -124,10 +124,10 @@ impl Block {
 
 /// Directories in `store` under `prefix` whose name is a ULID: the blocks of a bucket.
 pub async fn list_blocks(store: &Arc<dyn ObjectStore>, prefix: Option<&Path>) -> Result<Vec<Ulid>> {
-    let listing = store
-        .list_with_delimiter(prefix)
-        .await
-        .map_err(|source| Error::ObjectStore { path: prefix.map(|p| p.to_string()).unwrap_or_default(), source })?;
+    let listing = store.list_with_delimiter(prefix).await.map_err(|source| Error::ObjectStore {
+        path: prefix.map(|p| p.to_string()).unwrap_or_default(),
+        source,
+    })?;
     let mut out: Vec<Ulid> = listing
         .common_prefixes
         .iter()

@@ -5,8 +5,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
 
@@ -65,11 +65,8 @@ impl BlockSource {
             return Ok(Bytes::new());
         }
         let want = range.end - range.start;
-        let b = self
-            .store
-            .get_range(&self.path(file), range.clone())
-            .await
-            .map_err(|e| self.map_err(file, e))?;
+        let b =
+            self.store.get_range(&self.path(file), range.clone()).await.map_err(|e| self.map_err(file, e))?;
         if b.len() as u64 != want {
             return Err(Error::corrupt(
                 &self.name,
@@ -83,12 +80,8 @@ impl BlockSource {
     pub async fn list(&self, sub: &str) -> Result<Vec<(String, u64)>> {
         use futures::TryStreamExt;
         let prefix = self.path(sub);
-        let metas: Vec<_> = self
-            .store
-            .list(Some(&prefix))
-            .try_collect()
-            .await
-            .map_err(|e| self.map_err(sub, e))?;
+        let metas: Vec<_> =
+            self.store.list(Some(&prefix)).try_collect().await.map_err(|e| self.map_err(sub, e))?;
         let mut out: Vec<(String, u64)> = metas
             .into_iter()
             .filter_map(|m| {

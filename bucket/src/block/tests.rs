@@ -18,7 +18,8 @@ fn series(n: usize, samples: usize) -> Vec<(Labels, Vec<Sample>)> {
                 ("job", if i % 3 == 0 { "api" } else { "db" }),
             ])
             .unwrap();
-            let s = (0..samples).map(|k| Sample { t: 1_000 + k as i64 * 15_000, v: (i * k) as f64 }).collect();
+            let s =
+                (0..samples).map(|k| Sample { t: 1_000 + k as i64 * 15_000, v: (i * k) as f64 }).collect();
             (l, s)
         })
         .collect()
@@ -54,7 +55,8 @@ async fn round_trips_series_and_samples() {
         Matcher::new(MatchOp::RegexMatch, "instance", "host-0[0-4].").unwrap(),
         Matcher::new(MatchOp::NotEqual, "job", "db").unwrap(),
     ];
-    let got: Vec<String> = block.select(&m, TimeRange::ALL).await.unwrap().iter().map(|s| s.labels.to_string()).collect();
+    let got: Vec<String> =
+        block.select(&m, TimeRange::ALL).await.unwrap().iter().map(|s| s.labels.to_string()).collect();
     let want: Vec<String> = sorted
         .iter()
         .filter(|(l, _)| m.iter().all(|m| m.matches_labels(l)))
@@ -79,7 +81,8 @@ async fn index_bytes_match_promtool_layout() {
     // promtool 2.42 wrote exactly these bytes for one series {__name__="m"} with one chunk at
     // reference 8 spanning 1000..10000.
     let l = Labels::from_pairs([("__name__", "m")]).unwrap();
-    let (bytes, _) = write_index(&[(l, vec![ChunkMeta { chunk_ref: 8, min_time: 1000, max_time: 10000 }])]).unwrap();
+    let (bytes, _) =
+        write_index(&[(l, vec![ChunkMeta { chunk_ref: 8, min_time: 1000, max_time: 10000 }])]).unwrap();
     let want = include_bytes!("testdata/promtool_single_series.index");
     assert_eq!(bytes.as_slice(), want.as_slice());
 }
@@ -108,7 +111,8 @@ async fn corrupt_and_missing_files_are_named() {
         let mut bad = index.clone();
         bad[pos] ^= 0x5a;
         std::fs::write(bdir.join("index"), &bad).unwrap();
-        let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+        let store: Arc<dyn object_store::ObjectStore> =
+            Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
         let outcome = match Block::open(store, Path::from(ulid.as_str())).await {
             Err(e) => Err(e),
             Ok(b) => match b.index().all_postings().await {
@@ -132,14 +136,16 @@ async fn corrupt_and_missing_files_are_named() {
     let mut bad = chunks.clone();
     bad[20] ^= 1;
     std::fs::write(&seg, &bad).unwrap();
-    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+    let store: Arc<dyn object_store::ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
     let b = Block::open(store, Path::from(ulid.as_str())).await.unwrap();
     let s = b.select(&[], TimeRange::ALL).await.unwrap();
     let e = b.read_chunks(&s[0]).await.unwrap_err().to_string();
     assert!(e.contains(&ulid) && e.contains("chunks/000001") && e.contains("checksum"), "{e}");
     // Truncated segment: chunks past the end are an error, not a short read.
     std::fs::write(&seg, &chunks[..chunks.len() / 2]).unwrap();
-    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+    let store: Arc<dyn object_store::ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
     let b = Block::open(store, Path::from(ulid.as_str())).await.unwrap();
     let mut failed = 0;
     for s in b.select(&[], TimeRange::ALL).await.unwrap() {
@@ -156,12 +162,16 @@ async fn corrupt_and_missing_files_are_named() {
     let e = open_err(tmp.path(), &ulid).await.to_string();
     assert!(e.contains(&ulid) && e.contains("meta.json"), "{e}");
     std::fs::remove_file(bdir.join("meta.json")).unwrap();
-    assert!(matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "meta.json"));
+    assert!(
+        matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "meta.json")
+    );
     std::fs::write(bdir.join("meta.json"), &meta).unwrap();
 
     // Missing index and missing chunk directory.
     std::fs::remove_file(bdir.join("index")).unwrap();
-    assert!(matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "index"));
+    assert!(
+        matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "index")
+    );
     std::fs::write(bdir.join("index"), &index).unwrap();
 
     // Corrupt tombstones.

@@ -97,7 +97,10 @@ fn count_samples(chunks: &[RawChunk]) -> Result<u64> {
             Encoding::Xor => quiver_proto::chunkenc::xor_num_samples(&c.data),
             Encoding::Histogram | Encoding::FloatHistogram => {
                 if c.data.len() < 2 {
-                    Err(quiver_proto::Error::CorruptChunk { encoding: c.encoding.name(), reason: "too short".into() })
+                    Err(quiver_proto::Error::CorruptChunk {
+                        encoding: c.encoding.name(),
+                        reason: "too short".into(),
+                    })
                 } else {
                     Ok(usize::from(u16::from_be_bytes([c.data[0], c.data[1]])))
                 }
@@ -156,7 +159,8 @@ pub fn write_block(
 
     template.stats = stats;
     if let Some(t) = template.thanos.as_mut() {
-        t.index_stats = IndexStats { series_max_size: istats.series_max_size, chunk_max_size: max_chunk as i64 };
+        t.index_stats =
+            IndexStats { series_max_size: istats.series_max_size, chunk_max_size: max_chunk as i64 };
     }
     let p = tmp.join("meta.json");
     fs::write(&p, template.to_json()?).map_err(|e| io(&p, e))?;
@@ -215,10 +219,8 @@ mod tests {
         // 15 s scrapes over 2 h: Prometheus spreads 480 samples over 4 chunks of 120.
         let samples: Vec<Sample> = (0..480).map(|i| Sample { t: i * 15_000, v: i as f64 }).collect();
         let chunks = cut_xor_chunks(&samples, DEFAULT_BLOCK_DURATION_MS).unwrap();
-        let sizes: Vec<usize> = chunks
-            .iter()
-            .map(|c| quiver_proto::chunkenc::xor_num_samples(&c.data).unwrap())
-            .collect();
+        let sizes: Vec<usize> =
+            chunks.iter().map(|c| quiver_proto::chunkenc::xor_num_samples(&c.data).unwrap()).collect();
         assert_eq!(sizes, vec![120, 120, 120, 120]);
         assert_eq!(chunks[1].min_time, 120 * 15_000);
     }

@@ -120,22 +120,15 @@ impl Default for AzureConfig {
 fn validate_azure(c: &AzureConfig) -> Result<()> {
     let mut problems = Vec::new();
     if !c.user_assigned_id.is_empty() && !c.storage_account_key.is_empty() {
-        problems
-            .push("user_assigned_id cannot be set when using storage_account_key authentication");
+        problems.push("user_assigned_id cannot be set when using storage_account_key authentication");
     }
     if !c.user_assigned_id.is_empty() && !c.storage_connection_string.is_empty() {
-        problems.push(
-            "user_assigned_id cannot be set when using storage_connection_string authentication",
-        );
+        problems.push("user_assigned_id cannot be set when using storage_connection_string authentication");
     }
     if !c.user_assigned_id.is_empty() && !c.client_id.is_empty() {
         problems.push("user_assigned_id cannot be set when using client_id authentication");
     }
-    let sp = [
-        !c.az_tenant_id.is_empty(),
-        !c.client_secret.is_empty(),
-        !c.client_id.is_empty(),
-    ];
+    let sp = [!c.az_tenant_id.is_empty(), !c.client_secret.is_empty(), !c.client_id.is_empty()];
     if sp.iter().any(|s| *s) && !sp.iter().all(|s| *s) {
         problems.push("az_tenant_id, client_id, and client_secret must be set together");
     }
@@ -149,19 +142,13 @@ fn validate_azure(c: &AzureConfig) -> Result<()> {
         problems.push("no container specified");
     }
     if c.pipeline_config.max_tries < 0 {
-        problems
-            .push("The value of max_tries must be greater than or equal to 0 in the config file");
+        problems.push("The value of max_tries must be greater than or equal to 0 in the config file");
     }
     if c.reader_config.max_retry_requests < 0 {
-        problems.push(
-            "The value of max_retry_requests must be greater than or equal to 0 in the config file",
-        );
+        problems
+            .push("The value of max_retry_requests must be greater than or equal to 0 in the config file");
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(config_error(problems.join(", ")))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(config_error(problems.join(", "))) }
 }
 
 /// Credential-related environment variables of Azure's default credential chain.
@@ -175,28 +162,18 @@ const AZURE_CREDENTIAL_ENV: &[&str] = &[
 
 pub(super) fn build_azure(c: &AzureConfig) -> Result<Arc<dyn ObjectStore>> {
     validate_azure(c)?;
-    let max_tries = if c.pipeline_config.max_tries == 0 {
-        c.max_retries
-    } else {
-        c.pipeline_config.max_tries
-    };
+    let max_tries =
+        if c.pipeline_config.max_tries == 0 { c.max_retries } else { c.pipeline_config.max_tries };
 
     let mut builder = MicrosoftAzureBuilder::new().with_container_name(&c.container);
     let mut allow_http = false;
     if !c.storage_connection_string.is_empty() {
-        let (b, http) = apply_connection_string(
-            builder,
-            c.storage_connection_string.expose(),
-            &c.storage_account,
-        )?;
+        let (b, http) =
+            apply_connection_string(builder, c.storage_connection_string.expose(), &c.storage_account)?;
         builder = b;
         allow_http = http;
     } else {
-        let suffix = if c.endpoint.trim().is_empty() {
-            DEFAULT_AZURE_ENDPOINT
-        } else {
-            c.endpoint.trim()
-        };
+        let suffix = if c.endpoint.trim().is_empty() { DEFAULT_AZURE_ENDPOINT } else { c.endpoint.trim() };
         builder = builder
             .with_account(&c.storage_account)
             .with_endpoint(format!("https://{}.{suffix}", c.storage_account));
@@ -247,9 +224,7 @@ pub(super) fn build_azure(c: &AzureConfig) -> Result<Arc<dyn ObjectStore>> {
         retry.backoff = backoff;
         builder = builder.with_retry(retry);
     }
-    let store = builder
-        .build()
-        .map_err(store_error(format!("AZURE container {}", c.container)))?;
+    let store = builder.build().map_err(store_error(format!("AZURE container {}", c.container)))?;
     Ok(Arc::new(store))
 }
 
@@ -260,11 +235,7 @@ fn apply_connection_string(
     configured_account: &str,
 ) -> Result<(MicrosoftAzureBuilder, bool)> {
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
-    for part in connection_string
-        .split(';')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+    for part in connection_string.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = part.split_once('=').ok_or_else(|| {
             config_error("storage_connection_string: expected `Key=Value` pairs separated by `;`")
         })?;
@@ -351,9 +322,7 @@ prefix: ""
     #[test]
     fn azure_full_template_and_variants() {
         let cfg = ObjstoreConfig::from_yaml(AZURE_FULL).unwrap();
-        let ProviderConfig::Azure(c) = &cfg.provider else {
-            panic!("{cfg:?}")
-        };
+        let ProviderConfig::Azure(c) = &cfg.provider else { panic!("{cfg:?}") };
         assert_eq!(c.storage_account, "acct");
         assert_eq!(c.container, "thanos");
         assert!(c.storage_create_container);
@@ -363,9 +332,7 @@ prefix: ""
             "type: azure\nconfig:\n  storage_account: a\n  storage_account_key: c2VjcmV0\n  container: c\n  max_retries: 2\n",
         )
         .unwrap();
-        let ProviderConfig::Azure(c) = &minimal.provider else {
-            panic!()
-        };
+        let ProviderConfig::Azure(c) = &minimal.provider else { panic!() };
         assert_eq!(c.endpoint, DEFAULT_AZURE_ENDPOINT);
         minimal.build().unwrap();
 
@@ -391,9 +358,6 @@ prefix: ""
             .build()
             .unwrap_err()
             .to_string();
-        assert!(
-            e.contains("must be set together") && e.contains("storage_account"),
-            "{e}"
-        );
+        assert!(e.contains("must be set together") && e.contains("storage_account"), "{e}");
     }
 }

@@ -20,9 +20,7 @@ pub struct FilesystemConfig {
 
 pub(super) fn build_filesystem(c: &FilesystemConfig) -> Result<Arc<dyn ObjectStore>> {
     if c.directory.is_empty() {
-        return Err(config_error(
-            "missing directory for filesystem bucket (config.directory)",
-        ));
+        return Err(config_error("missing directory for filesystem bucket (config.directory)"));
     }
     std::fs::create_dir_all(&c.directory).map_err(|e| Error::io(&c.directory, e))?;
     let store = LocalFileSystem::new_with_prefix(&c.directory)
@@ -48,14 +46,11 @@ mod tests {
     fn filesystem_minimal_and_case_insensitive_type() {
         for kind in ["FILESYSTEM", "filesystem", "FileSystem"] {
             let cfg =
-                ObjstoreConfig::from_yaml(&format!("type: {kind}\nconfig:\n  directory: ./data\n"))
-                    .unwrap();
+                ObjstoreConfig::from_yaml(&format!("type: {kind}\nconfig:\n  directory: ./data\n")).unwrap();
             assert_eq!(cfg.kind(), ObjstoreType::Filesystem);
             assert_eq!(
                 cfg.provider,
-                ProviderConfig::Filesystem(FilesystemConfig {
-                    directory: "./data".into()
-                })
+                ProviderConfig::Filesystem(FilesystemConfig { directory: "./data".into() })
             );
             assert_eq!(cfg.prefix, None);
         }
@@ -65,18 +60,9 @@ mod tests {
         let meta = Path::from("01ABC/meta.json");
         let chunk = Path::from("01ABC/chunks/000001");
         let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-        store
-            .put(&meta, Bytes::from_static(b"{\"ulid\":\"01ABC\"}").into())
-            .await
-            .unwrap();
-        store
-            .put(&chunk, Bytes::from(data.clone()).into())
-            .await
-            .unwrap();
-        store
-            .put(&Path::from("top"), Bytes::from_static(b"t").into())
-            .await
-            .unwrap();
+        store.put(&meta, Bytes::from_static(b"{\"ulid\":\"01ABC\"}").into()).await.unwrap();
+        store.put(&chunk, Bytes::from(data.clone()).into()).await.unwrap();
+        store.put(&Path::from("top"), Bytes::from_static(b"t").into()).await.unwrap();
 
         let got = store.get(&meta).await.unwrap().bytes().await.unwrap();
         assert_eq!(&got[..], b"{\"ulid\":\"01ABC\"}");
@@ -92,10 +78,7 @@ mod tests {
         let objects: Vec<String> = top.objects.iter().map(|o| o.location.to_string()).collect();
         assert_eq!(prefixes, vec!["01ABC"]);
         assert_eq!(objects, vec!["top"]);
-        let block = store
-            .list_with_delimiter(Some(&Path::from("01ABC")))
-            .await
-            .unwrap();
+        let block = store.list_with_delimiter(Some(&Path::from("01ABC"))).await.unwrap();
         assert_eq!(block.common_prefixes, vec![Path::from("01ABC/chunks")]);
         assert_eq!(block.objects.len(), 1);
         assert_eq!(block.objects[0].location, meta);
@@ -110,20 +93,14 @@ mod tests {
         assert_eq!(all, vec!["01ABC/chunks/000001", "01ABC/meta.json"]);
 
         store.delete(&meta).await.unwrap();
-        assert!(matches!(
-            store.get(&meta).await.unwrap_err(),
-            object_store::Error::NotFound { .. }
-        ));
+        assert!(matches!(store.get(&meta).await.unwrap_err(), object_store::Error::NotFound { .. }));
     }
 
     #[tokio::test]
     async fn filesystem_round_trip_creates_directory() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("new").join("bucket");
-        let yaml = format!(
-            "type: FILESYSTEM\nconfig:\n  directory: {}\n",
-            root.display()
-        );
+        let yaml = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", root.display());
         let store = ObjstoreConfig::from_yaml(&yaml).unwrap().build().unwrap();
         assert!(root.is_dir());
         exercise(store.as_ref()).await;
@@ -139,11 +116,7 @@ mod tests {
         );
         let store = object_store_from_yaml(&yaml).unwrap();
         exercise(store.as_ref()).await;
-        assert!(
-            dir.path()
-                .join("tenant-a/blocks/01ABC/chunks/000001")
-                .is_file()
-        );
+        assert!(dir.path().join("tenant-a/blocks/01ABC/chunks/000001").is_file());
         assert!(dir.path().join("tenant-a/blocks/top").is_file());
         assert!(!dir.path().join("top").exists());
     }

@@ -41,37 +41,27 @@ pub struct GcsConfig {
 
 pub(super) fn build_gcs(c: &GcsConfig) -> Result<Arc<dyn ObjectStore>> {
     if c.bucket.is_empty() {
-        return Err(config_error(
-            "missing Google Cloud Storage bucket name (config.bucket)",
-        ));
+        return Err(config_error("missing Google Cloud Storage bucket name (config.bucket)"));
     }
     // A service account may point at an emulator (`gcs_base_url`, as fake-gcs-server uses).
     let allow_http = !c.service_account.is_empty()
         && serde_json::from_str::<serde_json::Value>(c.service_account.expose())
             .ok()
-            .and_then(|v| {
-                v.get("gcs_base_url")?
-                    .as_str()
-                    .map(|u| u.starts_with("http://"))
-            })
+            .and_then(|v| v.get("gcs_base_url")?.as_str().map(|u| u.starts_with("http://")))
             .unwrap_or(false);
     let mut builder = GoogleCloudStorageBuilder::new()
         .with_client_options(client_options(&c.http_config, allow_http)?)
         .with_bucket_name(&c.bucket);
     if !c.service_account.is_empty() {
         builder = builder.with_service_account_key(c.service_account.expose());
-    } else if let Some(path) = std::env::var("GOOGLE_APPLICATION_CREDENTIALS")
-        .ok()
-        .filter(|p| !p.is_empty())
+    } else if let Some(path) = std::env::var("GOOGLE_APPLICATION_CREDENTIALS").ok().filter(|p| !p.is_empty())
     {
         builder = builder.with_application_credentials(path);
     }
     if let Some(retry) = retry_for_attempts(c.max_retries) {
         builder = builder.with_retry(retry);
     }
-    let store = builder
-        .build()
-        .map_err(store_error(format!("GCS bucket {}", c.bucket)))?;
+    let store = builder.build().map_err(store_error(format!("GCS bucket {}", c.bucket)))?;
     Ok(Arc::new(store))
 }
 
@@ -108,15 +98,9 @@ config:
 prefix: blocks
 "#;
         let cfg = ObjstoreConfig::from_yaml(yaml).unwrap();
-        let ProviderConfig::Gcs(c) = &cfg.provider else {
-            panic!("{cfg:?}")
-        };
+        let ProviderConfig::Gcs(c) = &cfg.provider else { panic!("{cfg:?}") };
         assert_eq!(c.bucket, "thanos");
-        assert!(
-            c.service_account
-                .expose()
-                .contains("\"disable_oauth\": true")
-        );
+        assert!(c.service_account.expose().contains("\"disable_oauth\": true"));
         assert_eq!(c.max_retries, 3);
         assert_eq!(cfg.prefix.as_deref(), Some("blocks"));
         cfg.build().unwrap();

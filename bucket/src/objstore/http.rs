@@ -105,10 +105,8 @@ pub(super) fn client_options(http: &HttpConfig, allow_http: bool) -> Result<Clie
     }
     if !tls.ca_file.is_empty() {
         let pem = std::fs::read(&tls.ca_file).map_err(|e| Error::io(&tls.ca_file, e))?;
-        let certificates = Certificate::from_pem_bundle(&pem).map_err(store_error(format!(
-            "http_config.tls_config.ca_file {}",
-            tls.ca_file
-        )))?;
+        let certificates = Certificate::from_pem_bundle(&pem)
+            .map_err(store_error(format!("http_config.tls_config.ca_file {}", tls.ca_file)))?;
         for certificate in certificates {
             options = options.with_root_certificate(certificate);
         }
@@ -125,8 +123,5 @@ pub(super) fn client_options(http: &HttpConfig, allow_http: bool) -> Result<Clie
 /// A retry config from a count of attempts (minio-go's and GCS's `max_retries`: 1 = no retries).
 pub(super) fn retry_for_attempts(attempts: i64) -> Option<RetryConfig> {
     let attempts = usize::try_from(attempts).ok().filter(|&a| a > 0)?;
-    Some(RetryConfig {
-        max_retries: attempts - 1,
-        ..RetryConfig::default()
-    })
+    Some(RetryConfig { max_retries: attempts - 1, ..RetryConfig::default() })
 }

@@ -100,12 +100,10 @@ impl ObjstoreType {
             "S3" => Ok(ObjstoreType::S3),
             "GCS" => Ok(ObjstoreType::Gcs),
             "AZURE" => Ok(ObjstoreType::Azure),
-            "SWIFT" | "COS" | "ALIYUNOSS" | "BOS" | "OCI" | "OBS" | "MEMORY" => {
-                Err(config_error(format!(
-                    "objstore type {upper} is a Thanos type that Quiver does not support; \
+            "SWIFT" | "COS" | "ALIYUNOSS" | "BOS" | "OCI" | "OBS" | "MEMORY" => Err(config_error(format!(
+                "objstore type {upper} is a Thanos type that Quiver does not support; \
                      supported types: FILESYSTEM, S3, GCS, AZURE"
-                )))
-            }
+            ))),
             "" => Err(config_error(
                 "objstore `type` is missing or empty; supported types: FILESYSTEM, S3, GCS, AZURE",
             )),
@@ -161,12 +159,10 @@ impl ObjstoreConfig {
     /// Parses Thanos objstore YAML (the content of `--objstore.config`).
     pub fn from_yaml(yaml: &str) -> Result<Self> {
         if yaml.trim().is_empty() {
-            return Err(config_error(
-                "objstore config is empty; expected at least `type:` and `config:`",
-            ));
+            return Err(config_error("objstore config is empty; expected at least `type:` and `config:`"));
         }
-        let head: Head = serde_yaml::from_str(yaml)
-            .map_err(|e| config_error(format!("invalid objstore config: {e}")))?;
+        let head: Head =
+            serde_yaml::from_str(yaml).map_err(|e| config_error(format!("invalid objstore config: {e}")))?;
         let kind = ObjstoreType::parse(&head.kind)?;
         let provider = match kind {
             ObjstoreType::Filesystem => ProviderConfig::Filesystem(parse_section(yaml, kind)?),
@@ -183,9 +179,7 @@ impl ObjstoreConfig {
         let path = path.as_ref();
         let yaml = std::fs::read_to_string(path).map_err(|e| Error::io(path.display(), e))?;
         Self::from_yaml(&yaml).map_err(|e| match e {
-            Error::ObjstoreConfig(msg) => {
-                Error::ObjstoreConfig(format!("{}: {msg}", path.display()))
-            }
+            Error::ObjstoreConfig(msg) => Error::ObjstoreConfig(format!("{}: {msg}", path.display())),
             other => other,
         })
     }

@@ -175,11 +175,8 @@ pub(super) fn build_s3(c: &S3Config) -> Result<Arc<dyn ObjectStore>> {
         BucketLookupType::VirtualHosted => true,
         BucketLookupType::Auto => auto_virtual_hosted(host, &c.bucket, c.insecure),
     };
-    let endpoint = if virtual_hosted {
-        format!("{scheme}://{}.{host}", c.bucket)
-    } else {
-        format!("{scheme}://{host}")
-    };
+    let endpoint =
+        if virtual_hosted { format!("{scheme}://{}.{host}", c.bucket) } else { format!("{scheme}://{host}") };
     let region = if c.region.is_empty() {
         region_from_endpoint(host).unwrap_or_else(|| "us-east-1".to_string())
     } else {
@@ -194,9 +191,7 @@ pub(super) fn build_s3(c: &S3Config) -> Result<Arc<dyn ObjectStore>> {
         .with_virtual_hosted_style_request(virtual_hosted);
 
     if !c.access_key.is_empty() {
-        builder = builder
-            .with_access_key_id(&c.access_key)
-            .with_secret_access_key(c.secret_key.expose());
+        builder = builder.with_access_key_id(&c.access_key).with_secret_access_key(c.secret_key.expose());
         if !c.session_token.is_empty() {
             builder = builder.with_token(c.session_token.expose());
         }
@@ -215,19 +210,12 @@ pub(super) fn build_s3(c: &S3Config) -> Result<Arc<dyn ObjectStore>> {
     builder = apply_sse(builder, &c.sse_config)?;
 
     let attributes = put_attributes(&c.put_user_metadata)?;
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        builder
-            .build()
-            .map_err(store_error(format!("S3 bucket {}", c.bucket)))?,
-    );
+    let store: Arc<dyn ObjectStore> =
+        Arc::new(builder.build().map_err(store_error(format!("S3 bucket {}", c.bucket)))?);
     if attributes.is_empty() {
         Ok(store)
     } else {
-        Ok(Arc::new(StoreAdapter {
-            inner: store,
-            put_attributes: attributes,
-            fix_get_location: false,
-        }))
+        Ok(Arc::new(StoreAdapter { inner: store, put_attributes: attributes, fix_get_location: false }))
     }
 }
 
@@ -237,9 +225,7 @@ fn validate_s3(c: &S3Config) -> Result<()> {
     }
     let endpoint = c.endpoint.trim();
     if endpoint.is_empty() {
-        return Err(config_error(
-            "no s3 endpoint in config file (config.endpoint)",
-        ));
+        return Err(config_error("no s3 endpoint in config file (config.endpoint)"));
     }
     if endpoint.contains("://") || endpoint.contains('/') {
         return Err(config_error(format!(
@@ -248,9 +234,7 @@ fn validate_s3(c: &S3Config) -> Result<()> {
         )));
     }
     if c.aws_sdk_auth && !c.access_key.is_empty() {
-        return Err(config_error(
-            "aws_sdk_auth and access_key are mutually exclusive configurations",
-        ));
+        return Err(config_error("aws_sdk_auth and access_key are mutually exclusive configurations"));
     }
     if c.access_key.is_empty() && !c.secret_key.is_empty() {
         return Err(config_error(
@@ -301,11 +285,7 @@ fn auto_virtual_hosted(endpoint: &str, bucket: &str, insecure: bool) -> bool {
 
 fn host_of(endpoint: &str) -> &str {
     endpoint.rsplit_once(':').map_or(endpoint, |(host, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            host
-        } else {
-            endpoint
-        }
+        if port.chars().all(|c| c.is_ascii_digit()) { host } else { endpoint }
     })
 }
 
@@ -313,26 +293,17 @@ fn host_of(endpoint: &str) -> &str {
 /// `s3.dualstack.eu-west-1.amazonaws.com`, `s3-fips.us-east-2.amazonaws.com`), if any.
 fn region_from_endpoint(endpoint: &str) -> Option<String> {
     let host = host_of(endpoint).to_ascii_lowercase();
-    let stem = host
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
+    let stem = host.strip_suffix(".amazonaws.com").or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
     let labels: Vec<&str> = stem.split('.').collect();
     let first = *labels.first()?;
     if labels.len() == 1 {
         // s3-<region>, or plain s3 (global endpoint: no region in the name).
-        return first
-            .strip_prefix("s3-")
-            .filter(|r| *r != "external-1" && *r != "fips")
-            .map(str::to_string);
+        return first.strip_prefix("s3-").filter(|r| *r != "external-1" && *r != "fips").map(str::to_string);
     }
     if first != "s3" && first != "s3-fips" {
         return None;
     }
-    labels[1..]
-        .iter()
-        .rev()
-        .find(|l| **l != "dualstack" && **l != "s3")
-        .map(|l| (*l).to_string())
+    labels[1..].iter().rev().find(|l| **l != "dualstack" && **l != "s3").map(|l| (*l).to_string())
 }
 
 #[cfg(test)]

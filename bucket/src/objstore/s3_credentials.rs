@@ -23,9 +23,7 @@ const AWS_CREDENTIAL_ENV: &[&str] = &[
     "AWS_IMDSV1_FALLBACK",
 ];
 
-pub(super) fn s3_credentials_from_environment(
-    mut builder: AmazonS3Builder,
-) -> Result<AmazonS3Builder> {
+pub(super) fn s3_credentials_from_environment(mut builder: AmazonS3Builder) -> Result<AmazonS3Builder> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     for name in AWS_CREDENTIAL_ENV {
         if let Some(value) = env(name) {
@@ -40,15 +38,11 @@ pub(super) fn s3_credentials_from_environment(
     let key_id = env("AWS_ACCESS_KEY_ID").or_else(|| env("AWS_ACCESS_KEY"));
     let secret = env("AWS_SECRET_ACCESS_KEY").or_else(|| env("AWS_SECRET_KEY"));
     if let (Some(key_id), Some(secret)) = (key_id, secret) {
-        return Ok(builder
-            .with_access_key_id(key_id)
-            .with_secret_access_key(secret));
+        return Ok(builder.with_access_key_id(key_id).with_secret_access_key(secret));
     }
     // Then the shared credentials file, as minio-go's FileAWSCredentials.
     if let Some((key_id, secret, token)) = shared_aws_credentials() {
-        builder = builder
-            .with_access_key_id(key_id)
-            .with_secret_access_key(secret);
+        builder = builder.with_access_key_id(key_id).with_secret_access_key(secret);
         if let Some(token) = token {
             builder = builder.with_token(token);
         }
@@ -61,15 +55,11 @@ pub(super) fn s3_credentials_from_environment(
 fn shared_aws_credentials() -> Option<(String, String, Option<String>)> {
     let path = match std::env::var("AWS_SHARED_CREDENTIALS_FILE") {
         Ok(path) if !path.is_empty() => std::path::PathBuf::from(path),
-        _ => std::path::PathBuf::from(std::env::var_os("HOME")?)
-            .join(".aws")
-            .join("credentials"),
+        _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".aws").join("credentials"),
     };
     let text = std::fs::read_to_string(path).ok()?;
-    let profile = std::env::var("AWS_PROFILE")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "default".to_string());
+    let profile =
+        std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "default".to_string());
     parse_shared_credentials(&text, &profile)
 }
 
@@ -109,14 +99,8 @@ mod tests {
     #[test]
     fn shared_credentials_file() {
         let text = "[default]\naws_access_key_id = A\naws_secret_access_key=B\n\n[other]\naws_access_key_id=C\naws_secret_access_key=D\naws_session_token=T\n";
-        assert_eq!(
-            parse_shared_credentials(text, "default"),
-            Some(("A".into(), "B".into(), None))
-        );
-        assert_eq!(
-            parse_shared_credentials(text, "other"),
-            Some(("C".into(), "D".into(), Some("T".into())))
-        );
+        assert_eq!(parse_shared_credentials(text, "default"), Some(("A".into(), "B".into(), None)));
+        assert_eq!(parse_shared_credentials(text, "other"), Some(("C".into(), "D".into(), Some("T".into()))));
         assert_eq!(parse_shared_credentials(text, "missing"), None);
     }
 }

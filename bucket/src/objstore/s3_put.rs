@@ -13,16 +13,13 @@ pub(super) fn apply_sse(builder: AmazonS3Builder, sse: &SseConfig) -> Result<Ama
     match sse.sse_type.as_str() {
         "" => Ok(builder),
         "SSE-S3" => {
-            let key: AmazonS3ConfigKey = "aws_server_side_encryption"
-                .parse()
-                .map_err(store_error("sse_config".to_string()))?;
+            let key: AmazonS3ConfigKey =
+                "aws_server_side_encryption".parse().map_err(store_error("sse_config".to_string()))?;
             Ok(builder.with_config(key, "AES256"))
         }
         "SSE-KMS" => {
             if sse.kms_key_id.is_empty() {
-                return Err(config_error(
-                    "kms_key_id must be set if sse_config.type is set to 'SSE-KMS'",
-                ));
+                return Err(config_error("kms_key_id must be set if sse_config.type is set to 'SSE-KMS'"));
             }
             if !sse.kms_encryption_context.is_empty() {
                 return Err(config_error(
@@ -34,12 +31,9 @@ pub(super) fn apply_sse(builder: AmazonS3Builder, sse: &SseConfig) -> Result<Ama
         }
         "SSE-C" => {
             if sse.encryption_key.is_empty() {
-                return Err(config_error(
-                    "encryption_key must be set if sse_config.type is set to 'SSE-C'",
-                ));
+                return Err(config_error("encryption_key must be set if sse_config.type is set to 'SSE-C'"));
             }
-            let key = std::fs::read(&sse.encryption_key)
-                .map_err(|e| Error::io(&sse.encryption_key, e))?;
+            let key = std::fs::read(&sse.encryption_key).map_err(|e| Error::io(&sse.encryption_key, e))?;
             if key.len() != 32 {
                 return Err(config_error(format!(
                     "sse_config.encryption_key {}: the SSE-C key must be 32 bytes, it has {}",
@@ -60,11 +54,7 @@ fn base64_encode(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {
@@ -121,29 +111,12 @@ mod tests {
         m.insert("X-Amz-Storage-Class".to_string(), "STANDARD_IA".to_string());
         m.insert("X-Amz-Meta-Team".to_string(), "obs".to_string());
         m.insert("owner".to_string(), "me".to_string());
-        m.insert(
-            "Content-Type".to_string(),
-            "application/octet-stream".to_string(),
-        );
+        m.insert("Content-Type".to_string(), "application/octet-stream".to_string());
         let a = put_attributes(&m).unwrap();
-        assert_eq!(
-            a.get(&Attribute::StorageClass).map(|v| v.as_ref()),
-            Some("STANDARD_IA")
-        );
-        assert_eq!(
-            a.get(&Attribute::Metadata("team".into()))
-                .map(|v| v.as_ref()),
-            Some("obs")
-        );
-        assert_eq!(
-            a.get(&Attribute::Metadata("owner".into()))
-                .map(|v| v.as_ref()),
-            Some("me")
-        );
-        assert_eq!(
-            a.get(&Attribute::ContentType).map(|v| v.as_ref()),
-            Some("application/octet-stream")
-        );
+        assert_eq!(a.get(&Attribute::StorageClass).map(|v| v.as_ref()), Some("STANDARD_IA"));
+        assert_eq!(a.get(&Attribute::Metadata("team".into())).map(|v| v.as_ref()), Some("obs"));
+        assert_eq!(a.get(&Attribute::Metadata("owner".into())).map(|v| v.as_ref()), Some("me"));
+        assert_eq!(a.get(&Attribute::ContentType).map(|v| v.as_ref()), Some("application/octet-stream"));
         assert_eq!(a.len(), 4);
     }
 

@@ -23,10 +23,7 @@ fn s3_full_thanos_template() {
     assert_eq!(c.access_key, "AK");
     assert_eq!(c.secret_key.expose(), "SK");
     assert_eq!(c.http_config.idle_conn_timeout.0, Duration::from_secs(90));
-    assert_eq!(
-        c.http_config.response_header_timeout.0,
-        Duration::from_secs(120)
-    );
+    assert_eq!(c.http_config.response_header_timeout.0, Duration::from_secs(120));
     assert_eq!(c.part_size, 64 << 20);
     assert_eq!(cfg.prefix, None);
     assert_eq!(
@@ -60,10 +57,9 @@ fn s3_minimal_defaults_and_nulls() {
     assert_eq!(c.http_config, HttpConfig::default());
     cfg.build().unwrap();
     // A null key takes Go's zero value, a missing key Thanos's default.
-    let cfg = ObjstoreConfig::from_yaml(
-        "type: S3\nconfig:\n  bucket: b\n  endpoint: e:1\n  send_content_md5:\n",
-    )
-    .unwrap();
+    let cfg =
+        ObjstoreConfig::from_yaml("type: S3\nconfig:\n  bucket: b\n  endpoint: e:1\n  send_content_md5:\n")
+            .unwrap();
     assert!(!s3(&cfg).send_content_md5);
 }
 
@@ -86,25 +82,17 @@ fn s3_lookup_types() {
 
 #[test]
 fn s3_options_we_cannot_honour_are_refused() {
-    let base =
-        "type: S3\nconfig:\n  bucket: b\n  endpoint: e:9000\n  access_key: a\n  secret_key: s\n";
-    assert!(
-        build_err(&format!("{base}  signature_version2: true\n")).contains("Signature Version 4")
-    );
+    let base = "type: S3\nconfig:\n  bucket: b\n  endpoint: e:9000\n  access_key: a\n  secret_key: s\n";
+    assert!(build_err(&format!("{base}  signature_version2: true\n")).contains("Signature Version 4"));
     assert!(build_err(&format!("{base}  list_objects_version: v1\n")).contains("ListObjectsV2"));
     assert!(build_err(&format!("{base}  list_objects_version: v3\n")).contains("v3"));
     assert!(build_err(&format!("{base}  aws_sdk_auth: true\n")).contains("mutually exclusive"));
     assert!(
-        build_err(&format!(
-            "{base}  http_config:\n    tls_config:\n      cert_file: c.pem\n"
-        ))
-        .contains("client certificates")
+        build_err(&format!("{base}  http_config:\n    tls_config:\n      cert_file: c.pem\n"))
+            .contains("client certificates")
     );
     assert!(
-        build_err(&format!(
-            "{base}  put_user_metadata:\n    X-Amz-Acl: private\n"
-        ))
-        .contains("X-Amz-Acl")
+        build_err(&format!("{base}  put_user_metadata:\n    X-Amz-Acl: private\n")).contains("X-Amz-Acl")
     );
     assert!(build_err(&format!("{base}  sse_config:\n    type: SSE-KMS\n")).contains("kms_key_id"));
     assert!(
@@ -113,23 +101,17 @@ fn s3_options_we_cannot_honour_are_refused() {
         ))
         .contains("kms_encryption_context")
     );
+    assert!(build_err(&format!("{base}  sse_config:\n    type: AES\n")).contains("SSE-S3, SSE-KMS, SSE-C"));
     assert!(
-        build_err(&format!("{base}  sse_config:\n    type: AES\n"))
-            .contains("SSE-S3, SSE-KMS, SSE-C")
-    );
-    assert!(
-        build_err("type: S3\nconfig:\n  bucket: b\n  endpoint: http://e:9000\n")
-            .contains("without scheme")
+        build_err("type: S3\nconfig:\n  bucket: b\n  endpoint: http://e:9000\n").contains("without scheme")
     );
     assert!(build_err("type: S3\nconfig:\n  bucket: b\n").contains("endpoint"));
     assert!(build_err("type: S3\nconfig:\n  endpoint: e\n").contains("bucket"));
     assert!(
-        build_err("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  access_key: a\n")
-            .contains("secret_key")
+        build_err("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  access_key: a\n").contains("secret_key")
     );
     assert!(
-        build_err("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  secret_key: a\n")
-            .contains("access_key")
+        build_err("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  secret_key: a\n").contains("access_key")
     );
 
     // Accepted ones build.
@@ -140,20 +122,14 @@ fn s3_options_we_cannot_honour_are_refused() {
         "  disable_dualstack: true\n  trace:\n    enable: true\n  max_retries: 1\n",
         "  bucket_lookup_type: virtual-hosted\n  sts_endpoint: https://sts.example.com\n",
     ] {
-        ObjstoreConfig::from_yaml(&format!("{base}{extra}"))
-            .unwrap()
-            .build()
-            .unwrap();
+        ObjstoreConfig::from_yaml(&format!("{base}{extra}")).unwrap().build().unwrap();
     }
 
     // SSE-C: a 32-byte key file.
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("key");
     std::fs::write(&key, [7u8; 32]).unwrap();
-    let yaml = format!(
-        "{base}  sse_config:\n    type: SSE-C\n    encryption_key: {}\n",
-        key.display()
-    );
+    let yaml = format!("{base}  sse_config:\n    type: SSE-C\n    encryption_key: {}\n", key.display());
     ObjstoreConfig::from_yaml(&yaml).unwrap().build().unwrap();
     std::fs::write(&key, [7u8; 16]).unwrap();
     assert!(build_err(&yaml).contains("32 bytes"));
@@ -161,23 +137,14 @@ fn s3_options_we_cannot_honour_are_refused() {
 
 #[test]
 fn endpoint_helpers() {
-    assert_eq!(
-        region_from_endpoint("s3.eu-west-1.amazonaws.com").as_deref(),
-        Some("eu-west-1")
-    );
-    assert_eq!(
-        region_from_endpoint("s3-us-west-2.amazonaws.com").as_deref(),
-        Some("us-west-2")
-    );
+    assert_eq!(region_from_endpoint("s3.eu-west-1.amazonaws.com").as_deref(), Some("eu-west-1"));
+    assert_eq!(region_from_endpoint("s3-us-west-2.amazonaws.com").as_deref(), Some("us-west-2"));
     assert_eq!(
         region_from_endpoint("s3.dualstack.ap-south-1.amazonaws.com:443").as_deref(),
         Some("ap-south-1")
     );
     assert_eq!(region_from_endpoint("s3.amazonaws.com"), None);
-    assert_eq!(
-        region_from_endpoint("s3.cn-north-1.amazonaws.com.cn").as_deref(),
-        Some("cn-north-1")
-    );
+    assert_eq!(region_from_endpoint("s3.cn-north-1.amazonaws.com.cn").as_deref(), Some("cn-north-1"));
     assert_eq!(region_from_endpoint("minio:9000"), None);
     assert!(auto_virtual_hosted("s3.amazonaws.com", "bucket", false));
     assert!(!auto_virtual_hosted("s3.amazonaws.com", "my.bucket", false));

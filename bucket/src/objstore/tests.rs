@@ -8,11 +8,7 @@ pub(super) fn err(yaml: &str) -> String {
 }
 
 pub(super) fn build_err(yaml: &str) -> String {
-    ObjstoreConfig::from_yaml(yaml)
-        .unwrap()
-        .build()
-        .unwrap_err()
-        .to_string()
+    ObjstoreConfig::from_yaml(yaml).unwrap().build().unwrap_err().to_string()
 }
 
 /// Thanos's own documented S3 template (every key), as `thanos ... --help` prints it.
@@ -66,21 +62,14 @@ prefix: ""
 #[test]
 fn prefix_is_trimmed_like_thanos() {
     let parse = |p: &str| {
-        ObjstoreConfig::from_yaml(&format!(
-            "type: FILESYSTEM\nprefix: {p:?}\nconfig:\n  directory: d\n"
-        ))
-        .map(|c| c.prefix)
+        ObjstoreConfig::from_yaml(&format!("type: FILESYSTEM\nprefix: {p:?}\nconfig:\n  directory: d\n"))
+            .map(|c| c.prefix)
     };
     assert_eq!(parse("tenant/a").unwrap().as_deref(), Some("tenant/a"));
     assert_eq!(parse("/tenant/a/").unwrap().as_deref(), Some("tenant/a"));
     assert_eq!(parse("").unwrap(), None);
     assert_eq!(parse("///").unwrap(), None);
-    assert!(
-        parse("a//b")
-            .unwrap_err()
-            .to_string()
-            .contains("invalid prefix")
-    );
+    assert!(parse("a//b").unwrap_err().to_string().contains("invalid prefix"));
     let null = ObjstoreConfig::from_yaml("type: FILESYSTEM\nprefix:\nconfig:\n  directory: d\n");
     assert_eq!(null.unwrap().prefix, None);
 }
@@ -90,10 +79,7 @@ fn from_file_and_inline_agree() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bucket.yml");
     std::fs::write(&file, S3_FULL).unwrap();
-    assert_eq!(
-        ObjstoreConfig::from_file(&file).unwrap(),
-        ObjstoreConfig::from_yaml(S3_FULL).unwrap()
-    );
+    assert_eq!(ObjstoreConfig::from_file(&file).unwrap(), ObjstoreConfig::from_yaml(S3_FULL).unwrap());
     let missing = ObjstoreConfig::from_file(dir.path().join("nope.yml")).unwrap_err();
     assert!(missing.to_string().contains("nope.yml"), "{missing}");
     std::fs::write(&file, "type: S3\nconfig:\n  bukket: x\n").unwrap();
@@ -104,10 +90,7 @@ fn from_file_and_inline_agree() {
 #[test]
 fn unknown_type_and_keys_are_errors_naming_them() {
     let e = err("type: FOO\nconfig: {}\n");
-    assert!(
-        e.contains("FOO") && e.contains("FILESYSTEM, S3, GCS, AZURE"),
-        "{e}"
-    );
+    assert!(e.contains("FOO") && e.contains("FILESYSTEM, S3, GCS, AZURE"), "{e}");
     let e = err("type: swift\nconfig: {}\n");
     assert!(e.contains("SWIFT") && e.contains("does not support"), "{e}");
     let e = err("config:\n  directory: x\n");
@@ -118,13 +101,8 @@ fn unknown_type_and_keys_are_errors_naming_them() {
     assert!(e.contains("unknown field `dir`"), "{e}");
     let e = err("type: FILESYSTEM\nprefx: a\nconfig:\n  directory: x\n");
     assert!(e.contains("unknown field `prefx`"), "{e}");
-    let e = err(
-        "type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  http_config:\n    idle_timeout: 1s\n",
-    );
-    assert!(
-        e.contains("idle_timeout") && e.contains("http_config"),
-        "{e}"
-    );
+    let e = err("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  http_config:\n    idle_timeout: 1s\n");
+    assert!(e.contains("idle_timeout") && e.contains("http_config"), "{e}");
     let e = err("type: S3\nconfig:\n  bucket: b\n  sse_config:\n    kind: SSE-S3\n");
     assert!(e.contains("kind"), "{e}");
     let e = err("type: AZURE\nconfig:\n  storage_account: a\n  account_key: k\n");

@@ -33,11 +33,7 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            f.write_str("\"\"")
-        } else {
-            f.write_str("<secret>")
-        }
+        if self.0.is_empty() { f.write_str("\"\"") } else { f.write_str("<secret>") }
     }
 }
 
@@ -48,9 +44,7 @@ pub struct PromDuration(pub Duration);
 impl PromDuration {
     /// Parses a Prometheus duration string.
     pub fn parse(text: &str) -> Result<Self> {
-        parse_prom_duration(text)
-            .map(PromDuration)
-            .map_err(config_error)
+        parse_prom_duration(text).map(PromDuration).map_err(config_error)
     }
 
     /// The duration, `None` when zero (Thanos treats zero as "not set").
@@ -68,13 +62,11 @@ impl<'de> Deserialize<'de> for PromDuration {
             Int(u64),
         }
         match Raw::deserialize(deserializer)? {
-            Raw::Text(text) => parse_prom_duration(&text)
-                .map(PromDuration)
-                .map_err(serde::de::Error::custom),
+            Raw::Text(text) => parse_prom_duration(&text).map(PromDuration).map_err(serde::de::Error::custom),
             Raw::Int(0) => Ok(PromDuration(Duration::ZERO)),
-            Raw::Int(n) => Err(serde::de::Error::custom(format!(
-                "duration {n} has no unit; write it as e.g. {n}s"
-            ))),
+            Raw::Int(n) => {
+                Err(serde::de::Error::custom(format!("duration {n} has no unit; write it as e.g. {n}s")))
+            }
         }
     }
 }
@@ -102,17 +94,13 @@ fn parse_prom_duration(text: &str) -> std::result::Result<Duration, String> {
     let mut next_unit = 0;
     let mut millis: u64 = 0;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if digits == 0 {
             return Err(bad());
         }
         let value: u64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let letters = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
+        let letters = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
         let unit = &rest[..letters];
         rest = &rest[letters..];
         let index = UNITS[next_unit..]

@@ -650,7 +650,9 @@ pub fn encode_float_histogram_chunks(samples: &[(i64, FloatHistogram)]) -> Resul
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::chunkenc::histogram_meta::test_support::{without_242_padding, Rng, canonical_float, expected_hint, golden_series};
+    use crate::chunkenc::histogram_meta::test_support::{
+        Rng, canonical_float, expected_hint, golden_series, without_242_padding,
+    };
     use crate::histogram::CUSTOM_BUCKETS_SCHEMA;
     use crate::sample::STALE_NAN_BITS;
     use std::collections::BTreeMap;

@@ -741,8 +741,8 @@ pub fn encode_histogram_chunks(samples: &[(i64, Histogram)]) -> Result<Vec<Vec<u
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::chunkenc::histogram_meta::test_support::{without_242_padding, 
-        Rng, canonical_float, canonical_int, expected_hint, golden_series,
+    use crate::chunkenc::histogram_meta::test_support::{
+        Rng, canonical_float, canonical_int, expected_hint, golden_series, without_242_padding,
     };
     use crate::histogram::CUSTOM_BUCKETS_SCHEMA;
     use crate::sample::STALE_NAN_BITS;
@@ -1142,7 +1142,7 @@ mod tests {
             let golden: Vec<&Vec<u8>> = series.chunks.iter().map(|c| &c.0).collect();
             assert_eq!(ours.len(), golden.len(), "{}: chunk count", series.name);
             for (n, (o, g)) in ours.iter().zip(&golden).enumerate() {
-                assert_eq!(o.as_slice(), without_242_padding(o, &g), "{} chunk {n}", series.name);
+                assert_eq!(o.as_slice(), without_242_padding(o, g), "{} chunk {n}", series.name);
             }
 
             let mut decoded = Vec::new();

@@ -187,9 +187,8 @@ impl<'a> XorIter<'a> {
         if self.read == self.total {
             return Ok(None);
         }
-        self.step().map_err(|Eof| {
-            corrupt(format!("stream ends at sample {} of {}", self.read + 1, self.total))
-        })?;
+        self.step()
+            .map_err(|Eof| corrupt(format!("stream ends at sample {} of {}", self.read + 1, self.total)))?;
         self.read += 1;
         Ok(Some(Sample { t: self.t, v: f64::from_bits(self.v) }))
     }
@@ -366,7 +365,13 @@ pub fn decode_xor_into(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Re
     })
 }
 
-fn decode_stream(buf: &[u8], stream_len: usize, n: usize, ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()> {
+fn decode_stream(
+    buf: &[u8],
+    stream_len: usize,
+    n: usize,
+    ts: &mut Vec<i64>,
+    vs: &mut Vec<f64>,
+) -> Result<()> {
     let end = stream_len * 8;
     let (t0, v0) = (ts.len(), vs.len());
     ts.resize(t0 + n, 0);
@@ -391,7 +396,16 @@ fn decode_padded(buf: &[u8], end: usize, ts: &mut [i64], vs: &mut [f64]) -> Resu
     }
     let vs = &mut vs[..n];
     // The first two samples use byte-wise varints; a bit reader over the real stream is simplest.
-    let mut head = XorIter { r: BitReader::new(&buf[..end / 8]), total: n as u16, read: 0, t: 0, v: 0, t_delta: 0, leading: 0, trailing: 0 };
+    let mut head = XorIter {
+        r: BitReader::new(&buf[..end / 8]),
+        total: n as u16,
+        read: 0,
+        t: 0,
+        v: 0,
+        t_delta: 0,
+        leading: 0,
+        trailing: 0,
+    };
     for i in 0..n.min(2) {
         head.step().map_err(|Eof| i)?;
         head.read += 1;
@@ -565,7 +579,9 @@ mod tests {
                         assert_eq!((*t, v.to_bits()), (w.t, w.v.to_bits()));
                     }
                 }
-                (Err(_), Err(_)) => assert_eq!((ts.as_slice(), vs.len()), (&[7i64][..], 1), "untouched on error"),
+                (Err(_), Err(_)) => {
+                    assert_eq!((ts.as_slice(), vs.len()), (&[7i64][..], 1), "untouched on error")
+                }
                 _ => panic!("batch {batch:?} but iterator {:?} for {bytes:?}", iter.map(|s| s.len())),
             }
         };

@@ -73,11 +73,23 @@ fn fmt_resolution(ms: i64) -> String {
 
 pub(crate) async fn inspect(args: BucketArgs) -> Result<(), CliError> {
     let store = open_bucket(&args.objstore)?;
-    let mut rows = vec![[
-        "ULID", "FROM", "UNTIL", "RANGE", "SERIES", "SAMPLES", "CHUNKS", "LEVEL", "RESOLUTION", "LABELS", "SIZE",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut rows = vec![
+        [
+            "ULID",
+            "FROM",
+            "UNTIL",
+            "RANGE",
+            "SERIES",
+            "SAMPLES",
+            "CHUNKS",
+            "LEVEL",
+            "RESOLUTION",
+            "LABELS",
+            "SIZE",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
     for u in list_blocks(&store, None).await? {
         let dir = Path::from(u.to_string());
         let m = read_meta(&store, &dir).await?;
@@ -131,7 +143,8 @@ fn human_bytes(b: u64) -> String {
 async fn verify_block(store: &Arc<dyn ObjectStore>, dir: Path) -> Result<(), CliError> {
     let block = Block::open(Arc::clone(store), dir).await?;
     let name = block.name().to_string();
-    let bad = |reason: String| quiver_bucket::Error::Corrupt { block: name.clone(), file: "index".into(), reason };
+    let bad =
+        |reason: String| quiver_bucket::Error::Corrupt { block: name.clone(), file: "index".into(), reason };
     block.index().verify_sections().await?;
     let refs = block.index().all_postings().await?;
     let series = block.index().series(&refs).await?;
@@ -146,7 +159,9 @@ async fn verify_block(store: &Arc<dyn ObjectStore>, dir: Path) -> Result<(), Cli
         for (c, m) in block.read_chunks(s).await?.iter().zip(&s.chunks) {
             chunks += 1;
             if !TimeRange::new(meta.min_time, meta.max_time - 1).contains(m.min_time) {
-                return Err(bad(format!("chunk of {} starts at {} outside the block", s.labels, m.min_time)).into());
+                return Err(
+                    bad(format!("chunk of {} starts at {} outside the block", s.labels, m.min_time)).into()
+                );
             }
             if c.encoding == Encoding::Xor {
                 let decoded = decode_xor(&c.data).map_err(|source| quiver_bucket::Error::Chunk {
@@ -165,7 +180,10 @@ async fn verify_block(store: &Arc<dyn ObjectStore>, dir: Path) -> Result<(), Cli
                 }
                 samples += decoded.len() as u64;
             } else {
-                samples += u64::from(u16::from_be_bytes([c.data.first().copied().unwrap_or(0), c.data.get(1).copied().unwrap_or(0)]));
+                samples += u64::from(u16::from_be_bytes([
+                    c.data.first().copied().unwrap_or(0),
+                    c.data.get(1).copied().unwrap_or(0),
+                ]));
             }
         }
     }

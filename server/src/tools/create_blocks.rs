@@ -72,7 +72,8 @@ pub(crate) async fn run(args: OpenMetricsArgs) -> Result<(), CliError> {
     drop(text);
     std::fs::create_dir_all(&args.output).map_err(|e| CliError::io(args.output.display(), e))?;
     let out = args.output.clone();
-    let duration = if args.max_block_duration > 0 { args.max_block_duration } else { DEFAULT_BLOCK_DURATION_MS };
+    let duration =
+        if args.max_block_duration > 0 { args.max_block_duration } else { DEFAULT_BLOCK_DURATION_MS };
     let metas = tokio::task::spawn_blocking(move || write_float_blocks(&out, series, duration))
         .await
         .map_err(|e| CliError::Server(format!("block writer failed: {e}")))??;

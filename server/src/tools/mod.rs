@@ -6,7 +6,7 @@ pub(crate) mod tsdb_dump;
 
 use promql_parser::label::MatchOp as PMatchOp;
 use promql_parser::parser::Expr;
-use quiver_proto::{MatchOp, Matcher, METRIC_NAME};
+use quiver_proto::{METRIC_NAME, MatchOp, Matcher};
 
 use crate::error::CliError;
 
@@ -75,7 +75,10 @@ mod tests {
         assert_eq!(all[0].len(), 1);
         assert!(all[0][0].matches(""));
         let m = parse_selector(r#"up{job="a",i!~"x.*"}"#).unwrap();
-        assert_eq!(m[0].iter().map(ToString::to_string).collect::<Vec<_>>(), ["__name__=\"up\"", "job=\"a\"", "i!~\"x.*\""]);
+        assert_eq!(
+            m[0].iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["__name__=\"up\"", "job=\"a\"", "i!~\"x.*\""]
+        );
         assert!(parse_selector("rate(x[5m])").is_err());
         assert!(parse_selector("{a=").is_err());
     }

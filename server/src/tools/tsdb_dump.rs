@@ -9,8 +9,8 @@ use clap::Args;
 use quiver_bucket::block::{Block, SeriesEntry};
 use quiver_proto::{Labels, Matcher, TimeRange, format_g};
 
-use crate::error::CliError;
 use crate::cli::ObjstoreArgs;
+use crate::error::CliError;
 use crate::store::{open_bucket, open_local_blocks};
 
 #[derive(Debug, Args)]
