@@ -64,3 +64,20 @@ pub fn promtool_dump(dir: &Path, extra: &[&str]) -> String {
     std::fs::create_dir_all(dir.join("wal")).expect("create wal dir");
     stdout_of(promtool().args(["tsdb", "dump"]).args(extra).arg(dir))
 }
+
+/// Asserts two long outputs are equal, reporting the first differing line rather than both texts.
+pub fn assert_same_text(ours: &str, reference: &str, what: &str) {
+    if ours == reference {
+        return;
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), reference.lines().collect());
+    let i = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    panic!(
+        "{what}: outputs differ at line {} (ours {} lines, reference {} lines)\n  ours:      {:?}\n  reference: {:?}",
+        i + 1,
+        a.len(),
+        b.len(),
+        a.get(i),
+        b.get(i)
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use quiver_tests::bins::{gen_om, promtool, promtool_dump, quiver, run_ok, stdout_of};
+use quiver_tests::bins::{assert_same_text, gen_om, promtool, promtool_dump, quiver, run_ok, stdout_of};
 use quiver_tests::s3::S3Emulator;
 
 /// Uploads every block directory under `local` into `store`, file by file.
@@ -47,7 +47,7 @@ async fn check_bucket(yaml: &str, local_blocks: &Path) {
     let cfg = ["--objstore.config", yaml];
     let reference = promtool_dump(local_blocks, &[]);
     let dumped = stdout_of(quiver().args(["tools", "tsdb", "dump"]).args(cfg));
-    assert!(dumped == reference, "dump through the bucket differs from promtool's dump");
+    assert_same_text(&dumped, &reference, "dump through the bucket");
 
     let ls = stdout_of(quiver().args(["tools", "bucket", "ls"]).args(cfg));
     assert_eq!(ls.lines().collect::<Vec<_>>(), ulids);

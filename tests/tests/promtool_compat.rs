@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use quiver_tests::bins::{gen_om, promtool, promtool_dump, quiver, run_ok, stdout_of};
+use quiver_tests::bins::{assert_same_text, gen_om, promtool, promtool_dump, quiver, run_ok, stdout_of};
 use quiver_tests::prometheus::Prometheus;
 
 /// gen_om.py data: counters, a gauge and classic histogram series (`_bucket`, `_sum`, `_count`)
@@ -50,10 +50,10 @@ fn dumps_agree_both_ways() {
     assert!(reference.contains("le=\"+Inf\""));
 
     // Quiver reads promtool's blocks sample for sample, formatted as promtool prints them.
-    assert!(quiver_dump(&p, &[]) == reference, "quiver dump of promtool blocks differs");
+    assert_same_text(&quiver_dump(&p, &[]), &reference, "quiver dump of promtool blocks");
     // promtool reads Quiver's blocks sample for sample.
-    assert!(promtool_dump(&q, &[]) == reference, "promtool dump of quiver blocks differs");
-    assert!(quiver_dump(&q, &[]) == reference, "quiver dump of quiver blocks differs");
+    assert_same_text(&promtool_dump(&q, &[]), &reference, "promtool dump of quiver blocks");
+    assert_same_text(&quiver_dump(&q, &[]), &reference, "quiver dump of quiver blocks");
 
     // Matchers and time bounds behave as promtool's.
     let cases: [&[&str]; 4] = [
@@ -72,7 +72,7 @@ fn dumps_agree_both_ways() {
     for args in cases {
         let want = promtool_dump(&p, args);
         assert!(!want.is_empty(), "{args:?} selects something");
-        assert!(quiver_dump(&p, args) == want, "dump {args:?} differs from promtool");
+        assert_same_text(&quiver_dump(&p, args), &want, &format!("dump {args:?}"));
     }
 }
 
