@@ -65,6 +65,9 @@ enum BucketCommand {
     Inspect(tools::bucket::BucketArgs),
     /// Reads every block fully; fails and names each broken block.
     Verify(tools::bucket::BucketArgs),
+    /// Uploads local blocks with external labels, as `thanos tools bucket upload-blocks`.
+    #[command(name = "upload-blocks")]
+    UploadBlocks(tools::bucket::UploadArgs),
 }
 
 /// `--objstore.config-file` / `--objstore.config`, as in Thanos.
@@ -127,6 +130,9 @@ fn run(command: Command) -> Result<(), CliError> {
                 tools::bucket::inspect(a).await
             }
             Command::Tools(ToolsCommand::Bucket(BucketCommand::Verify(a))) => tools::bucket::verify(a).await,
+            Command::Tools(ToolsCommand::Bucket(BucketCommand::UploadBlocks(a))) => {
+                tools::bucket::upload_blocks(a).await
+            }
         }
     })
 }

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The `quiver` binary next to the running test (cargo builds it because the `quiver` package
-/// has integration tests of its own).
+/// The `quiver` binary next to the running test. `cargo test --workspace` builds it (the `quiver`
+/// package has integration tests of its own); when running only this crate's tests, build it
+/// first with `cargo build -p quiver`, or the tests run whatever binary was built last.
 pub fn quiver_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> -> target/<profile>/quiver

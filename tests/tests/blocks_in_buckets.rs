@@ -10,41 +10,47 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use quiver_tests::bins::{assert_same_text, gen_om, promtool, promtool_dump, quiver, run_ok, stdout_of};
 use quiver_tests::s3::S3Emulator;
 
-/// Uploads every block directory under `local` into `store`, file by file.
-async fn upload_blocks(store: &Arc<dyn ObjectStore>, local: &Path) -> Vec<String> {
-    let mut ulids = Vec::new();
-    for entry in std::fs::read_dir(local).expect("read dir") {
-        let dir = entry.expect("entry").path();
-        if !dir.join("meta.json").exists() {
-            continue;
-        }
-        let ulid = dir.file_name().and_then(|n| n.to_str()).expect("name").to_string();
-        for rel in ["meta.json", "index", "tombstones"] {
-            put(store, &format!("{ulid}/{rel}"), &dir.join(rel)).await;
-        }
-        for seg in std::fs::read_dir(dir.join("chunks")).expect("chunks") {
-            let seg = seg.expect("entry").path();
-            let name = seg.file_name().and_then(|n| n.to_str()).expect("name").to_string();
-            put(store, &format!("{ulid}/chunks/{name}"), &seg).await;
-        }
-        ulids.push(ulid);
-    }
-    ulids.sort();
-    ulids
-}
-
-async fn put(store: &Arc<dyn ObjectStore>, key: &str, file: &Path) {
-    let data = std::fs::read(file).expect("read block file");
-    store.put(&ObjPath::from(key), PutPayload::from(data)).await.expect("upload");
-}
-
 /// Runs the bucket checks against one bucket configuration.
 async fn check_bucket(yaml: &str, local_blocks: &Path) {
     let store = quiver_bucket::objstore::object_store_from_yaml(yaml).expect("bucket from yaml");
-    let ulids = upload_blocks(&store, local_blocks).await;
-    assert_eq!(ulids.len(), 3);
-
     let cfg = ["--objstore.config", yaml];
+    let uploaded = stdout_of(
+        quiver()
+            .args([
+                "tools",
+                "bucket",
+                "upload-blocks",
+                "--label",
+                "cluster=\"eu-1\"",
+                "--label",
+                "replica=a",
+                "--path",
+            ])
+            .arg(local_blocks)
+            .args(cfg),
+    );
+    let mut ulids: Vec<String> =
+        uploaded.lines().filter_map(|l| l.strip_prefix("uploaded ")).map(str::to_string).collect();
+    ulids.sort();
+    assert_eq!(ulids.len(), 3);
+    // meta.json in the bucket carries Thanos's section: labels, source, files with sizes.
+    for u in &ulids {
+        let raw = store
+            .get(&ObjPath::from(format!("{u}/meta.json")))
+            .await
+            .expect("meta")
+            .bytes()
+            .await
+            .expect("bytes");
+        let meta: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+        assert_eq!(meta["thanos"]["labels"]["cluster"], "eu-1");
+        assert_eq!(meta["thanos"]["source"], "bucket.upload-blocks");
+        assert_eq!(meta["thanos"]["downsample"]["resolution"], 0);
+        let index_size = std::fs::metadata(local_blocks.join(u).join("index")).expect("index").len();
+        let files = meta["thanos"]["files"].as_array().expect("files");
+        assert!(files.iter().any(|f| f["rel_path"] == "index" && f["size_bytes"] == index_size), "{meta}");
+        assert!(files.iter().any(|f| f["rel_path"] == "chunks/000001"), "{meta}");
+    }
     let reference = promtool_dump(local_blocks, &[]);
     let dumped = stdout_of(quiver().args(["tools", "tsdb", "dump"]).args(cfg));
     assert_same_text(&dumped, &reference, "dump through the bucket");
@@ -66,6 +72,7 @@ async fn check_bucket(yaml: &str, local_blocks: &Path) {
                 .expect("json");
         let samples = meta["stats"]["numSamples"].to_string();
         assert!(row.split_whitespace().any(|c| c == samples), "{row} lacks {samples}");
+        assert!(row.contains("cluster=eu-1,replica=a"), "{row}");
     }
 
     let verify = stdout_of(quiver().args(["tools", "bucket", "verify"]).args(cfg));

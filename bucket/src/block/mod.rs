@@ -8,6 +8,7 @@ mod meta;
 mod reader;
 mod source;
 mod tombstones;
+mod upload;
 mod writer;
 
 pub use chunks::{ChunkReader, DEFAULT_SEGMENT_SIZE, SegmentWriter};
@@ -19,6 +20,7 @@ pub use meta::{
 pub use reader::{Block, list_blocks};
 pub use source::BlockSource;
 pub use tombstones::{Tombstone, decode_tombstones, encode_tombstones};
+pub use upload::{UploadOptions, upload_block};
 pub use writer::{DEFAULT_BLOCK_DURATION_MS, cut_xor_chunks, range_end_for, write_block, write_float_blocks};
 
 #[cfg(test)]

@@ -20,6 +20,50 @@ pub(crate) struct BucketArgs {
     objstore: ObjstoreArgs,
 }
 
+#[derive(Debug, Args)]
+pub(crate) struct UploadArgs {
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+    /// Directory of the blocks to upload.
+    #[arg(long = "path", default_value = "./data")]
+    path: std::path::PathBuf,
+    /// External label to attach, `name="value"` (or `name=value`); may be repeated.
+    #[arg(long = "label", value_parser = parse_label)]
+    labels: Vec<(String, String)>,
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("label {s:?} is not name=\"value\""))?;
+    let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(v);
+    if k.is_empty()
+        || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || k.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(format!("invalid label name {k:?}"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+/// Uploads every block under `--path` with the given external labels, as
+/// `thanos tools bucket upload-blocks` does.
+pub(crate) async fn upload_blocks(args: UploadArgs) -> Result<(), CliError> {
+    let store = open_bucket(&args.objstore)?;
+    let opts = quiver_bucket::block::UploadOptions {
+        labels: args.labels.into_iter().collect(),
+        source: "bucket.upload-blocks".to_string(),
+    };
+    let entries = std::fs::read_dir(&args.path).map_err(|e| CliError::io(args.path.display(), e))?;
+    let mut dirs: Vec<std::path::PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("meta.json").is_file()).collect();
+    dirs.sort();
+    let mut out = std::io::stdout().lock();
+    for d in dirs {
+        let meta = quiver_bucket::block::upload_block(&store, &d, &opts).await?;
+        writeln!(out, "uploaded {}", meta.ulid).map_err(stdout_err)?;
+    }
+    Ok(())
+}
+
 fn stdout_err(e: std::io::Error) -> CliError {
     CliError::io("stdout", e)
 }
@@ -226,6 +270,14 @@ pub(crate) async fn verify(args: BucketArgs) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_in_thanos_form() {
+        assert_eq!(parse_label("cluster=\"eu-1\""), Ok(("cluster".into(), "eu-1".into())));
+        assert_eq!(parse_label("replica=a"), Ok(("replica".into(), "a".into())));
+        assert!(parse_label("no-equals").is_err());
+        assert!(parse_label("1x=y").is_err());
+    }
 
     #[test]
     fn formats_times_and_sizes() {
