@@ -26,7 +26,7 @@ fn float_series() -> Vec<prompb::TimeSeries> {
         .map(|i| {
             let samples = (0..200i64)
                 .map(|k| {
-                    let timestamp = T0 + k * 15_000 + if k % 7 == 0 { (i * 13) as i64 } else { 0 };
+                    let timestamp = T0 + k * 15_000 + if k % 7 == 0 { i * 13 } else { 0 };
                     let value = match i % 4 {
                         0 => (k * (i + 1)) as f64,
                         1 => ((k as f64) * 0.37).sin() * 1e6,
@@ -36,7 +36,7 @@ fn float_series() -> Vec<prompb::TimeSeries> {
                         // and -0.0 compares equal to it, so it would arrive as +0.0.
                         _ => -(k as f64 + 1.0) / 3.0,
                     };
-                    prompb::Sample { value, timestamp, ..Default::default() }
+                    prompb::Sample { value, timestamp }
                 })
                 .collect();
             prompb::TimeSeries {
@@ -132,7 +132,7 @@ async fn quiver_reads_a_block_prometheus_wrote() {
         let mut closing = hists.clone();
         for s in &mut closing {
             let last = s.histograms.last().map(|h| h.timestamp).unwrap_or(T0);
-            s.samples.push(prompb::Sample { value: 0.0, timestamp: last + 30_000, ..Default::default() });
+            s.samples.push(prompb::Sample { value: 0.0, timestamp: last + 30_000 });
         }
         // Histograms and the closing float sample go in separate requests, in time order.
         let (mut only_h, mut only_f) = (closing.clone(), closing);
