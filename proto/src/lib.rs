@@ -13,6 +13,7 @@ mod histogram;
 mod labels;
 mod matcher;
 mod sample;
+mod store;
 
 pub mod chunkenc;
 pub mod pb;
@@ -20,10 +21,14 @@ pub mod pb;
 pub use error::{Error, Result};
 pub use gofmt::format_g;
 pub use histogram::{
-    CUSTOM_BUCKETS_SCHEMA, CounterResetHint, EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MAX_RESERVED,
-    EXPONENTIAL_SCHEMA_MIN, EXPONENTIAL_SCHEMA_MIN_RESERVED, FloatHistogram, Histogram, Span,
-    is_known_schema, is_valid_schema, span_bucket_count,
+    AddOutcome, AllFloatBucketIter, Bucket, CUSTOM_BUCKETS_SCHEMA, CounterResetHint, CumulativeBucketIter,
+    EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MAX_RESERVED, EXPONENTIAL_SCHEMA_MIN,
+    EXPONENTIAL_SCHEMA_MIN_RESERVED, FloatBucketIter, FloatHistogram, Histogram, HistogramError,
+    HistogramErrorKind, HistogramInfo, IntBucketIter, ReverseFloatBucketIter, Span, histogram_fraction,
+    histogram_quantile, histogram_stddev, histogram_stdvar, is_known_schema, is_valid_schema,
+    span_bucket_count,
 };
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher};
 pub use sample::{STALE_NAN_BITS, Sample, TimeRange, is_stale_nan};
+pub use store::{SeriesStore, StoreError, StoreFuture, StoreSeries};

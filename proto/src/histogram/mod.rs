@@ -8,6 +8,43 @@
 
 use crate::sample::is_stale_nan;
 
+mod add_buckets;
+mod arith;
+mod bounds;
+mod bucket;
+mod compact;
+mod error;
+mod format;
+mod gomath;
+mod iter;
+mod reset;
+mod stats;
+mod validate;
+mod zero;
+
+#[cfg(test)]
+mod tests_arith;
+#[cfg(test)]
+mod tests_compact;
+#[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
+mod tests_iter;
+#[cfg(test)]
+mod tests_reset;
+#[cfg(test)]
+mod tests_stats;
+#[cfg(test)]
+mod testutil;
+
+pub use arith::AddOutcome;
+pub use bucket::Bucket;
+pub use error::{HistogramError, HistogramErrorKind};
+pub use iter::{
+    AllFloatBucketIter, CumulativeBucketIter, FloatBucketIter, IntBucketIter, ReverseFloatBucketIter,
+};
+pub use stats::{HistogramInfo, histogram_fraction, histogram_quantile, histogram_stddev, histogram_stdvar};
+
 /// Schema number of native histograms with custom bucket boundaries (NHCB).
 pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
 /// Lowest exponential schema Prometheus ingests.
@@ -160,22 +197,17 @@ impl Histogram {
             .collect()
     }
 
-    /// Merges buckets down to the lower-resolution exponential `target` schema, as Prometheus's
-    /// `Histogram.ReduceResolution`. Returns `None` when that is not possible (custom buckets, a
-    /// target that is not lower, negative offsets after the first span, or spans and buckets
-    /// that disagree).
-    pub fn reduce_resolution(&mut self, target: i32) -> Option<()> {
-        if self.uses_custom_buckets() || target == CUSTOM_BUCKETS_SCHEMA || target >= self.schema {
-            return None;
+    /// The zero bucket, `[-zero_threshold, zero_threshold]` (Prometheus's `ZeroBucket`, which
+    /// panics for custom buckets; here it is simply the empty zero bucket they do not use).
+    pub fn zero_bucket(&self) -> Bucket<u64> {
+        Bucket {
+            lower: -self.zero_threshold,
+            upper: self.zero_threshold,
+            lower_inclusive: true,
+            upper_inclusive: true,
+            count: self.zero_count,
+            index: 0,
         }
-        let (ps, pb) = reduce_buckets(&self.positive_spans, &self.positive_buckets, self.schema, target)?;
-        let (ns, nb) = reduce_buckets(&self.negative_spans, &self.negative_buckets, self.schema, target)?;
-        self.positive_spans = ps;
-        self.positive_buckets = pb.into_iter().map(|v| v as i64).collect();
-        self.negative_spans = ns;
-        self.negative_buckets = nb.into_iter().map(|v| v as i64).collect();
-        self.schema = target;
-        Some(())
     }
 }
 
@@ -188,21 +220,40 @@ impl FloatHistogram {
         self.schema == CUSTOM_BUCKETS_SCHEMA
     }
 
-    /// Float counterpart of [`Histogram::reduce_resolution`].
-    pub fn reduce_resolution(&mut self, target: i32) -> Option<()> {
-        if self.uses_custom_buckets() || target == CUSTOM_BUCKETS_SCHEMA || target >= self.schema {
-            return None;
+    /// The zero bucket, `[-zero_threshold, zero_threshold]`, as Prometheus's `ZeroBucket`.
+    pub fn zero_bucket(&self) -> Bucket<f64> {
+        Bucket {
+            lower: -self.zero_threshold,
+            upper: self.zero_threshold,
+            lower_inclusive: true,
+            upper_inclusive: true,
+            count: self.zero_count,
+            index: 0,
         }
-        let (ps, pb) =
-            reduce_float_buckets(&self.positive_spans, &self.positive_buckets, self.schema, target)?;
-        let (ns, nb) =
-            reduce_float_buckets(&self.negative_spans, &self.negative_buckets, self.schema, target)?;
-        self.positive_spans = ps;
-        self.positive_buckets = pb;
-        self.negative_spans = ns;
-        self.negative_buckets = nb;
-        self.schema = target;
-        Some(())
+    }
+
+    /// Go's `FloatHistogram.Copy`: a deep copy without the fields the schema does not use
+    /// (zero bucket and negative buckets for custom buckets, custom values otherwise).
+    pub(crate) fn go_copy(&self) -> FloatHistogram {
+        let mut c = self.clone();
+        if self.uses_custom_buckets() {
+            c.zero_threshold = 0.0;
+            c.zero_count = 0.0;
+            c.negative_spans.clear();
+            c.negative_buckets.clear();
+        } else {
+            c.custom_values.clear();
+        }
+        c
+    }
+
+    /// Whether any count, the sum or a custom bound is infinite (Prometheus's `HasOverflow`,
+    /// used to detect overflowing aggregations).
+    pub fn has_overflow(&self) -> bool {
+        [self.zero_count, self.count, self.sum].iter().any(|v| v.is_infinite())
+            || self.positive_buckets.iter().any(|v| v.is_infinite())
+            || self.negative_buckets.iter().any(|v| v.is_infinite())
+            || self.custom_values.iter().any(|v| v.is_infinite())
     }
 }
 
@@ -212,110 +263,7 @@ impl From<&Histogram> for FloatHistogram {
     }
 }
 
-fn target_index(idx: i32, origin: i32, target: i32) -> i32 {
-    // `origin - target` is at most 61 for known schemas; shifting an i32 further saturates.
-    let shift = (origin - target).clamp(0, 31) as u32;
-    ((idx.wrapping_sub(1)) >> shift).wrapping_add(1)
-}
-
-/// Walks the origin buckets in span order, maps each to its bucket in the `target` schema and
-/// builds the target spans as Prometheus's `reduceResolution` does. For every origin bucket it
-/// calls `push(position in the origin buckets, starts a new target bucket)`; the caller merges
-/// the counts. `None` for negative offsets after the first span or a bucket count mismatch.
-fn reduce_walk(
-    spans: &[Span],
-    nbuckets: usize,
-    origin: i32,
-    target: i32,
-    mut push: impl FnMut(usize, bool),
-) -> Option<Vec<Span>> {
-    let mut out: Vec<Span> = Vec::new();
-    let mut idx: i32 = 0;
-    let mut pos = 0usize;
-    let mut last_target = 0i32;
-    for (n, span) in spans.iter().enumerate() {
-        if n > 0 && span.offset < 0 {
-            return None;
-        }
-        idx = idx.wrapping_add(span.offset);
-        for _ in 0..span.length {
-            if pos >= nbuckets {
-                return None;
-            }
-            let ti = target_index(idx, origin, target);
-            if out.is_empty() {
-                out.push(Span { offset: ti, length: 1 });
-                last_target = ti;
-                push(pos, true);
-            } else if ti == last_target {
-                push(pos, false);
-            } else if ti == last_target.wrapping_add(1) {
-                if let Some(last) = out.last_mut() {
-                    last.length += 1;
-                }
-                last_target = ti;
-                push(pos, true);
-            } else {
-                out.push(Span { offset: ti.wrapping_sub(last_target).wrapping_sub(1), length: 1 });
-                last_target = ti;
-                push(pos, true);
-            }
-            idx = idx.wrapping_add(1);
-            pos += 1;
-        }
-    }
-    (pos == nbuckets).then_some(out)
-}
-
-/// Reduces delta-encoded integer buckets; returns the target deltas (as i128 to stay exact).
-fn reduce_buckets(
-    spans: &[Span],
-    deltas: &[i64],
-    origin: i32,
-    target: i32,
-) -> Option<(Vec<Span>, Vec<i128>)> {
-    // Absolute counts per target bucket, then back to deltas.
-    let mut absolute: Vec<i128> = Vec::new();
-    let mut running = 0i128;
-    let out = reduce_walk(spans, deltas.len(), origin, target, |pos, new_bucket| {
-        running += i128::from(deltas[pos]);
-        if new_bucket {
-            absolute.push(running);
-        } else if let Some(last) = absolute.last_mut() {
-            *last += running;
-        }
-    })?;
-    let mut prev = 0i128;
-    let deltas_out = absolute
-        .into_iter()
-        .map(|a| {
-            let d = a - prev;
-            prev = a;
-            d
-        })
-        .collect();
-    Some((out, deltas_out))
-}
-
-fn reduce_float_buckets(
-    spans: &[Span],
-    counts: &[f64],
-    origin: i32,
-    target: i32,
-) -> Option<(Vec<Span>, Vec<f64>)> {
-    let mut merged: Vec<f64> = Vec::new();
-    let out = reduce_walk(spans, counts.len(), origin, target, |pos, new_bucket| {
-        if new_bucket {
-            merged.push(counts[pos]);
-        } else if let Some(last) = merged.last_mut() {
-            *last += counts[pos];
-        }
-    })?;
-    Some((out, merged))
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -361,26 +309,15 @@ mod tests {
     }
 
     #[test]
-    fn reduce_resolution_merges_buckets() {
-        // Schema 1 buckets 1..=4 with counts 1,2,3,4 go to schema 0 buckets 1 (1+2) and 2 (3+4).
-        let mut h = Histogram {
-            schema: 1,
-            count: 10,
-            positive_spans: vec![Span { offset: 1, length: 4 }],
-            positive_buckets: vec![1, 1, 1, 1],
-            ..Default::default()
-        };
-        h.reduce_resolution(0).unwrap();
-        assert_eq!(h.positive_spans, vec![Span { offset: 1, length: 2 }]);
-        assert_eq!(h.positive_buckets, vec![3, 4]);
-        let mut f = FloatHistogram {
-            schema: 1,
-            positive_spans: vec![Span { offset: 1, length: 4 }],
-            positive_buckets: vec![1.0, 2.0, 3.0, 4.0],
-            ..Default::default()
-        };
-        f.reduce_resolution(0).unwrap();
-        assert_eq!(f.positive_buckets, vec![3.0, 7.0]);
-        assert!(h.reduce_resolution(0).is_none());
+    fn has_overflow_finds_infinities() {
+        let mut f = FloatHistogram { count: 1.0, positive_buckets: vec![1.0], ..Default::default() };
+        assert!(!f.has_overflow());
+        f.positive_buckets[0] = f64::INFINITY;
+        assert!(f.has_overflow());
+        f.positive_buckets[0] = 1.0;
+        f.sum = f64::NEG_INFINITY;
+        assert!(f.has_overflow());
+        f.sum = f64::NAN;
+        assert!(!f.has_overflow());
     }
 }
