@@ -1,6 +1,28 @@
-//! Quiver's physical PromQL operators (`FooExec` + `FooStream`, one file each, named after the
-//! planner's nodes), table providers over TSDB blocks, Parquet blocks, remote StoreAPI endpoints
-//! and in-process series stores, deduplication, and the instant and range query facade.
+//! Quiver's PromQL engine on DataFusion.
 //!
-//! It depends on `quiver-proto`, `quiver-bucket` and `quiver-planner`. The engine is built in the
-//! PromQL issue; nothing lives here yet.
+//! The `quiver-planner` crate turns PromQL into a logical plan of extension nodes; this crate
+//! gives each node its operator (`FooExec` in `exec/`, named after the node), reads series from a
+//! [`quiver_proto::SeriesStore`] (in memory, TSDB blocks; Parquet and remote StoreAPI endpoints
+//! later), and shapes the result as Prometheus does ([`QueryEngine`]). Labels live once per series
+//! in a query-scoped table; operators pass series ids, step timestamps and values as Arrow rows.
+//!
+//! - [`functions`] and [`annotations`]: PromQL function kernels and the warnings/infos they raise.
+//! - [`promqltest`]: Prometheus's PromQL test-script language, run against [`QueryEngine`].
+//!
+//! It depends on `quiver-proto`, `quiver-bucket` and `quiver-planner`.
+
+pub mod annotations;
+mod error;
+mod exec;
+pub mod functions;
+mod physical;
+pub mod promqltest;
+mod query;
+mod series_table;
+pub mod storage;
+mod test_engine;
+pub mod value;
+
+pub use error::{EngineError, Result};
+pub use query::{EngineOptions, QueryEngine};
+pub use test_engine::ScriptEngine;

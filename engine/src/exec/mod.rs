@@ -1,0 +1,20 @@
+//! Physical PromQL operators: one `FooExec` per planner node `Foo`, same file stem.
+
+mod common;
+
+mod aggregate;
+mod binary;
+mod call;
+mod literal;
+mod matrix_select;
+mod range_call;
+mod vector_select;
+
+pub(crate) use aggregate::AggregateExec;
+pub(crate) use binary::BinaryExec;
+pub(crate) use call::CallExec;
+pub(crate) use common::{QueryContext, Rows};
+pub(crate) use literal::NumberLiteralExec;
+pub(crate) use matrix_select::MatrixSelectExec;
+pub(crate) use range_call::RangeCallExec;
+pub(crate) use vector_select::VectorSelectExec;

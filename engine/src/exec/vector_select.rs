@@ -1,0 +1,40 @@
+//! `VectorSelectExec`: an instant-vector selector evaluated at every step.
+
+use std::sync::Arc;
+
+use quiver_planner::node::VectorSelect;
+use quiver_proto::{TimeRange, is_stale_nan};
+
+use super::common::{QueryContext, Rows, compile_matchers, decode_floats, prom_exec};
+use crate::error::Result;
+
+prom_exec!(VectorSelectExec, VectorSelect);
+
+impl VectorSelectExec {
+    async fn run(node: VectorSelect, qctx: Arc<QueryContext>, _inputs: Vec<Rows>) -> Result<Rows> {
+        let matchers = compile_matchers(&node.selector.matchers)?;
+        let sel = &node.selector;
+        let steps: Vec<(i64, i64)> =
+            node.steps.timestamps().map(|t| (t, sel.at_ms.unwrap_or(t) - sel.offset_ms)).collect();
+        let (Some(lo), Some(hi)) = (steps.iter().map(|s| s.1).min(), steps.iter().map(|s| s.1).max()) else {
+            return Ok(Rows::default());
+        };
+        let range = TimeRange::new(lo - node.lookback_ms + 1, hi);
+        let mut rows = Rows::default();
+        for s in qctx.store.select(&matchers, range).await? {
+            let (ts, vs) = decode_floats(&s)?;
+            qctx.account(ts.len())?;
+            let id = qctx.series.intern(s.labels, false);
+            for &(step, eval) in &steps {
+                // The newest sample in the left-open lookback window (eval - lookback, eval].
+                let idx = ts.partition_point(|&x| x <= eval);
+                let Some(i) = idx.checked_sub(1) else { continue };
+                if ts[i] <= eval - node.lookback_ms || is_stale_nan(vs[i]) {
+                    continue;
+                }
+                rows.push(id, step, vs[i]);
+            }
+        }
+        Ok(rows)
+    }
+}

@@ -1,0 +1,209 @@
+//! `rate`, `increase`, `delta` (Prometheus's `extrapolatedRate`, and `extendedRate` for the
+//! `anchored` / `smoothed` modifiers) and `irate`, `idelta` (`instantValue`) over float samples.
+//! The native histogram variants are in `range_hist`.
+
+use crate::annotations::Annotation;
+use crate::functions::FunctionError;
+use crate::functions::range::{RangeModifier, RangeResult, Window};
+use crate::functions::range_hist;
+
+/// `rate` (`is_counter`, `is_rate`), `increase` (`is_counter`) and `delta` (neither).
+pub(crate) fn extrapolated_rate(
+    w: &Window<'_>,
+    is_counter: bool,
+    is_rate: bool,
+) -> Result<RangeResult, FunctionError> {
+    if !w.floats.is_empty() && !w.histograms.is_empty() {
+        return Ok(RangeResult::warn_only(Annotation::MixedFloatsHistograms { metric_name: w.name() }));
+    }
+    if w.modifier != RangeModifier::None {
+        if !w.histograms.is_empty() {
+            return range_hist::extended_histogram_rate(w, is_counter, is_rate);
+        }
+        return Ok(extended_rate(w, is_counter, is_rate));
+    }
+    if !w.histograms.is_empty() {
+        return range_hist::histogram_extrapolated_rate(w, is_counter, is_rate);
+    }
+    let f = w.floats;
+    // Without start timestamps a single sample gives no rate.
+    if f.len() < 2 {
+        return Ok(RangeResult::none());
+    }
+    let first = f[0];
+    let last = f[f.len() - 1];
+    let mut result = last.1 - first.1;
+    if is_counter {
+        for p in f.windows(2) {
+            if p[1].1 < p[0].1 {
+                result += p[0].1;
+            }
+        }
+    }
+    let (first_value, first_t, last_t, n_minus_one) = (first.1, first.0, last.0, f.len() - 1);
+    let factor =
+        extrapolation_factor(w, first_t, last_t, n_minus_one, is_counter, is_rate, |sampled, start| {
+            if result > 0.0 && first_value >= 0.0 { sampled * (first_value / result) } else { start }
+        });
+    Ok(RangeResult::float(result * factor))
+}
+
+/// The factor Prometheus's `extrapolatedRate` multiplies the raw increase by: extrapolation to
+/// the range boundaries (at most half an average sample interval where the series seems to start
+/// or end inside the range, and for counters not below zero), divided by the range for rates.
+/// `duration_to_zero(sampled_interval, duration_to_start)` gives the counter's zero point.
+pub(crate) fn extrapolation_factor(
+    w: &Window<'_>,
+    first_t: i64,
+    last_t: i64,
+    n_minus_one: usize,
+    is_counter: bool,
+    is_rate: bool,
+    duration_to_zero: impl FnOnce(f64, f64) -> f64,
+) -> f64 {
+    let mut duration_to_start = (first_t - w.range_start_ms) as f64 / 1000.0;
+    let mut duration_to_end = (w.range_end_ms - last_t) as f64 / 1000.0;
+    let sampled_interval = (last_t - first_t) as f64 / 1000.0;
+    let average_duration_between_samples =
+        if n_minus_one > 0 { sampled_interval / n_minus_one as f64 } else { 0.0 };
+    let extrapolation_threshold = average_duration_between_samples * 1.1;
+    if duration_to_start >= extrapolation_threshold {
+        duration_to_start = average_duration_between_samples / 2.0;
+    }
+    if is_counter {
+        let to_zero = duration_to_zero(sampled_interval, duration_to_start);
+        if to_zero < duration_to_start {
+            duration_to_start = to_zero;
+        }
+    }
+    if duration_to_end >= extrapolation_threshold {
+        duration_to_end = average_duration_between_samples / 2.0;
+    }
+    let mut factor = 1.0;
+    if sampled_interval != 0.0 {
+        factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
+    }
+    if is_rate {
+        factor /= w.range_seconds();
+    }
+    factor
+}
+
+/// Index of the first sample with a timestamp above `t` among the first `n` samples (Go's
+/// `sort.Search(n, func(i) bool { return ts(i) > t })`).
+pub(crate) fn search<T>(samples: &[(i64, T)], n: usize, pred: impl Fn(i64) -> bool) -> usize {
+    samples[..n].partition_point(|s| !pred(s.0))
+}
+
+fn interpolate(p1: (i64, f64), p2: (i64, f64), t: i64, is_counter: bool) -> f64 {
+    let (mut y1, y2) = (p1.1, p2.1);
+    if is_counter && y2 < y1 {
+        y1 = 0.0;
+    }
+    y1 + (y2 - y1) * (t - p1.0) as f64 / (p2.0 - p1.0) as f64
+}
+
+/// Prometheus's `extendedRate` for floats under the `anchored` and `smoothed` modifiers.
+fn extended_rate(w: &Window<'_>, is_counter: bool, is_rate: bool) -> RangeResult {
+    let f = w.floats;
+    let smoothed = w.modifier == RangeModifier::Smoothed;
+    let (range_start, range_end) = (w.range_start_ms, w.range_end_ms);
+    let mut last = f.len() - 1;
+    let mut first = search(f, last, |t| t > range_start).saturating_sub(1);
+    if smoothed {
+        last = search(f, last, |t| t >= range_end);
+    }
+    if f[last].0 <= range_start {
+        return RangeResult::none();
+    }
+    if smoothed && f[first].0 > range_end {
+        return RangeResult::none();
+    }
+    let left = if smoothed && f[first].0 < range_start {
+        interpolate(f[first], f[first + 1], range_start, is_counter)
+    } else {
+        f[first].1
+    };
+    let right = if smoothed && last > 0 && f[last].0 > range_end {
+        interpolate(f[last - 1], f[last], range_end, is_counter)
+    } else {
+        f[last].1
+    };
+    let mut result = right - left;
+    if is_counter {
+        if f[first].0 <= range_start {
+            first += 1;
+        }
+        let inner_end = if f[last].0 >= range_end { last } else { last + 1 };
+        let inner = if first < inner_end { &f[first..inner_end] } else { &[][..] };
+        let mut correction = 0.0;
+        let mut prev = left;
+        for p in inner {
+            if p.1 < prev {
+                correction += prev;
+            }
+            prev = p.1;
+        }
+        if right < prev {
+            correction += prev;
+        }
+        result += correction;
+    }
+    if is_rate {
+        result /= w.range_seconds();
+    }
+    RangeResult::float(result)
+}
+
+/// `irate` (`is_rate`) and `idelta`: from the last two samples of the window.
+pub(crate) fn instant_value(w: &Window<'_>, is_rate: bool) -> Result<RangeResult, FunctionError> {
+    if w.floats.len() + w.histograms.len() < 2 {
+        return Ok(RangeResult::none());
+    }
+    // The last two samples in time order, floats first, as Prometheus picks them.
+    #[derive(Clone, Copy)]
+    enum S<'h> {
+        F(f64),
+        H(&'h quiver_proto::FloatHistogram),
+    }
+    let mut ss: Vec<(i64, S<'_>)> = Vec::with_capacity(2);
+    for &(t, v) in &w.floats[w.floats.len().saturating_sub(2)..] {
+        ss.push((t, S::F(v)));
+    }
+    for &(t, h) in &w.histograms[w.histograms.len().saturating_sub(2)..] {
+        let s = (t, S::H(h));
+        match ss.len() {
+            0 => ss.push(s),
+            1 => {
+                if t < ss[0].0 {
+                    ss.insert(0, s);
+                } else {
+                    ss.push(s);
+                }
+            }
+            _ if t < ss[0].0 => {}
+            _ if t > ss[1].0 => {
+                ss[0] = ss[1];
+                ss[1] = s;
+            }
+            _ => ss[0] = s,
+        }
+    }
+    let sampled_interval = ss[1].0 - ss[0].0;
+    if sampled_interval == 0 {
+        return Ok(RangeResult::none());
+    }
+    match (ss[0].1, ss[1].1) {
+        (S::F(prev), S::F(cur)) => {
+            // A counter reset (for irate) leaves the last value as the increase.
+            let reset = is_rate && cur < prev;
+            let mut v = if reset { cur } else { cur - prev };
+            if is_rate {
+                v /= sampled_interval as f64 / 1000.0;
+            }
+            Ok(RangeResult::float(v))
+        }
+        (S::H(prev), S::H(cur)) => range_hist::instant_value(w, prev, cur, sampled_interval, is_rate),
+        _ => Ok(RangeResult::warn_only(Annotation::MixedFloatsHistograms { metric_name: w.name() })),
+    }
+}

@@ -1,0 +1,121 @@
+//! An [`AtModifierRewriter`](super::AtModifierRewriter) built on `promql-parser`, for promqltest's
+//! step-invariance runs (`atModifierTestCases`): every vector selector, matrix selector and
+//! subquery without an `@ <time>` gets `@ <eval time>` (selectors inside a subquery that has one
+//! are left alone), and queries calling a function whose result depends on the evaluation time
+//! are not re-run.
+//!
+//! The expression is printed back with `promql-parser`'s `Display`, which follows Prometheus's
+//! `expr.String()` closely but not to the character, so annotation positions after the first
+//! selector can differ from Prometheus's (the corpus matches those with `regex:`). Queries
+//! `promql-parser` cannot parse, and negative evaluation times, are not re-run.
+
+use std::time::{Duration, SystemTime};
+
+use promql_parser::parser::{AtModifier, Expr, parse};
+
+/// Prometheus's `AtModifierUnsafeFunctions`.
+const AT_MODIFIER_UNSAFE_FUNCTIONS: [&str; 15] = [
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "end",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "range",
+    "start",
+    "step",
+    "time",
+    "timestamp",
+];
+
+/// Rewrites `query` with `@ <t_ms / 1000>` on every selector and subquery, as promqltest does
+/// before re-running an instant query at other times. `Ok(None)`: do not re-run this query.
+pub fn promql_parser_at_rewriter(query: &str, t_ms: i64) -> Result<Option<String>, String> {
+    let Ok(t) = u64::try_from(t_ms) else { return Ok(None) };
+    let Ok(mut expr) = parse(query) else { return Ok(None) };
+    let at = SystemTime::UNIX_EPOCH + Duration::from_millis(t);
+    let mut unsafe_call = false;
+    set_at(&mut expr, &at, false, &mut unsafe_call);
+    Ok(if unsafe_call { None } else { Some(expr.to_string()) })
+}
+
+fn needs_at(at: &Option<AtModifier>) -> bool {
+    // Prometheus only looks at the numeric timestamp: `@ start()` / `@ end()` are replaced too.
+    !matches!(at, Some(AtModifier::At(_)))
+}
+
+fn set_at(expr: &mut Expr, at: &SystemTime, inside_at_subquery: bool, unsafe_call: &mut bool) {
+    if inside_at_subquery {
+        // Below a subquery with `@`: nothing is changed or checked.
+        return;
+    }
+    match expr {
+        Expr::VectorSelector(vs) => {
+            if needs_at(&vs.at) {
+                vs.at = Some(AtModifier::At(*at));
+            }
+        }
+        Expr::MatrixSelector(ms) => {
+            if needs_at(&ms.vs.at) {
+                ms.vs.at = Some(AtModifier::At(*at));
+            }
+        }
+        Expr::Subquery(sq) => {
+            if needs_at(&sq.at) {
+                sq.at = Some(AtModifier::At(*at));
+            }
+            set_at(&mut sq.expr, at, true, unsafe_call);
+        }
+        Expr::Call(call) => {
+            *unsafe_call |= AT_MODIFIER_UNSAFE_FUNCTIONS.contains(&call.func.name);
+            for arg in &mut call.args.args {
+                set_at(arg, at, false, unsafe_call);
+            }
+        }
+        Expr::Aggregate(agg) => {
+            if let Some(param) = &mut agg.param {
+                set_at(param, at, false, unsafe_call);
+            }
+            set_at(&mut agg.expr, at, false, unsafe_call);
+        }
+        Expr::Binary(b) => {
+            set_at(&mut b.lhs, at, false, unsafe_call);
+            set_at(&mut b.rhs, at, false, unsafe_call);
+        }
+        Expr::Unary(u) => set_at(&mut u.expr, at, false, unsafe_call),
+        Expr::Paren(p) => set_at(&mut p.expr, at, false, unsafe_call),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_at_to_selectors_and_subqueries() {
+        let r = |q: &str, t: i64| promql_parser_at_rewriter(q, t);
+        assert_eq!(r("sum(foo)", 10_000), Ok(Some("sum(foo @ 10.000)".to_string())));
+        assert_eq!(
+            r("rate(foo[5m] offset 1m) + bar @ 5", 1_500),
+            Ok(Some("rate(foo[5m] @ 1.500 offset 1m) + bar @ 5.000".to_string()))
+        );
+        assert_eq!(
+            r("max_over_time(rate(x[1m])[5m:1m])", 0),
+            Ok(Some("max_over_time(rate(x[1m])[5m:1m] @ 0.000)".to_string()))
+        );
+        assert_eq!(r("time() + foo", 10), Ok(None));
+        assert_eq!(r("timestamp(foo)", 10), Ok(None));
+        // Calls below a subquery with `@` are not looked at, as in Prometheus.
+        assert_eq!(
+            r("sum_over_time(vector(time())[5m:1m])", 10),
+            Ok(Some("sum_over_time(vector(time())[5m:1m] @ 0.010)".to_string()))
+        );
+        assert_eq!(r("foo", -1), Ok(None));
+        assert_eq!(r("foo{", 1), Ok(None));
+    }
+}

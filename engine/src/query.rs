@@ -1,0 +1,180 @@
+//! The query facade: PromQL text and evaluation times in, Prometheus-shaped results out.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::{collect, displayable};
+use datafusion::prelude::SessionContext;
+use quiver_planner::{EvalSteps, Features, PlanOptions, Planned, ValueKind, plan_query};
+use quiver_proto::{Labels, SeriesStore};
+
+use crate::error::{EngineError, Result};
+use crate::exec::{QueryContext, Rows};
+use crate::physical::PromQueryPlanner;
+use crate::series_table::SeriesTable;
+use crate::value::{Annotations, Point, QueryOutput, RangeSeries, Value, VectorSample};
+
+/// Evaluation settings; the defaults are Prometheus 3's.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    pub lookback_ms: i64,
+    pub features: Features,
+    /// Most samples one query may load before it fails (Prometheus's `--query.max-samples`).
+    pub max_samples: u64,
+    pub default_subquery_step_ms: Option<i64>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            lookback_ms: 5 * 60 * 1000,
+            features: Features::default(),
+            max_samples: 50_000_000,
+            default_subquery_step_ms: None,
+        }
+    }
+}
+
+/// Evaluates PromQL over one series store.
+#[derive(Debug)]
+pub struct QueryEngine {
+    store: Arc<dyn SeriesStore>,
+    opts: EngineOptions,
+}
+
+impl QueryEngine {
+    pub fn new(store: Arc<dyn SeriesStore>, opts: EngineOptions) -> Self {
+        Self { store, opts }
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// An instant query at `t` (milliseconds).
+    pub async fn instant(&self, query: &str, t: i64) -> Result<QueryOutput> {
+        self.run(query, EvalSteps::instant(t), true).await
+    }
+
+    /// A range query from `start` to `end` every `step` (milliseconds).
+    pub async fn range(&self, query: &str, start: i64, end: i64, step: i64) -> Result<QueryOutput> {
+        if step <= 0 {
+            return Err(EngineError::Eval(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer"
+                    .into(),
+            ));
+        }
+        if end < start {
+            return Err(EngineError::Eval("end timestamp must not be before start time".into()));
+        }
+        self.run(query, EvalSteps::range(start, end, step), false).await
+    }
+
+    fn plan_options(&self, steps: EvalSteps) -> PlanOptions {
+        PlanOptions {
+            steps,
+            lookback_ms: self.opts.lookback_ms,
+            default_subquery_step_ms: self.opts.default_subquery_step_ms,
+            features: self.opts.features,
+        }
+    }
+
+    fn context(&self) -> (Arc<QueryContext>, SessionContext) {
+        let qctx = Arc::new(QueryContext {
+            series: SeriesTable::new(),
+            store: Arc::clone(&self.store),
+            annotations: Mutex::new(Annotations::default()),
+            samples: Mutex::new(0),
+            max_samples: self.opts.max_samples,
+        });
+        // PromQL operators read their inputs whole, from one partition.
+        let config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_query_planner(Arc::new(PromQueryPlanner { qctx: Arc::clone(&qctx) }))
+            .build();
+        (qctx, SessionContext::new_with_state(state))
+    }
+
+    /// The DataFusion logical and physical plans of a query, as `EXPLAIN` shows them.
+    pub async fn explain(&self, query: &str, steps: EvalSteps) -> Result<String> {
+        let Planned::Plan { plan, .. } = plan_query(query, &self.plan_options(steps))? else {
+            return Ok("StringLiteral".into());
+        };
+        let (_, ctx) = self.context();
+        let physical = ctx.state().create_physical_plan(&plan).await?;
+        Ok(format!(
+            "logical plan:\n{}\nphysical plan:\n{}",
+            plan.display_indent(),
+            displayable(physical.as_ref()).indent(false)
+        ))
+    }
+
+    async fn run(&self, query: &str, steps: EvalSteps, instant: bool) -> Result<QueryOutput> {
+        let (plan, kind) = match plan_query(query, &self.plan_options(steps))? {
+            Planned::String(s) => {
+                let value = Value::String { t: steps.end, s };
+                return Ok(QueryOutput { value, annotations: Annotations::default() });
+            }
+            Planned::Plan { plan, kind } => (plan, kind),
+        };
+        let (qctx, ctx) = self.context();
+        let physical = ctx.state().create_physical_plan(&plan).await?;
+        let batches = collect(physical, ctx.task_ctx()).await?;
+        let mut rows = Rows::default();
+        for b in &batches {
+            rows.extend_from_record_batch(b)?;
+        }
+        let value = shape(&qctx, rows, kind, steps, instant)?;
+        let annotations = qctx.annotations.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        Ok(QueryOutput { value, annotations })
+    }
+}
+
+/// Turns rows into the result type Prometheus returns for `kind`.
+fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, instant: bool) -> Result<Value> {
+    let labels_of = |id: u32| qctx.series.get(id).visible_labels();
+    match (kind, instant) {
+        (ValueKind::Scalar, true) => {
+            Ok(Value::Scalar { t: steps.start, v: rows.values.first().copied().unwrap_or(f64::NAN) })
+        }
+        (ValueKind::Vector, true) => {
+            let mut seen: BTreeMap<Labels, ()> = BTreeMap::new();
+            let mut out = Vec::with_capacity(rows.len());
+            for i in 0..rows.len() {
+                let labels = labels_of(rows.series[i]);
+                if seen.insert(labels.clone(), ()).is_some() {
+                    return Err(EngineError::Eval(
+                        "vector cannot contain metrics with the same labelset".into(),
+                    ));
+                }
+                out.push(VectorSample { labels, t: rows.ts[i], point: Point::Float(rows.values[i]) });
+            }
+            Ok(Value::Vector(out))
+        }
+        _ => {
+            // Range queries, and range vectors of instant queries: one series per label set.
+            let mut series: BTreeMap<Labels, BTreeMap<i64, f64>> = BTreeMap::new();
+            for i in 0..rows.len() {
+                let labels =
+                    if kind == ValueKind::Scalar { Labels::empty() } else { labels_of(rows.series[i]) };
+                if series.entry(labels).or_default().insert(rows.ts[i], rows.values[i]).is_some() {
+                    return Err(EngineError::Eval(
+                        "vector cannot contain metrics with the same labelset".into(),
+                    ));
+                }
+            }
+            Ok(Value::Matrix(
+                series
+                    .into_iter()
+                    .map(|(labels, points)| RangeSeries {
+                        labels,
+                        floats: points.into_iter().collect(),
+                        histograms: Vec::new(),
+                    })
+                    .collect(),
+            ))
+        }
+    }
+}

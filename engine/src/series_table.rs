@@ -1,0 +1,72 @@
+//! The query-scoped table of series: every operator refers to series by a `u32` id and looks the
+//! labels up here, so labels exist once per series and never per sample.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use quiver_proto::{Labels, METRIC_NAME};
+
+/// One entry: the labels, and whether `__name__` is to be dropped when the result is returned
+/// (Prometheus's delayed name removal: functions and operators mark, the end of evaluation drops).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SeriesEntry {
+    pub(crate) labels: Arc<Labels>,
+    pub(crate) drop_name: bool,
+}
+
+impl SeriesEntry {
+    /// The labels as the rest of the query sees them: without `__name__` once it is marked for
+    /// dropping.
+    pub(crate) fn visible_labels(&self) -> Labels {
+        if self.drop_name { without_name(&self.labels) } else { Labels::clone(&self.labels) }
+    }
+}
+
+pub(crate) fn without_name(l: &Labels) -> Labels {
+    Labels::from_sorted(l.iter().filter(|l| l.name != METRIC_NAME).cloned().collect()).unwrap_or_default()
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    entries: Vec<SeriesEntry>,
+    index: HashMap<SeriesEntry, u32>,
+}
+
+/// Ids to series, shared by all operators of one query.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesTable {
+    inner: RwLock<Inner>,
+}
+
+impl SeriesTable {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The id of a series, registering it on first sight.
+    pub(crate) fn intern(&self, labels: Labels, drop_name: bool) -> u32 {
+        let entry = SeriesEntry { labels: Arc::new(labels), drop_name };
+        if let Ok(inner) = self.inner.read()
+            && let Some(id) = inner.index.get(&entry)
+        {
+            return *id;
+        }
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = inner.index.get(&entry) {
+            return *id;
+        }
+        let id = inner.entries.len() as u32;
+        inner.entries.push(entry.clone());
+        inner.index.insert(entry, id);
+        id
+    }
+
+    pub(crate) fn get(&self, id: u32) -> SeriesEntry {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner
+            .entries
+            .get(id as usize)
+            .cloned()
+            .unwrap_or(SeriesEntry { labels: Arc::new(Labels::empty()), drop_name: false })
+    }
+}

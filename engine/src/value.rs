@@ -1,0 +1,54 @@
+//! Query results in Prometheus's shapes: scalar, string, instant vector, range vector (matrix),
+//! with the warning and info annotations Prometheus returns beside them.
+
+use quiver_proto::{FloatHistogram, Labels};
+
+/// One sample point: a float, or a native histogram (always as float histogram in results, as in
+/// Prometheus's query API).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Point {
+    Float(f64),
+    Histogram(FloatHistogram),
+}
+
+/// One element of an instant vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorSample {
+    pub labels: Labels,
+    /// Evaluation timestamp in milliseconds (for range vectors selected directly, the sample's).
+    pub t: i64,
+    pub point: Point,
+}
+
+/// One series of a range vector or of a range query result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RangeSeries {
+    pub labels: Labels,
+    pub floats: Vec<(i64, f64)>,
+    pub histograms: Vec<(i64, FloatHistogram)>,
+}
+
+/// A query result, as Prometheus's API types it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar { t: i64, v: f64 },
+    String { t: i64, s: String },
+    Vector(Vec<VectorSample>),
+    Matrix(Vec<RangeSeries>),
+}
+
+/// Annotations Prometheus attaches to a result: warnings (`PromQL warning: ...`) and infos
+/// (`PromQL info: ...`), each with the expression position where Prometheus gives one, e.g.
+/// `(1:15)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotations {
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+}
+
+/// A result with its annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutput {
+    pub value: Value,
+    pub annotations: Annotations,
+}

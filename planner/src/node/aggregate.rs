@@ -1,0 +1,54 @@
+use std::fmt;
+
+use datafusion_common::{DFSchemaRef, Result, internal_err};
+use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
+
+use super::F64Bits;
+use super::vector_select::static_schema;
+use crate::options::EvalSteps;
+
+/// A PromQL aggregation (`sum by (job) (...)`, `topk(3, ...)`, `count_values("v", ...)`) over the
+/// input vector at each step.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub struct Aggregate {
+    pub op: String,
+    /// Labels of `by (...)` or, with `without`, of `without (...)`.
+    pub grouping: Vec<String>,
+    pub without: bool,
+    /// The numeric parameter of topk, bottomk, quantile, limitk, limit_ratio.
+    pub param: Option<F64Bits>,
+    /// The label name of count_values.
+    pub label_param: Option<String>,
+    pub input: LogicalPlan,
+    pub steps: EvalSteps,
+}
+
+impl UserDefinedLogicalNodeCore for Aggregate {
+    fn name(&self) -> &str {
+        "Aggregate"
+    }
+    fn inputs(&self) -> Vec<&LogicalPlan> {
+        vec![&self.input]
+    }
+    fn schema(&self) -> &DFSchemaRef {
+        static_schema()
+    }
+    fn expressions(&self) -> Vec<Expr> {
+        Vec::new()
+    }
+    fn fmt_for_explain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let how = if self.without { "without" } else { "by" };
+        write!(f, "Aggregate: {} {how} ({})", self.op, self.grouping.join(", "))?;
+        if let Some(p) = self.param {
+            write!(f, " param={p:?}")?;
+        }
+        if let Some(l) = &self.label_param {
+            write!(f, " label={l:?}")?;
+        }
+        Ok(())
+    }
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+        let Some(input) = inputs.pop() else { return internal_err!("Aggregate takes one input") };
+        Ok(Self { input, ..self.clone() })
+    }
+}

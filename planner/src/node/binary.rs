@@ -1,0 +1,76 @@
+use std::fmt;
+
+use datafusion_common::{DFSchemaRef, Result, internal_err};
+use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
+
+use super::vector_select::static_schema;
+use crate::options::EvalSteps;
+
+/// How two vectors' series are paired: `on (...)` or `ignoring (...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub struct VectorMatching {
+    pub on: bool,
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub enum Cardinality {
+    OneToOne,
+    /// `group_left(...)`: many series on the left match one on the right.
+    ManyToOne(Vec<String>),
+    /// `group_right(...)`.
+    OneToMany(Vec<String>),
+    /// Set operators `and`, `or`, `unless`.
+    ManyToMany,
+}
+
+/// A binary operator between two operands, each a scalar or an instant vector.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub struct Binary {
+    /// The operator as written: `+`, `==`, `and`, `atan2`, ...
+    pub op: String,
+    pub lhs: LogicalPlan,
+    pub rhs: LogicalPlan,
+    pub lhs_scalar: bool,
+    pub rhs_scalar: bool,
+    /// `bool` after a comparison: return 0/1 instead of filtering.
+    pub return_bool: bool,
+    pub matching: Option<VectorMatching>,
+    pub card: Cardinality,
+    pub steps: EvalSteps,
+}
+
+impl UserDefinedLogicalNodeCore for Binary {
+    fn name(&self) -> &str {
+        "Binary"
+    }
+    fn inputs(&self) -> Vec<&LogicalPlan> {
+        vec![&self.lhs, &self.rhs]
+    }
+    fn schema(&self) -> &DFSchemaRef {
+        static_schema()
+    }
+    fn expressions(&self) -> Vec<Expr> {
+        Vec::new()
+    }
+    fn fmt_for_explain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Binary: {}", self.op)?;
+        if self.return_bool {
+            f.write_str(" bool")?;
+        }
+        if let Some(m) = &self.matching {
+            write!(f, " {}({})", if m.on { "on" } else { "ignoring" }, m.labels.join(", "))?;
+        }
+        match &self.card {
+            Cardinality::ManyToOne(l) => write!(f, " group_left({})", l.join(", ")),
+            Cardinality::OneToMany(l) => write!(f, " group_right({})", l.join(", ")),
+            Cardinality::OneToOne | Cardinality::ManyToMany => Ok(()),
+        }
+    }
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+        let (Some(rhs), Some(lhs)) = (inputs.pop(), inputs.pop()) else {
+            return internal_err!("Binary takes two inputs");
+        };
+        Ok(Self { lhs, rhs, ..self.clone() })
+    }
+}

@@ -1,0 +1,45 @@
+use std::fmt;
+
+use datafusion_common::{DFSchemaRef, Result};
+use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
+
+use super::vector_select::static_schema;
+use super::{F64Bits, Selector};
+use crate::options::EvalSteps;
+
+/// A range-vector function applied to a range selector, fused: for each series and step, the
+/// samples in `(t - range, t]` go to the function (`rate`, `avg_over_time`, ...). Scalar
+/// parameters (the `φ` of `quantile_over_time`, ...) are literals.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
+pub struct RangeCall {
+    pub func: String,
+    pub selector: Selector,
+    pub range_ms: i64,
+    pub params: Vec<F64Bits>,
+    pub steps: EvalSteps,
+}
+
+impl UserDefinedLogicalNodeCore for RangeCall {
+    fn name(&self) -> &str {
+        "RangeCall"
+    }
+    fn inputs(&self) -> Vec<&LogicalPlan> {
+        Vec::new()
+    }
+    fn schema(&self) -> &DFSchemaRef {
+        static_schema()
+    }
+    fn expressions(&self) -> Vec<Expr> {
+        Vec::new()
+    }
+    fn fmt_for_explain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RangeCall: {}({}[{}ms]) params={:?} steps={:?}",
+            self.func, self.selector, self.range_ms, self.params, self.steps
+        )
+    }
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, _inputs: Vec<LogicalPlan>) -> Result<Self> {
+        Ok(self.clone())
+    }
+}

@@ -1,0 +1,63 @@
+/// The evaluation steps of a query: one step for an instant query, `start..=end` by `step` for a
+/// range query. Milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EvalSteps {
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+}
+
+impl EvalSteps {
+    pub fn instant(t: i64) -> Self {
+        Self { start: t, end: t, step: 1 }
+    }
+
+    pub fn range(start: i64, end: i64, step: i64) -> Self {
+        Self { start, end, step: step.max(1) }
+    }
+
+    /// The step timestamps.
+    pub fn timestamps(&self) -> impl Iterator<Item = i64> + '_ {
+        let n = if self.end < self.start { 0 } else { (self.end - self.start) / self.step + 1 };
+        (0..n).map(move |i| self.start + i * self.step)
+    }
+
+    pub fn len(&self) -> usize {
+        if self.end < self.start { 0 } else { ((self.end - self.start) / self.step + 1) as usize }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// PromQL features that Prometheus keeps behind `--enable-feature` flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Features {
+    /// `promql-experimental-functions`: limitk, limit_ratio, double_exponential_smoothing, ...
+    pub experimental_functions: bool,
+    /// `promql-delayed-name-removal`: `__name__` is dropped at the end of evaluation.
+    pub delayed_name_removal: bool,
+}
+
+/// What the planner needs to know beyond the query text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlanOptions {
+    pub steps: EvalSteps,
+    /// How far back an instant selector looks for a sample (5m by default).
+    pub lookback_ms: i64,
+    /// Step of a subquery that gives none (1m in Prometheus's tests, the query step otherwise).
+    pub default_subquery_step_ms: Option<i64>,
+    pub features: Features,
+}
+
+impl PlanOptions {
+    pub fn new(steps: EvalSteps) -> Self {
+        Self {
+            steps,
+            lookback_ms: 5 * 60 * 1000,
+            default_subquery_step_ms: None,
+            features: Features::default(),
+        }
+    }
+}

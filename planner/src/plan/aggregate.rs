@@ -1,0 +1,33 @@
+use datafusion_expr::LogicalPlan;
+use promql_parser::parser::{AggregateExpr, Expr, LabelModifier};
+
+use super::{extension, literal_number, plan_expr, strip_parens};
+use crate::error::{PlanError, Result};
+use crate::node::{Aggregate, F64Bits};
+use crate::options::PlanOptions;
+
+pub(crate) fn plan_aggregate(a: &AggregateExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
+    let op = a.op.to_string();
+    if matches!(op.as_str(), "limitk" | "limit_ratio") && !opts.features.experimental_functions {
+        return Err(PlanError::Invalid(format!(
+            "limitk() and limit_ratio() are experimental and must be enabled with --enable-feature=promql-experimental-functions (got {op})"
+        )));
+    }
+    let (grouping, without) = match &a.modifier {
+        None => (Vec::new(), false),
+        Some(LabelModifier::Include(l)) => (l.labels.clone(), false),
+        Some(LabelModifier::Exclude(l)) => (l.labels.clone(), true),
+    };
+    let (mut param, mut label_param) = (None, None);
+    if let Some(p) = &a.param {
+        match strip_parens(p) {
+            Expr::StringLiteral(s) => label_param = Some(s.val.clone()),
+            e => match literal_number(e) {
+                Some(v) => param = Some(F64Bits::new(v)),
+                None => return Err(PlanError::Unsupported(format!("a non-literal parameter to {op}"))),
+            },
+        }
+    }
+    let input = plan_expr(&a.expr, opts)?;
+    Ok(extension(Aggregate { op, grouping, without, param, label_param, input, steps: opts.steps }))
+}

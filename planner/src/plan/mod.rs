@@ -1,0 +1,122 @@
+//! From the `promql-parser` AST to extension nodes, one module per AST kind.
+
+mod aggregate;
+mod binary;
+mod call;
+mod selector;
+
+use std::sync::Arc;
+
+use datafusion_expr::{Extension, LogicalPlan, UserDefinedLogicalNode};
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{Expr, UnaryExpr};
+
+use crate::error::{PlanError, Result};
+use crate::node::{Call, F64Bits, NumberLiteral};
+use crate::options::PlanOptions;
+
+/// What an expression evaluates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueKind {
+    Scalar,
+    Vector,
+    Matrix,
+    String,
+}
+
+impl From<ValueType> for ValueKind {
+    fn from(v: ValueType) -> Self {
+        match v {
+            ValueType::Scalar => ValueKind::Scalar,
+            ValueType::Vector => ValueKind::Vector,
+            ValueType::Matrix => ValueKind::Matrix,
+            ValueType::String => ValueKind::String,
+        }
+    }
+}
+
+/// A planned query: a plan and the kind of value it yields, or a bare string literal.
+#[derive(Debug, Clone)]
+pub enum Planned {
+    Plan { plan: LogicalPlan, kind: ValueKind },
+    String(String),
+}
+
+/// Parses and plans a query.
+pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
+    let expr = promql_parser::parser::parse(text).map_err(PlanError::Parse)?;
+    plan_top(&expr, opts)
+}
+
+fn plan_top(expr: &Expr, opts: &PlanOptions) -> Result<Planned> {
+    match strip_parens(expr) {
+        Expr::StringLiteral(s) => Ok(Planned::String(s.val.clone())),
+        e => {
+            let kind = ValueKind::from(e.value_type());
+            if kind == ValueKind::Matrix && opts.steps.len() > 1 {
+                return Err(PlanError::Invalid(
+                    "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
+                        .into(),
+                ));
+            }
+            Ok(Planned::Plan { plan: plan_expr(e, opts)?, kind })
+        }
+    }
+}
+
+pub(crate) fn strip_parens(mut e: &Expr) -> &Expr {
+    while let Expr::Paren(p) = e {
+        e = &p.expr;
+    }
+    e
+}
+
+pub(crate) fn extension(node: impl UserDefinedLogicalNode + 'static) -> LogicalPlan {
+    LogicalPlan::Extension(Extension { node: Arc::new(node) })
+}
+
+/// Plans one expression into a node producing samples.
+pub fn plan_expr(expr: &Expr, opts: &PlanOptions) -> Result<LogicalPlan> {
+    match expr {
+        Expr::Paren(p) => plan_expr(&p.expr, opts),
+        Expr::NumberLiteral(n) => {
+            Ok(extension(NumberLiteral { value: F64Bits::new(n.val), steps: opts.steps }))
+        }
+        Expr::StringLiteral(_) => {
+            Err(PlanError::Invalid("a string is only allowed as a query or function argument".into()))
+        }
+        Expr::VectorSelector(vs) => selector::plan_vector_selector(vs, opts),
+        Expr::MatrixSelector(ms) => selector::plan_matrix_selector(ms, opts),
+        Expr::Unary(u) => plan_unary(u, opts),
+        Expr::Binary(b) => binary::plan_binary(b, opts),
+        Expr::Aggregate(a) => aggregate::plan_aggregate(a, opts),
+        Expr::Call(c) => call::plan_call(c, opts),
+        Expr::Subquery(_) => Err(PlanError::Unsupported("subqueries".into())),
+        Expr::Extension(_) => Err(PlanError::Unsupported("extension expressions".into())),
+    }
+}
+
+/// `-x`: negation, which for a vector also drops the metric name.
+fn plan_unary(u: &UnaryExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
+    let scalar = u.expr.value_type() == ValueType::Scalar;
+    let input = plan_expr(&u.expr, opts)?;
+    Ok(extension(Call {
+        func: "__neg__".into(),
+        args: vec![input],
+        arg_scalar: vec![scalar],
+        strings: Vec::new(),
+        steps: opts.steps,
+    }))
+}
+
+/// A literal number argument, allowing parentheses and unary minus (`topk(-(3), ...)`).
+pub(crate) fn literal_number(e: &Expr) -> Option<f64> {
+    match strip_parens(e) {
+        Expr::NumberLiteral(n) => Some(n.val),
+        Expr::Unary(u) => literal_number(&u.expr).map(|v| -v),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

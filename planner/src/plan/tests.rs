@@ -1,0 +1,35 @@
+use datafusion_expr::LogicalPlan;
+
+use super::*;
+use crate::options::EvalSteps;
+
+fn explain(q: &str) -> String {
+    match plan_query(q, &PlanOptions::new(EvalSteps::range(0, 600_000, 60_000))).unwrap() {
+        Planned::Plan { plan, .. } => plan.display_indent().to_string(),
+        Planned::String(s) => s,
+    }
+}
+
+#[test]
+fn plans_nodes_for_each_ast_kind() {
+    let p = explain(
+        r#"sum by (job) (rate(http_requests_total{code=~"5.."}[5m] offset 1m)) / on(job) group_left up * 2"#,
+    );
+    assert!(p.contains("Binary: /"), "{p}");
+    assert!(p.contains("Aggregate: sum by (job)"), "{p}");
+    assert!(p.contains("RangeCall: rate("), "{p}");
+    assert!(p.contains("offset 60000ms"), "{p}");
+    assert!(p.contains("VectorSelect"), "{p}");
+    assert!(p.contains("NumberLiteral: 2"), "{p}");
+}
+
+#[test]
+fn errors_are_typed() {
+    let opts = PlanOptions::new(EvalSteps::range(0, 600_000, 60_000));
+    assert!(matches!(plan_query("sum(", &opts), Err(PlanError::Parse(_))));
+    assert!(matches!(plan_query("foo[5m]", &opts), Err(PlanError::Invalid(_))));
+    assert!(matches!(plan_query("limitk(1, foo)", &opts), Err(PlanError::Invalid(_))));
+    let p = plan_query("\"hello\"", &opts).unwrap();
+    assert!(matches!(p, Planned::String(ref s) if s == "hello"));
+    let _: Option<LogicalPlan> = None;
+}
