@@ -40,6 +40,12 @@ enum ToolsCommand {
     /// Bucket tools, as `thanos tools bucket`.
     #[command(subcommand)]
     Bucket(BucketCommand),
+    /// Evaluates a PromQL query over TSDB blocks (`--explain` shows the plans).
+    #[command(name = "promql-query")]
+    PromqlQuery(tools::promql_query::PromqlQueryArgs),
+    /// Runs Prometheus PromQL test scripts against Quiver's engine.
+    #[command(name = "promql-test")]
+    PromqlTest(tools::promql_test::PromqlTestArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +120,10 @@ fn eprintln_err(e: &CliError) {
 }
 
 fn run(command: Command) -> Result<(), CliError> {
+    // The script runner drives its own runtime.
+    if let Command::Tools(ToolsCommand::PromqlTest(a)) = command {
+        return tools::promql_test::run(a);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -133,6 +143,8 @@ fn run(command: Command) -> Result<(), CliError> {
             Command::Tools(ToolsCommand::Bucket(BucketCommand::UploadBlocks(a))) => {
                 tools::bucket::upload_blocks(a).await
             }
+            Command::Tools(ToolsCommand::PromqlTest(_)) => Ok(()),
+            Command::Tools(ToolsCommand::PromqlQuery(a)) => tools::promql_query::run(a).await,
         }
     })
 }

@@ -18,6 +18,8 @@ pub enum CliError {
     },
     #[error("{count} of {total} blocks are broken")]
     BrokenBlocks { count: usize, total: usize },
+    #[error("{0} evals failed")]
+    TestsFailed(usize),
     #[error("server: {0}")]
     Server(String),
 }

@@ -2,6 +2,7 @@
 //! gRPC servers. Library crates never see clap: each command turns its flags into plain config
 //! before calling into `quiver-bucket`, `quiver-engine` and `quiver-ingest`.
 
+mod api_json;
 pub mod cli;
 mod error;
 mod openmetrics;

@@ -2,6 +2,8 @@
 
 pub(crate) mod bucket;
 pub(crate) mod create_blocks;
+pub(crate) mod promql_query;
+pub(crate) mod promql_test;
 pub(crate) mod tsdb_dump;
 
 use promql_parser::label::MatchOp as PMatchOp;

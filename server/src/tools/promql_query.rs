@@ -1,0 +1,86 @@
+//! `quiver tools promql-query QUERY`: evaluates PromQL over the TSDB blocks of a directory or
+//! bucket and prints the result as Prometheus's API would (`--explain` prints the DataFusion
+//! logical and physical plans instead).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use quiver_bucket::block::Block;
+use quiver_engine::storage::BlockStore;
+use quiver_engine::{EngineOptions, QueryEngine};
+use quiver_planner::EvalSteps;
+
+use crate::cli::ObjstoreArgs;
+use crate::error::CliError;
+use crate::store::{open_bucket, open_local_blocks};
+
+#[derive(Debug, Args)]
+pub(crate) struct PromqlQueryArgs {
+    /// The PromQL expression.
+    query: String,
+    /// Directory of blocks (ignored when objstore flags are given).
+    #[arg(long = "path", default_value = "data/")]
+    path: PathBuf,
+    /// Evaluation time of an instant query, Unix seconds (fractions allowed).
+    #[arg(long = "time", allow_hyphen_values = true)]
+    time: Option<f64>,
+    /// Start of a range query, Unix seconds.
+    #[arg(long = "start", allow_hyphen_values = true, requires_all = ["end", "step"])]
+    start: Option<f64>,
+    /// End of a range query, Unix seconds.
+    #[arg(long = "end", allow_hyphen_values = true)]
+    end: Option<f64>,
+    /// Step of a range query, seconds.
+    #[arg(long = "step")]
+    step: Option<f64>,
+    /// Print the logical and physical plans instead of evaluating.
+    #[arg(long = "explain")]
+    explain: bool,
+    #[command(flatten)]
+    objstore: ObjstoreArgs,
+}
+
+fn ms(s: f64) -> i64 {
+    (s * 1000.0).round() as i64
+}
+
+pub(crate) async fn run(args: PromqlQueryArgs) -> Result<(), CliError> {
+    let (store, dirs) = if args.objstore.yaml()?.is_some() {
+        let store = open_bucket(&args.objstore)?;
+        let blocks = quiver_bucket::block::list_blocks(&store, None).await?;
+        (store, blocks.into_iter().map(|u| object_store::path::Path::from(u.to_string())).collect())
+    } else {
+        open_local_blocks(&args.path).await?
+    };
+    let mut blocks = Vec::with_capacity(dirs.len());
+    for d in dirs {
+        blocks.push(Arc::new(Block::open(Arc::clone(&store), d).await?));
+    }
+    let engine = QueryEngine::new(Arc::new(BlockStore::new(blocks)), EngineOptions::default());
+    let steps = match (args.time, args.start, args.end, args.step) {
+        (_, Some(s), Some(e), Some(st)) => EvalSteps::range(ms(s), ms(e), ms(st)),
+        (Some(t), _, _, _) => EvalSteps::instant(ms(t)),
+        _ => return Err(CliError::Usage("give --time, or --start, --end and --step".into())),
+    };
+    let mut out = std::io::stdout().lock();
+    let io = |e| CliError::io("stdout", e);
+    if args.explain {
+        let text = engine.explain(&args.query, steps).await.map_err(|e| CliError::Input(e.to_string()))?;
+        return writeln!(out, "{text}").map_err(io);
+    }
+    let result = if steps.len() == 1 && args.start.is_none() {
+        engine.instant(&args.query, steps.start).await
+    } else {
+        engine.range(&args.query, steps.start, steps.end, steps.step).await
+    }
+    .map_err(|e| CliError::Input(e.to_string()))?;
+    let json = serde_json::json!({
+        "status": "success",
+        "data": crate::api_json::value_json(&result.value),
+        "warnings": result.annotations.warnings,
+        "infos": result.annotations.infos,
+    });
+    writeln!(out, "{json}").map_err(io)
+}
