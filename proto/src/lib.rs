@@ -25,7 +25,7 @@ pub use histogram::{
     EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MAX_RESERVED, EXPONENTIAL_SCHEMA_MIN,
     EXPONENTIAL_SCHEMA_MIN_RESERVED, FloatBucketIter, FloatHistogram, Histogram, HistogramError,
     HistogramErrorKind, HistogramInfo, IntBucketIter, ReverseFloatBucketIter, Span, histogram_fraction,
-    histogram_quantile, histogram_stddev, histogram_stdvar, is_known_schema, is_valid_schema,
+    histogram_quantile, histogram_stddev, histogram_stdvar, is_known_schema, is_valid_schema, kahan_sum_inc,
     span_bucket_count,
 };
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};

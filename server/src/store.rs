@@ -45,3 +45,17 @@ fn local_store(dir: &FsPath) -> Result<Arc<dyn ObjectStore>, CliError> {
         .map_err(|e| CliError::Usage(format!("{}: {e}", dir.display())))?;
     Ok(Arc::new(fs))
 }
+
+/// The block directories the objstore flags name, or else those of the local `path`.
+pub(crate) async fn open_blocks_from(
+    objstore: &ObjstoreArgs,
+    path: &FsPath,
+) -> Result<(Arc<dyn ObjectStore>, Vec<Path>), CliError> {
+    if objstore.yaml()?.is_some() {
+        let store = open_bucket(objstore)?;
+        let blocks = quiver_bucket::block::list_blocks(&store, None).await?;
+        Ok((store, blocks.into_iter().map(|u| Path::from(u.to_string())).collect()))
+    } else {
+        open_local_blocks(path).await
+    }
+}

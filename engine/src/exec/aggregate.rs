@@ -34,39 +34,11 @@ struct Kahan {
 
 impl Kahan {
     fn add(&mut self, v: f64) {
-        let t = self.sum + v;
-        if t.is_infinite() {
-            self.c = 0.0;
-        } else if self.sum.abs() >= v.abs() {
-            self.c += (self.sum - t) + v;
-        } else {
-            self.c += (v - t) + self.sum;
-        }
-        self.sum = t;
+        (self.sum, self.c) = quiver_proto::kahan_sum_inc(v, self.sum, self.c);
     }
     fn value(&self) -> f64 {
-        if self.c.is_infinite() { self.sum } else { self.sum + self.c }
+        if self.sum.is_infinite() { self.sum } else { self.sum + self.c }
     }
-}
-
-/// Prometheus's `quantile` of a set of values (linear interpolation between closest ranks).
-pub(crate) fn quantile(q: f64, values: &mut [f64]) -> f64 {
-    if values.is_empty() || q.is_nan() {
-        return f64::NAN;
-    }
-    if q < 0.0 {
-        return f64::NEG_INFINITY;
-    }
-    if q > 1.0 {
-        return f64::INFINITY;
-    }
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-    let n = values.len() as f64;
-    let rank = q * (n - 1.0);
-    let lower = rank.floor().max(0.0);
-    let upper = (lower + 1.0).min(n - 1.0);
-    let weight = rank - rank.floor();
-    values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight
 }
 
 impl AggregateExec {
@@ -170,7 +142,7 @@ impl AggregateExec {
             }
             "quantile" => {
                 let mut vals: Vec<f64> = members.iter().map(|m| m.1).collect();
-                quantile(param.unwrap_or(f64::NAN), &mut vals)
+                crate::functions::quantile(param.unwrap_or(f64::NAN), &mut vals)
             }
             other => return Err(EngineError::Unsupported(format!("aggregation {other}"))),
         })

@@ -4,20 +4,8 @@
 
 use std::cmp::Ordering;
 
-/// One step of Kahan-Neumaier summation, exactly as Prometheus's `kahansum.Inc`: adds `inc` to
-/// `sum` with compensation `c`, returning the new `(sum, c)`. The compensation is reset when the
-/// sum becomes infinite. The final value is `sum + c` (or `sum` when it is infinite).
-pub fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
+/// Prometheus's `kahansum.Inc` (Kahan–Neumaier summation step), shared with the histogram code.
+pub use quiver_proto::kahan_sum_inc;
 
 /// Orders floats as Prometheus's `vectorByValueHeap` sorts them: NaN before everything, then
 /// ascending.

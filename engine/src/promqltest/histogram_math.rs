@@ -391,19 +391,6 @@ fn intersect_custom_bucket_bounds(a: &[f64], b: &[f64]) -> Vec<f64> {
     out
 }
 
-/// Go's `kahansum.Inc`.
-fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
-    let t = sum + inc;
-    let c = if t.is_infinite() {
-        0.0
-    } else if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
-    (t, c)
-}
-
 /// `addCustomBucketsWithMismatches`: maps both custom-bucket layouts onto the intersected bounds.
 fn add_custom_buckets_with_mismatches(
     negative: bool,
@@ -432,7 +419,7 @@ fn add_custom_buckets_with_mismatches(
                         }
                     }
                     let v = if neg { -value } else { value };
-                    (target[t], comp[t]) = kahan_inc(v, target[t], comp[t]);
+                    (target[t], comp[t]) = quiver_proto::kahan_sum_inc(v, target[t], comp[t]);
                 }
                 src_idx += 1;
                 bucket_idx += 1;

@@ -8,7 +8,7 @@
 use super::Span;
 use super::bounds::get_bound_exponential;
 use super::compact::target_idx;
-use super::gomath::kahan_inc;
+use super::gomath::kahan_sum_inc;
 use super::{EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MIN};
 
 /// Adds `b` (and its compensation `cb`) into bucket `i` of `buckets`, with Kahan summation
@@ -19,9 +19,9 @@ fn add_into(buckets: &mut [f64], comp: Option<&mut Vec<f64>>, i: usize, b: f64, 
     match comp.and_then(|c| c.get_mut(i)) {
         None => *x += b,
         Some(c) => {
-            (*x, *c) = kahan_inc(b, *x, *c);
+            (*x, *c) = kahan_sum_inc(b, *x, *c);
             if cb != 0.0 {
-                (*x, *c) = kahan_inc(cb, *x, *c);
+                (*x, *c) = kahan_sum_inc(cb, *x, *c);
             }
         }
     }
@@ -210,11 +210,11 @@ pub(crate) fn add_custom_buckets_with_mismatches(
                         }
                     }
                     if negative {
-                        (target[t], c_target[t]) = kahan_inc(-value, target[t], c_target[t]);
+                        (target[t], c_target[t]) = kahan_sum_inc(-value, target[t], c_target[t]);
                     } else {
-                        (target[t], c_target[t]) = kahan_inc(value, target[t], c_target[t]);
+                        (target[t], c_target[t]) = kahan_sum_inc(value, target[t], c_target[t]);
                         if let Some(&cv) = comp.and_then(|c| c.get(bucket_idx)) {
-                            (target[t], c_target[t]) = kahan_inc(cv, target[t], c_target[t]);
+                            (target[t], c_target[t]) = kahan_sum_inc(cv, target[t], c_target[t]);
                         }
                     }
                 }
@@ -263,8 +263,8 @@ pub(crate) fn kahan_reduce_resolution(
             let ti = target_idx(idx, origin, target);
             match (out.last_mut(), out_c.last_mut()) {
                 (Some(t), Some(tc)) if ti == last_target => {
-                    (*t, *tc) = kahan_inc(b, *t, *tc);
-                    (*t, *tc) = kahan_inc(c, *t, *tc);
+                    (*t, *tc) = kahan_sum_inc(b, *t, *tc);
+                    (*t, *tc) = kahan_sum_inc(c, *t, *tc);
                 }
                 _ => {
                     if out_spans.is_empty() {

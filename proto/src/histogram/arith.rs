@@ -7,7 +7,7 @@ use super::add_buckets::{
     kahan_reduce_resolution,
 };
 use super::compact::{reduce_resolution, spans_fit};
-use super::gomath::kahan_inc;
+use super::gomath::kahan_sum_inc;
 use super::{CounterResetHint, FloatHistogram, HistogramError, HistogramErrorKind, Span};
 
 /// What [`FloatHistogram::add`], [`FloatHistogram::sub`] and [`FloatHistogram::kahan_add`]
@@ -258,11 +258,11 @@ impl FloatHistogram {
             AddOutcome { counter_reset_collision: self.adjust_counter_reset(other), ..Default::default() };
         if !self.uses_custom_buckets() {
             let (other_zero, other_c_zero) = self.reconcile_zero_buckets(other, Some(&mut *c));
-            (self.zero_count, c.zero_count) = kahan_inc(other_zero, self.zero_count, c.zero_count);
-            (self.zero_count, c.zero_count) = kahan_inc(other_c_zero, self.zero_count, c.zero_count);
+            (self.zero_count, c.zero_count) = kahan_sum_inc(other_zero, self.zero_count, c.zero_count);
+            (self.zero_count, c.zero_count) = kahan_sum_inc(other_c_zero, self.zero_count, c.zero_count);
         }
-        (self.count, c.count) = kahan_inc(other.count, self.count, c.count);
-        (self.sum, c.sum) = kahan_inc(other.sum, self.sum, c.sum);
+        (self.count, c.count) = kahan_sum_inc(other.count, self.count, c.count);
+        (self.sum, c.sum) = kahan_sum_inc(other.sum, self.sum, c.sum);
 
         if self.uses_custom_buckets() {
             if self.custom_values == other.custom_values {

@@ -134,7 +134,7 @@ fn expmulti(hi: f64, lo: f64, k: i64) -> f64 {
 
 /// Prometheus's `kahansum.Inc`: Kahan–Neumaier summation step, returning the new sum and
 /// compensation. An infinite sum resets the compensation to zero.
-pub(crate) fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+pub fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     let t = sum + inc;
     let c = if t.is_infinite() {
         0.0
@@ -214,9 +214,9 @@ mod tests {
     fn kahan_inc_compensates() {
         let (mut s, mut c) = (0.0, 0.0);
         for v in [1e16, 1.0, 1.0, -1e16] {
-            (s, c) = kahan_inc(v, s, c);
+            (s, c) = kahan_sum_inc(v, s, c);
         }
         assert_eq!(s + c, 2.0);
-        assert_eq!(kahan_inc(f64::INFINITY, 1.0, 0.5), (f64::INFINITY, 0.0));
+        assert_eq!(kahan_sum_inc(f64::INFINITY, 1.0, 0.5), (f64::INFINITY, 0.0));
     }
 }

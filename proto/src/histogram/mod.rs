@@ -19,6 +19,7 @@ mod gomath;
 mod iter;
 mod reset;
 mod stats;
+mod trim;
 mod validate;
 mod zero;
 
@@ -35,11 +36,14 @@ mod tests_reset;
 #[cfg(test)]
 mod tests_stats;
 #[cfg(test)]
+mod tests_trim;
+#[cfg(test)]
 mod testutil;
 
 pub use arith::AddOutcome;
 pub use bucket::Bucket;
 pub use error::{HistogramError, HistogramErrorKind};
+pub use gomath::kahan_sum_inc;
 pub use iter::{
     AllFloatBucketIter, CumulativeBucketIter, FloatBucketIter, IntBucketIter, ReverseFloatBucketIter,
 };

@@ -3,7 +3,7 @@
 //! `histogram_stdvar` (promql/functions.go) do, with Go's `Log2`/`Exp2` for bit-identical
 //! results.
 
-use super::gomath::{exp2, kahan_inc, log2};
+use super::gomath::{exp2, kahan_sum_inc, log2};
 use super::{Bucket, FloatHistogram};
 
 /// Info-level annotations the functions can produce (PromQL attaches them to the result).
@@ -204,7 +204,7 @@ pub fn histogram_stdvar(h: &FloatHistogram) -> f64 {
             if b.upper < 0.0 { -v } else { v }
         };
         let delta = val - mean;
-        (variance, c) = kahan_inc(b.count * delta * delta, variance, c);
+        (variance, c) = kahan_sum_inc(b.count * delta * delta, variance, c);
     }
     variance += c;
     variance / h.count

@@ -79,7 +79,13 @@ fn bucket_trim(b: &Bucket<f64>, rhs: f64, upper_trim: bool, positive: bool, line
 
 /// Count kept and midpoint for the zero bucket (`computeZeroBucketTrim`): linear, with 0 as
 /// the bound towards the side without buckets.
-fn zero_bucket_trim(z: &Bucket<f64>, rhs: f64, has_negative: bool, has_positive: bool, upper_trim: bool) -> (f64, f64) {
+fn zero_bucket_trim(
+    z: &Bucket<f64>,
+    rhs: f64,
+    has_negative: bool,
+    has_positive: bool,
+    upper_trim: bool,
+) -> (f64, f64) {
     let (mut lower, mut upper) = (z.lower, z.upper);
     if has_negative && !has_positive {
         upper = 0.0;
@@ -117,8 +123,11 @@ impl FloatHistogram {
         let (mut count, mut sum, mut trimmed) = (0.0, 0.0, false);
         let mut has = [false, false];
         for (side, positive) in [(0usize, true), (1, false)] {
-            let buckets: Vec<Bucket<f64>> =
-                if positive { self.positive_bucket_iter().collect() } else { self.negative_bucket_iter().collect() };
+            let buckets: Vec<Bucket<f64>> = if positive {
+                self.positive_bucket_iter().collect()
+            } else {
+                self.negative_bucket_iter().collect()
+            };
             for (i, b) in buckets.iter().enumerate() {
                 if b.count == 0.0 {
                     continue;
@@ -129,7 +138,8 @@ impl FloatHistogram {
                 } else {
                     (b.lower >= rhs, b.upper > rhs)
                 };
-                let slot = if positive { &mut self.positive_buckets[i] } else { &mut self.negative_buckets[i] };
+                let slot =
+                    if positive { &mut self.positive_buckets[i] } else { &mut self.negative_buckets[i] };
                 if keep_all {
                     count += b.count;
                     sum += midpoint(b.lower, b.upper, positive, linear) * b.count;

@@ -2,7 +2,7 @@
 //! `trimBucketsInZeroBucket` and `reconcileZeroBuckets`).
 
 use super::FloatHistogram;
-use super::gomath::kahan_inc;
+use super::gomath::kahan_sum_inc;
 
 impl FloatHistogram {
     /// What the zero count would be with the larger (or equal) zero threshold `larger`, and that
@@ -26,9 +26,9 @@ impl FloatHistogram {
                 if b.lower >= larger {
                     break;
                 }
-                (zero, c_zero) = kahan_inc(b.count, zero, c_zero);
+                (zero, c_zero) = kahan_sum_inc(b.count, zero, c_zero);
                 if let Some(&cb) = c.and_then(|c| c.positive_buckets.get(i)) {
-                    (zero, c_zero) = kahan_inc(cb, zero, c_zero);
+                    (zero, c_zero) = kahan_sum_inc(cb, zero, c_zero);
                 }
                 if b.upper > larger {
                     // The new threshold is inside this bucket; if populated, extend to its end.
@@ -42,9 +42,9 @@ impl FloatHistogram {
                 if b.upper <= -larger {
                     break;
                 }
-                (zero, c_zero) = kahan_inc(b.count, zero, c_zero);
+                (zero, c_zero) = kahan_sum_inc(b.count, zero, c_zero);
                 if let Some(&cb) = c.and_then(|c| c.negative_buckets.get(i)) {
-                    (zero, c_zero) = kahan_inc(cb, zero, c_zero);
+                    (zero, c_zero) = kahan_sum_inc(cb, zero, c_zero);
                 }
                 if b.lower < -larger {
                     if b.count != 0.0 {

@@ -14,7 +14,7 @@ use quiver_planner::EvalSteps;
 
 use crate::cli::ObjstoreArgs;
 use crate::error::CliError;
-use crate::store::{open_bucket, open_local_blocks};
+use crate::store::open_blocks_from;
 
 #[derive(Debug, Args)]
 pub(crate) struct PromqlQueryArgs {
@@ -47,13 +47,7 @@ fn ms(s: f64) -> i64 {
 }
 
 pub(crate) async fn run(args: PromqlQueryArgs) -> Result<(), CliError> {
-    let (store, dirs) = if args.objstore.yaml()?.is_some() {
-        let store = open_bucket(&args.objstore)?;
-        let blocks = quiver_bucket::block::list_blocks(&store, None).await?;
-        (store, blocks.into_iter().map(|u| object_store::path::Path::from(u.to_string())).collect())
-    } else {
-        open_local_blocks(&args.path).await?
-    };
+    let (store, dirs) = open_blocks_from(&args.objstore, &args.path).await?;
     let mut blocks = Vec::with_capacity(dirs.len());
     for d in dirs {
         blocks.push(Arc::new(Block::open(Arc::clone(&store), d).await?));

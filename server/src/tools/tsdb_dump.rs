@@ -11,7 +11,7 @@ use quiver_proto::{Labels, Matcher, TimeRange, format_g};
 
 use crate::cli::ObjstoreArgs;
 use crate::error::CliError;
-use crate::store::{open_bucket, open_local_blocks};
+use crate::store::open_blocks_from;
 
 #[derive(Debug, Args)]
 pub(crate) struct DumpArgs {
@@ -38,13 +38,7 @@ pub(crate) async fn run(args: DumpArgs) -> Result<(), CliError> {
         selectors.extend(crate::tools::parse_selector(m)?);
     }
     let range = TimeRange::new(args.min_time, args.max_time);
-    let (store, dirs) = if args.objstore.yaml()?.is_some() {
-        let store = open_bucket(&args.objstore)?;
-        let blocks = quiver_bucket::block::list_blocks(&store, None).await?;
-        (store, blocks.into_iter().map(|u| object_store::path::Path::from(u.to_string())).collect())
-    } else {
-        open_local_blocks(&args.path).await?
-    };
+    let (store, dirs) = open_blocks_from(&args.objstore, &args.path).await?;
     let mut blocks = Vec::with_capacity(dirs.len());
     for d in dirs {
         let b = Block::open(std::sync::Arc::clone(&store), d).await?;
