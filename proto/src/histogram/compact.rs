@@ -345,8 +345,10 @@ impl Histogram {
 }
 
 impl FloatHistogram {
-    /// Prometheus's `FloatHistogram.Compact`: see [`compact_buckets`]. Pass `usize::MAX` to get
-    /// one span per side.
+    /// Prometheus's `FloatHistogram.Compact`: removes empty buckets at the start and end of
+    /// spans, merges adjacent spans, splits spans at runs of more than `max_empty_buckets` empty
+    /// buckets and merges spans at most that far apart. Pass `usize::MAX` to get one span per
+    /// side, 0 for no empty buckets at all (what PromQL does after arithmetic).
     pub fn compact(&mut self, max_empty_buckets: usize) -> &mut Self {
         compact_buckets(&mut self.positive_buckets, None, &mut self.positive_spans, max_empty_buckets, false);
         compact_buckets(&mut self.negative_buckets, None, &mut self.negative_spans, max_empty_buckets, false);

@@ -5,6 +5,21 @@
 //! Prometheus's `Histogram` and `prompb.Histogram`'s `*_deltas`. A [`FloatHistogram`] has
 //! absolute float counts. Buckets are addressed through [`Span`]s: the first span's offset is
 //! the index of its first bucket, every later offset the gap to the end of the previous span.
+//!
+//! The semantics follow Prometheus's `model/histogram` (and `promql/quantile.go`) bit for bit:
+//! bucket bounds are Prometheus's own `float64` values (see `bounds.rs`), `log2`/`exp2` are
+//! Go's algorithms, summations happen in Go's order. Where Prometheus panics on malformed input
+//! (spans that do not fit the buckets, negative offsets, impossible schema changes) the
+//! operations here return a [`HistogramError`] or leave the input alone instead.
+//!
+//! - Buckets with bounds: [`FloatHistogram::positive_bucket_iter`], `negative_bucket_iter`,
+//!   the reverse and `all_*` iterators, [`FloatHistogram::bucket_iter_to_schema`];
+//!   [`Histogram::positive_bucket_iter`], [`Histogram::cumulative_bucket_iter`].
+//! - Arithmetic: [`FloatHistogram::add`], `sub`, `kahan_add`, `mul`, `div`, `trim_buckets`;
+//!   layout: `compact`, `reduce_resolution`, `copy_to_schema`; `detect_reset`, `equals`,
+//!   `validate`; `Display` as Go's `String()`.
+//! - PromQL statistics: [`histogram_quantile`], [`histogram_fraction`], [`histogram_stddev`],
+//!   [`histogram_stdvar`].
 
 use crate::sample::is_stale_nan;
 
