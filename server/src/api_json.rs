@@ -18,6 +18,26 @@ fn ts(t: i64) -> Json {
     json!(t as f64 / 1000.0)
 }
 
+/// A native histogram as the API writes it: count, sum, and the non-empty buckets as
+/// `[boundary rule, lower, upper, count]` (rule 0: open left, 1: open right, 2: open both,
+/// 3: closed both).
+fn histogram_json(h: &quiver_proto::FloatHistogram) -> Json {
+    let buckets: Vec<Json> = h
+        .all_bucket_iter()
+        .filter(|b| b.count != 0.0)
+        .map(|b| {
+            let rule = match (b.lower_inclusive, b.upper_inclusive) {
+                (false, true) => 0,
+                (true, false) => 1,
+                (false, false) => 2,
+                (true, true) => 3,
+            };
+            json!([rule, format_api_float(b.lower), format_api_float(b.upper), format_api_float(b.count)])
+        })
+        .collect();
+    json!({"count": format_api_float(h.count), "sum": format_api_float(h.sum), "buckets": buckets})
+}
+
 fn labels(l: &quiver_proto::Labels) -> Json {
     Json::Object(l.iter().map(|l| (l.name.clone(), Json::String(l.value.clone()))).collect())
 }
@@ -51,5 +71,38 @@ pub(crate) fn value_json(v: &Value) -> Json {
                 .collect();
             json!({"resultType": "matrix", "result": result})
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quiver_proto::{FloatHistogram, Span};
+
+    #[test]
+    fn floats_and_histograms_as_prometheus_writes_them() {
+        assert_eq!(format_api_float(1e21), "1000000000000000000000");
+        assert_eq!(format_api_float(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(format_api_float(0.1), "0.1");
+        let h = FloatHistogram {
+            schema: 0,
+            count: 5.0,
+            sum: 7.5,
+            zero_threshold: 0.001,
+            zero_count: 1.0,
+            positive_spans: vec![Span { offset: 0, length: 2 }],
+            positive_buckets: vec![3.0, 0.0],
+            negative_spans: vec![Span { offset: 0, length: 1 }],
+            negative_buckets: vec![1.0],
+            ..Default::default()
+        };
+        let j = histogram_json(&h);
+        assert_eq!(j["count"], "5");
+        let buckets = j["buckets"].as_array().unwrap();
+        // The negative bucket, the zero bucket, one non-empty positive bucket; the empty one is left out.
+        assert_eq!(buckets.len(), 3);
+        assert_eq!(buckets[0], json!([1, "-1", "-0.5", "1"]));
+        assert_eq!(buckets[1], json!([3, "-0.001", "0.001", "1"]));
+        assert_eq!(buckets[2], json!([0, "0.5", "1", "3"]));
     }
 }
