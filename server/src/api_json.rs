@@ -54,7 +54,7 @@ pub(crate) fn value_json(v: &Value) -> Json {
                         json!({"metric": labels(&s.labels), "value": [ts(s.t), format_api_float(*v)]})
                     }
                     Point::Histogram(h) => {
-                        json!({"metric": labels(&s.labels), "histogram": [ts(s.t), format!("{h:?}")]})
+                        json!({"metric": labels(&s.labels), "histogram": [ts(s.t), histogram_json(h)]})
                     }
                 })
                 .collect();
@@ -66,7 +66,13 @@ pub(crate) fn value_json(v: &Value) -> Json {
                 .map(|s| {
                     let values: Vec<Json> =
                         s.floats.iter().map(|(t, v)| json!([ts(*t), format_api_float(*v)])).collect();
-                    json!({"metric": labels(&s.labels), "values": values})
+                    let mut out = json!({"metric": labels(&s.labels), "values": values});
+                    if !s.histograms.is_empty() {
+                        let hs: Vec<Json> =
+                            s.histograms.iter().map(|(t, h)| json!([ts(*t), histogram_json(h)])).collect();
+                        out["histograms"] = Json::Array(hs);
+                    }
+                    out
                 })
                 .collect();
             json!({"resultType": "matrix", "result": result})
