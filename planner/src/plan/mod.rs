@@ -44,8 +44,25 @@ pub enum Planned {
 
 /// Parses and plans a query.
 pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
-    let expr = promql_parser::parser::parse(text).map_err(PlanError::Parse)?;
+    let expr = parse(text)?;
     plan_top(&expr, opts)
+}
+
+/// Parses PromQL. promql-parser panics on some malformed input (found by fuzzing: a duration too
+/// large for `std::time::Duration`, as in `x[99999999999999999999999999999.7]`); a query must
+/// never take the process down, so such a panic becomes a parse error.
+fn parse(text: &str) -> Result<Expr> {
+    match std::panic::catch_unwind(|| promql_parser::parser::parse(text)) {
+        Ok(parsed) => parsed.map_err(PlanError::Parse),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "malformed query".to_string());
+            Err(PlanError::Parse(format!("invalid query: {why}")))
+        }
+    }
 }
 
 fn plan_top(expr: &Expr, opts: &PlanOptions) -> Result<Planned> {

@@ -33,3 +33,11 @@ fn errors_are_typed() {
     assert!(matches!(p, Planned::String(ref s) if s == "hello"));
     let _: Option<LogicalPlan> = None;
 }
+
+#[test]
+fn parser_panics_become_parse_errors() {
+    // Found by the promql_plan fuzz target: promql-parser panics converting this duration.
+    let q = "J_1999999999999999999999999999[999999999999999999999999999999999999999.7]";
+    let r = plan_query(q, &PlanOptions::new(EvalSteps::instant(0)));
+    assert!(matches!(r, Err(PlanError::Parse(_))), "{r:?}");
+}
