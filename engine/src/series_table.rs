@@ -61,6 +61,16 @@ impl SeriesTable {
         id
     }
 
+    /// The same series with its metric name marked for dropping (itself when it has no name or
+    /// is already marked).
+    pub(crate) fn with_name_dropped(&self, id: u32) -> u32 {
+        let e = self.get(id);
+        if e.drop_name || e.labels.metric_name().is_none() {
+            return id;
+        }
+        self.intern(Labels::clone(&e.labels), true)
+    }
+
     pub(crate) fn get(&self, id: u32) -> SeriesEntry {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         inner

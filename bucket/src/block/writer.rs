@@ -93,20 +93,8 @@ pub fn cut_xor_chunks(samples: &[Sample], chunk_range: i64) -> Result<Vec<RawChu
 fn count_samples(chunks: &[RawChunk]) -> Result<u64> {
     let mut n = 0u64;
     for c in chunks {
-        n += match c.encoding {
-            Encoding::Xor => quiver_proto::chunkenc::xor_num_samples(&c.data),
-            Encoding::Histogram | Encoding::FloatHistogram => {
-                if c.data.len() < 2 {
-                    Err(quiver_proto::Error::CorruptChunk {
-                        encoding: c.encoding.name(),
-                        reason: "too short".into(),
-                    })
-                } else {
-                    Ok(usize::from(u16::from_be_bytes([c.data[0], c.data[1]])))
-                }
-            }
-        }
-        .map_err(|e| Error::Write { reason: e.to_string() })? as u64;
+        n += quiver_proto::chunkenc::num_samples(c.encoding, &c.data)
+            .map_err(|e| Error::Write { reason: e.to_string() })? as u64;
     }
     Ok(n)
 }

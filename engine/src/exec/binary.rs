@@ -132,18 +132,10 @@ impl BinaryExec {
                     continue;
                 }
             }
-            let out = if cx.drops_name() { Self::drop_name(cx, id) } else { id };
+            let out = if cx.drops_name() { cx.qctx.series.with_name_dropped(id) } else { id };
             rows.push(out, t, value);
         }
         Ok(())
-    }
-
-    fn drop_name(cx: &mut Ctx<'_>, id: u32) -> u32 {
-        let e = cx.qctx.series.get(id);
-        if e.drop_name || e.labels.metric_name().is_none() {
-            return id;
-        }
-        cx.qctx.series.intern(Labels::clone(&e.labels), true)
     }
 
     fn set_op(cx: &mut Ctx<'_>, rows: &mut Rows, t: i64, l: &[(u32, f64)], r: &[(u32, f64)]) {

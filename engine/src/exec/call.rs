@@ -33,7 +33,7 @@ impl CallExec {
         let per_sample = |f: &dyn Fn(f64, i64) -> Option<f64>, rows: &mut Rows| {
             for i in 0..first.len() {
                 let id = first.series[i];
-                let out = if first_scalar { id } else { drop_name(&qctx, id) };
+                let out = if first_scalar { id } else { qctx.series.with_name_dropped(id) };
                 if let Some(v) = f(first.values[i], first.ts[i]) {
                     rows.push(out, first.ts[i], v);
                 }
@@ -175,13 +175,4 @@ impl CallExec {
         }
         Ok(rows.sorted())
     }
-}
-
-/// The same series with its metric name marked for dropping.
-pub(crate) fn drop_name(qctx: &QueryContext, id: u32) -> u32 {
-    let e = qctx.series.get(id);
-    if e.drop_name || e.labels.metric_name().is_none() {
-        return id;
-    }
-    qctx.series.intern(Labels::clone(&e.labels), true)
 }

@@ -69,3 +69,12 @@ pub struct RawChunk {
     pub encoding: Encoding,
     pub data: bytes::Bytes,
 }
+
+/// Number of samples a chunk declares in its header, whatever its encoding.
+pub fn num_samples(encoding: Encoding, data: &[u8]) -> Result<usize> {
+    match encoding {
+        Encoding::Xor => xor_num_samples(data),
+        Encoding::Histogram => histogram_num_samples(data),
+        Encoding::FloatHistogram => float_histogram_num_samples(data),
+    }
+}

@@ -224,10 +224,15 @@ async fn verify_block(store: &Arc<dyn ObjectStore>, dir: Path) -> Result<(), Cli
                 }
                 samples += decoded.len() as u64;
             } else {
-                samples += u64::from(u16::from_be_bytes([
-                    c.data.first().copied().unwrap_or(0),
-                    c.data.get(1).copied().unwrap_or(0),
-                ]));
+                let n = quiver_proto::chunkenc::num_samples(c.encoding, &c.data).map_err(|source| {
+                    quiver_bucket::Error::Chunk {
+                        block: name.clone(),
+                        file: "chunks".into(),
+                        chunk_ref: m.chunk_ref,
+                        source,
+                    }
+                })?;
+                samples += n as u64;
             }
         }
     }
