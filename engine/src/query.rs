@@ -7,10 +7,10 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::physical_plan::{collect, displayable};
 use datafusion::prelude::SessionContext;
 use quiver_planner::{EvalSteps, Features, PlanOptions, Planned, ValueKind, plan_query};
-use quiver_proto::{Labels, SeriesStore};
+use quiver_proto::{FloatHistogram, Labels, SeriesStore};
 
 use crate::error::{EngineError, Result};
-use crate::exec::{QueryContext, Rows};
+use crate::exec::{HistArena, QueryContext, Rows, Val};
 use crate::physical::PromQueryPlanner;
 use crate::series_table::SeriesTable;
 use crate::value::{Annotations, Point, QueryOutput, RangeSeries, Value, VectorSample};
@@ -87,6 +87,7 @@ impl QueryEngine {
             annotations: Mutex::new(Annotations::default()),
             samples: Mutex::new(0),
             max_samples: self.opts.max_samples,
+            hists: HistArena::default(),
         });
         // PromQL operators read their inputs whole, from one partition.
         let config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
@@ -124,7 +125,7 @@ impl QueryEngine {
         let batches = collect(physical, ctx.task_ctx()).await?;
         let mut rows = Rows::default();
         for b in &batches {
-            rows.extend_from_record_batch(b)?;
+            rows.extend_from_record_batch(b, &qctx.hists)?;
         }
         let value = shape(&qctx, rows, kind, steps, instant)?;
         let annotations = qctx.annotations.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -149,17 +150,17 @@ fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, ins
                         "vector cannot contain metrics with the same labelset".into(),
                     ));
                 }
-                out.push(VectorSample { labels, t: rows.ts[i], point: Point::Float(rows.values[i]) });
+                out.push(VectorSample { labels, t: rows.ts[i], point: point(rows.val(i)) });
             }
             Ok(Value::Vector(out))
         }
         _ => {
             // Range queries, and range vectors of instant queries: one series per label set.
-            let mut series: BTreeMap<Labels, BTreeMap<i64, f64>> = BTreeMap::new();
+            let mut series: BTreeMap<Labels, BTreeMap<i64, Val>> = BTreeMap::new();
             for i in 0..rows.len() {
                 let labels =
                     if kind == ValueKind::Scalar { Labels::empty() } else { labels_of(rows.series[i]) };
-                if series.entry(labels).or_default().insert(rows.ts[i], rows.values[i]).is_some() {
+                if series.entry(labels).or_default().insert(rows.ts[i], rows.val(i)).is_some() {
                     return Err(EngineError::Eval(
                         "vector cannot contain metrics with the same labelset".into(),
                     ));
@@ -168,13 +169,25 @@ fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, ins
             Ok(Value::Matrix(
                 series
                     .into_iter()
-                    .map(|(labels, points)| RangeSeries {
-                        labels,
-                        floats: points.into_iter().collect(),
-                        histograms: Vec::new(),
+                    .map(|(labels, points)| {
+                        let mut s = RangeSeries { labels, ..RangeSeries::default() };
+                        for (t, v) in points {
+                            match v {
+                                Val::F(f) => s.floats.push((t, f)),
+                                Val::H(h) => s.histograms.push((t, FloatHistogram::clone(&h))),
+                            }
+                        }
+                        s
                     })
                     .collect(),
             ))
         }
+    }
+}
+
+fn point(v: Val) -> Point {
+    match v {
+        Val::F(f) => Point::Float(f),
+        Val::H(h) => Point::Histogram(FloatHistogram::clone(&h)),
     }
 }

@@ -17,4 +17,4 @@ mod schema;
 pub use error::{PlanError, Result};
 pub use options::{EvalSteps, Features, PlanOptions};
 pub use plan::{Planned, ValueKind, plan_expr, plan_query};
-pub use schema::{COL_SERIES, COL_TS, COL_VALUE, sample_schema};
+pub use schema::{COL_HIST, COL_SERIES, COL_TS, COL_VALUE, sample_schema};

@@ -47,7 +47,7 @@ impl AggregateExec {
         let op = node.op.as_str();
         let mut group_cache: BTreeMap<u32, Labels> = BTreeMap::new();
         let mut rows = Rows::default();
-        for (t, samples) in input.by_step() {
+        for (t, samples) in input.float_by_step("aggregations")? {
             let mut groups: BTreeMap<Labels, Vec<(u32, f64)>> = BTreeMap::new();
             for (id, v) in samples {
                 let g = group_cache

@@ -80,8 +80,8 @@ impl Ctx<'_> {
 
 impl BinaryExec {
     async fn run(node: Binary, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
-        let rhs = inputs.pop().unwrap_or_default().by_step();
-        let lhs = inputs.pop().unwrap_or_default().by_step();
+        let rhs = inputs.pop().unwrap_or_default().float_by_step("binary operators")?;
+        let lhs = inputs.pop().unwrap_or_default().float_by_step("binary operators")?;
         let mut cx = Ctx { node: &node, qctx: &qctx, labels: HashMap::new(), sigs: HashMap::new() };
         let mut rows = Rows::default();
         let empty = Vec::new();

@@ -26,12 +26,19 @@ impl CallExec {
         let first = inputs.next().unwrap_or_default();
         // Scalar arguments after the vector, one value per step.
         let scalars: Vec<std::collections::BTreeMap<i64, f64>> = inputs
-            .map(|r| r.by_step().into_iter().filter_map(|(t, v)| v.first().map(|s| (t, s.1))).collect())
+            .map(|r| {
+                r.float_by_step("scalar arguments")
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(t, v)| v.first().map(|s| (t, s.1)))
+                    .collect()
+            })
             .collect();
         let arg = |i: usize, t: i64| scalars.get(i).and_then(|m| m.get(&t)).copied().unwrap_or(f64::NAN);
         let first_scalar = node.arg_scalar.first().copied().unwrap_or(false);
         let per_sample = |f: &dyn Fn(f64, i64) -> Option<f64>, rows: &mut Rows| {
-            for i in 0..first.len() {
+            // Prometheus's float functions skip native histogram samples.
+            for i in (0..first.len()).filter(|&i| first.hists[i].is_none()) {
                 let id = first.series[i];
                 let out = if first_scalar { id } else { qctx.series.with_name_dropped(id) };
                 if let Some(v) = f(first.values[i], first.ts[i]) {
@@ -84,7 +91,7 @@ impl CallExec {
                 }
             }
             "scalar" => {
-                let by_step = inputs.into_iter().next().unwrap_or_default().by_step();
+                let by_step = inputs.into_iter().next().unwrap_or_default().float_by_step("scalar()")?;
                 for t in node.steps.timestamps() {
                     let v = match by_step.get(&t).map(Vec::as_slice) {
                         Some([one]) => one.1,
@@ -119,7 +126,7 @@ impl CallExec {
                         o
                     }
                 };
-                rows.push(out, input.ts[i], input.values[i]);
+                rows.push_val(out, input.ts[i], input.val(i));
             }
         } else {
             let srcs: Vec<&str> = s.iter().skip(2).map(String::as_str).collect();
@@ -130,7 +137,7 @@ impl CallExec {
                     let e = qctx.series.get(id);
                     qctx.series.intern(j.apply(&e.labels), e.drop_name && !j.sets_metric_name())
                 });
-                rows.push(out, input.ts[i], input.values[i]);
+                rows.push_val(out, input.ts[i], input.val(i));
             }
         }
         // Relabelling may make two series identical at a step: Prometheus refuses that.
@@ -146,12 +153,15 @@ impl CallExec {
 
     /// `histogram_quantile(φ, v)` over classic buckets: series grouped by their labels without `le`.
     fn histogram_quantile(qctx: &QueryContext, phi: Rows, input: Rows) -> Result<Rows> {
-        let q_at: std::collections::BTreeMap<i64, f64> =
-            phi.by_step().into_iter().filter_map(|(t, v)| v.first().map(|s| (t, s.1))).collect();
+        let q_at: std::collections::BTreeMap<i64, f64> = phi
+            .float_by_step("histogram_quantile")?
+            .into_iter()
+            .filter_map(|(t, v)| v.first().map(|s| (t, s.1)))
+            .collect();
         let mut rows = Rows::default();
         let mut bounds: std::collections::HashMap<u32, (Labels, Option<f64>)> =
             std::collections::HashMap::new();
-        for (t, samples) in input.by_step() {
+        for (t, samples) in input.float_by_step("histogram_quantile")? {
             let q = q_at.get(&t).copied().unwrap_or(f64::NAN);
             let mut groups: std::collections::BTreeMap<Labels, Vec<Bucket>> =
                 std::collections::BTreeMap::new();

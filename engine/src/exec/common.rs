@@ -1,19 +1,18 @@
 //! What all PromQL operators share: the query context, the row format, and the boilerplate of
 //! `ExecutionPlan` (each operator supplies only its `run`).
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, Float64Array, Int64Array, RecordBatch, UInt32Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
-use quiver_proto::chunkenc::{Encoding, decode_xor_into};
-use quiver_proto::{SeriesStore, StoreSeries};
+use quiver_proto::chunkenc::{Encoding, decode_float_histograms, decode_histograms, decode_xor_into};
+use quiver_proto::{FloatHistogram, SeriesStore, StoreSeries, is_stale_nan};
 
+pub(crate) use super::rows::{Hist, HistArena, Rows, Val};
 use crate::error::{EngineError, Result};
 use crate::series_table::SeriesTable;
 use crate::value::Annotations;
@@ -27,6 +26,7 @@ pub(crate) struct QueryContext {
     /// Samples loaded so far against the limit.
     pub(crate) samples: Mutex<u64>,
     pub(crate) max_samples: u64,
+    pub(crate) hists: HistArena,
 }
 
 impl QueryContext {
@@ -55,71 +55,16 @@ impl QueryContext {
     }
 }
 
-/// Rows of (series id, step timestamp, value), the columns of `quiver_planner::sample_schema`.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Rows {
-    pub(crate) series: Vec<u32>,
-    pub(crate) ts: Vec<i64>,
-    pub(crate) values: Vec<f64>,
-}
-
-impl Rows {
-    pub(crate) fn push(&mut self, series: u32, ts: i64, v: f64) {
-        self.series.push(series);
-        self.ts.push(ts);
-        self.values.push(v);
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.series.len()
-    }
-
-    pub(crate) fn to_batch(&self, schema: SchemaRef) -> Result<RecordBatch> {
-        let cols: Vec<Arc<dyn Array>> = vec![
-            Arc::new(UInt32Array::from(self.series.clone())),
-            Arc::new(Int64Array::from(self.ts.clone())),
-            Arc::new(Float64Array::from(self.values.clone())),
-        ];
-        RecordBatch::try_new(schema, cols).map_err(|e| EngineError::DataFusion(e.into()))
-    }
-
-    pub(crate) fn extend_from_record_batch(&mut self, b: &RecordBatch) -> Result<()> {
-        let bad = || EngineError::Eval("internal: operator input has an unexpected schema".into());
-        let s = b.column(0).as_any().downcast_ref::<UInt32Array>().ok_or_else(bad)?;
-        let t = b.column(1).as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
-        let v = b.column(2).as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
-        self.series.extend(s.values().iter());
-        self.ts.extend(t.values().iter());
-        self.values.extend(v.values().iter());
-        Ok(())
-    }
-
-    /// Samples grouped by step timestamp, in row order within a step.
-    pub(crate) fn by_step(&self) -> BTreeMap<i64, Vec<(u32, f64)>> {
-        let mut out: BTreeMap<i64, Vec<(u32, f64)>> = BTreeMap::new();
-        for i in 0..self.len() {
-            out.entry(self.ts[i]).or_default().push((self.series[i], self.values[i]));
-        }
-        out
-    }
-
-    /// Rows sorted by (series, timestamp), the order every operator emits.
-    pub(crate) fn sorted(mut self) -> Self {
-        let mut idx: Vec<usize> = (0..self.len()).collect();
-        idx.sort_by_key(|&i| (self.series[i], self.ts[i]));
-        self.series = idx.iter().map(|&i| self.series[i]).collect();
-        self.ts = idx.iter().map(|&i| self.ts[i]).collect();
-        self.values = idx.iter().map(|&i| self.values[i]).collect();
-        self
-    }
-}
-
 /// Runs a child plan and gathers its rows.
-pub(crate) async fn collect_rows(plan: &Arc<dyn ExecutionPlan>, ctx: Arc<TaskContext>) -> Result<Rows> {
+pub(crate) async fn collect_rows(
+    plan: &Arc<dyn ExecutionPlan>,
+    ctx: Arc<TaskContext>,
+    qctx: &QueryContext,
+) -> Result<Rows> {
     let mut rows = Rows::default();
     let mut stream = plan.execute(0, ctx)?;
     while let Some(batch) = stream.next().await {
-        rows.extend_from_record_batch(&batch?)?;
+        rows.extend_from_record_batch(&batch?, &qctx.hists)?;
     }
     Ok(rows)
 }
@@ -127,39 +72,120 @@ pub(crate) async fn collect_rows(plan: &Arc<dyn ExecutionPlan>, ctx: Arc<TaskCon
 /// A stream of one batch computed by `fut`.
 pub(crate) fn stream_of(
     schema: SchemaRef,
+    qctx: Arc<QueryContext>,
     fut: impl Future<Output = Result<Rows>> + Send + 'static,
 ) -> SendableRecordBatchStream {
     let s2 = Arc::clone(&schema);
     let stream = futures::stream::once(async move {
         let rows = fut.await?;
-        rows.to_batch(s2)
+        rows.to_batch(s2, &qctx.hists)
     })
     .map_err(datafusion::error::DataFusionError::from);
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))
 }
 
-/// Decodes a series' float samples from its chunks, merging overlapping chunks by timestamp.
-pub(crate) fn decode_floats(s: &StoreSeries) -> Result<(Vec<i64>, Vec<f64>)> {
-    let (mut ts, mut vs) = (Vec::new(), Vec::new());
-    let mut sorted = true;
-    for c in &s.chunks {
-        if c.encoding != Encoding::Xor {
-            return Err(EngineError::Unsupported("native histogram samples".into()));
+/// Histogram samples with their timestamps.
+pub(crate) type TimedHists = Vec<(i64, Hist)>;
+
+/// One series' samples in time order: floats, and for a histogram sample `hists[i]` (with
+/// `values[i]` unused). `hists` is empty when the series has no histogram samples.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesSamples {
+    pub(crate) ts: Vec<i64>,
+    pub(crate) values: Vec<f64>,
+    pub(crate) hists: Vec<Option<Hist>>,
+}
+
+impl SeriesSamples {
+    pub(crate) fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    pub(crate) fn hist(&self, i: usize) -> Option<&Hist> {
+        self.hists.get(i).and_then(Option::as_ref)
+    }
+
+    /// Whether sample `i` is a staleness marker (float or histogram).
+    pub(crate) fn is_stale(&self, i: usize) -> bool {
+        match self.hist(i) {
+            Some(h) => h.is_stale(),
+            None => is_stale_nan(self.values[i]),
         }
-        let before = ts.len();
-        decode_xor_into(&c.data, &mut ts, &mut vs)
-            .map_err(|e| EngineError::Eval(format!("{}: {e}", s.labels)))?;
-        if before > 0 && ts.len() > before && ts[before] <= ts[before - 1] {
+    }
+
+    pub(crate) fn val(&self, i: usize) -> Val {
+        match self.hist(i) {
+            Some(h) => Val::H(Arc::clone(h)),
+            None => Val::F(self.values[i]),
+        }
+    }
+
+    /// The non-stale float and histogram samples, for range functions.
+    pub(crate) fn split(&self) -> (Vec<(i64, f64)>, TimedHists) {
+        let (mut f, mut h) = (Vec::new(), Vec::new());
+        for i in 0..self.len() {
+            if self.is_stale(i) {
+                continue;
+            }
+            match self.hist(i) {
+                Some(x) => h.push((self.ts[i], Arc::clone(x))),
+                None => f.push((self.ts[i], self.values[i])),
+            }
+        }
+        (f, h)
+    }
+}
+
+/// Decodes a series' samples from its chunks (XOR and both native histogram encodings), merging
+/// overlapping chunks by timestamp.
+pub(crate) fn decode_samples(s: &StoreSeries) -> Result<SeriesSamples> {
+    let mut out = SeriesSamples::default();
+    let mut sorted = true;
+    let err = |e: quiver_proto::Error| EngineError::Eval(format!("{}: {e}", s.labels));
+    for c in &s.chunks {
+        let before = out.ts.len();
+        match c.encoding {
+            Encoding::Xor => {
+                decode_xor_into(&c.data, &mut out.ts, &mut out.values).map_err(err)?;
+                if !out.hists.is_empty() {
+                    out.hists.resize(out.ts.len(), None);
+                }
+            }
+            Encoding::Histogram | Encoding::FloatHistogram => {
+                let hs: Vec<(i64, FloatHistogram)> = if c.encoding == Encoding::Histogram {
+                    decode_histograms(&c.data)
+                        .map_err(err)?
+                        .into_iter()
+                        .map(|(t, h)| (t, h.to_float()))
+                        .collect()
+                } else {
+                    decode_float_histograms(&c.data).map_err(err)?
+                };
+                out.hists.resize(out.ts.len(), None);
+                for (t, h) in hs {
+                    out.ts.push(t);
+                    out.values.push(f64::NAN);
+                    out.hists.push(Some(Arc::new(h)));
+                }
+            }
+        }
+        if before > 0 && out.ts.len() > before && out.ts[before] <= out.ts[before - 1] {
             sorted = false;
         }
     }
     if !sorted {
-        let mut pairs: Vec<(i64, f64)> = ts.into_iter().zip(vs).collect();
-        pairs.sort_by_key(|p| p.0);
-        pairs.dedup_by_key(|p| p.0);
-        return Ok(pairs.into_iter().unzip());
+        let mut idx: Vec<usize> = (0..out.len()).collect();
+        idx.sort_by_key(|&i| out.ts[i]);
+        idx.dedup_by_key(|i| out.ts[*i]);
+        let hist = |i: usize| out.hists.get(i).cloned().flatten();
+        let merged = SeriesSamples {
+            ts: idx.iter().map(|&i| out.ts[i]).collect(),
+            values: idx.iter().map(|&i| out.values[i]).collect(),
+            hists: if out.hists.is_empty() { Vec::new() } else { idx.iter().map(|&i| hist(i)).collect() },
+        };
+        return Ok(merged);
     }
-    Ok((ts, vs))
+    Ok(out)
 }
 
 pub(crate) fn arrow_schema() -> SchemaRef {
@@ -259,11 +285,12 @@ macro_rules! prom_exec {
                 let children = self.children.clone();
                 let node = self.node.clone();
                 let qctx = std::sync::Arc::clone(&self.qctx);
-                Ok($crate::exec::common::stream_of($crate::exec::common::arrow_schema(), async move {
+                let q2 = std::sync::Arc::clone(&qctx);
+                Ok($crate::exec::common::stream_of($crate::exec::common::arrow_schema(), q2, async move {
                     let mut inputs = Vec::with_capacity(children.len());
                     for c in &children {
-                        inputs
-                            .push($crate::exec::common::collect_rows(c, std::sync::Arc::clone(&ctx)).await?);
+                        let ctx = std::sync::Arc::clone(&ctx);
+                        inputs.push($crate::exec::common::collect_rows(c, ctx, &qctx).await?);
                     }
                     Self::run(node, qctx, inputs).await
                 }))

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use quiver_planner::node::MatrixSelect;
-use quiver_proto::{TimeRange, is_stale_nan};
+use quiver_proto::TimeRange;
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_floats, prom_exec};
+use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
 use crate::error::Result;
 
 prom_exec!(MatrixSelectExec, MatrixSelect);
@@ -18,12 +18,12 @@ impl MatrixSelectExec {
         let range = TimeRange::new(eval - node.range_ms + 1, eval);
         let mut rows = Rows::default();
         for s in qctx.store.select(&matchers, range).await? {
-            let (ts, vs) = decode_floats(&s)?;
-            qctx.account(ts.len())?;
+            let samples = decode_samples(&s)?;
+            qctx.account(samples.len())?;
             let id = qctx.series.intern(s.labels, false);
-            for (t, v) in ts.iter().zip(&vs) {
-                if range.contains(*t) && !is_stale_nan(*v) {
-                    rows.push(id, *t, *v);
+            for i in 0..samples.len() {
+                if range.contains(samples.ts[i]) && !samples.is_stale(i) {
+                    rows.push_val(id, samples.ts[i], samples.val(i));
                 }
             }
         }

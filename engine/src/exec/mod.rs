@@ -1,6 +1,7 @@
 //! Physical PromQL operators: one `FooExec` per planner node `Foo`, same file stem.
 
 mod common;
+mod rows;
 
 mod aggregate;
 mod binary;
@@ -13,7 +14,7 @@ mod vector_select;
 pub(crate) use aggregate::AggregateExec;
 pub(crate) use binary::BinaryExec;
 pub(crate) use call::CallExec;
-pub(crate) use common::{QueryContext, Rows};
+pub(crate) use common::{HistArena, QueryContext, Rows, Val};
 pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
 pub(crate) use range_call::RangeCallExec;

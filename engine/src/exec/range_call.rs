@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use quiver_planner::node::RangeCall;
-use quiver_proto::{TimeRange, is_stale_nan};
+use quiver_proto::{FloatHistogram, TimeRange};
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_floats, prom_exec};
+use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
 use crate::error::{EngineError, Result};
 use crate::functions::range::{RangeFunction, RangeValue, Window, eval_range};
 
@@ -26,16 +26,19 @@ impl RangeCallExec {
         let params: Vec<f64> = node.params.iter().map(|p| p.get()).collect();
         let mut rows = Rows::default();
         for s in qctx.store.select(&matchers, TimeRange::new(lo - node.range_ms + 1, hi)).await? {
-            let (ts, vs) = decode_floats(&s)?;
-            qctx.account(ts.len())?;
-            let samples: Vec<(i64, f64)> =
-                ts.into_iter().zip(vs).filter(|(_, v)| !is_stale_nan(*v)).collect();
+            let decoded = decode_samples(&s)?;
+            qctx.account(decoded.len())?;
+            let (samples, hists) = decoded.split();
+            let hists: Vec<(i64, &FloatHistogram)> = hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
             let id = qctx.series.intern(s.labels.clone(), !func.keeps_metric_name());
             for &(step, eval) in &steps {
                 let start = eval - node.range_ms;
                 let lo = samples.partition_point(|(t, _)| *t <= start);
                 let hi = samples.partition_point(|(t, _)| *t <= eval);
-                let mut w = Window::new(&samples[lo..hi], &[], start, eval);
+                let hlo = hists.partition_point(|(t, _)| *t <= start);
+                let hhi = hists.partition_point(|(t, _)| *t <= eval);
+                let mut w = Window::new(&samples[lo..hi], &hists[hlo..hhi], start, eval);
+                w.eval_ts_ms = step;
                 w.metric_name = s.labels.metric_name();
                 let out = eval_range(func, &w, &params).map_err(|e| EngineError::Eval(e.0))?;
                 for a in &out.annotations {
@@ -44,9 +47,7 @@ impl RangeCallExec {
                 }
                 match out.value {
                     Some(RangeValue::Float(v)) => rows.push(id, step, v),
-                    Some(RangeValue::Histogram(_)) => {
-                        return Err(EngineError::Unsupported("native histogram results".into()));
-                    }
+                    Some(RangeValue::Histogram(h)) => rows.push_hist(id, step, Arc::new(h)),
                     None => {}
                 }
             }

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use quiver_planner::node::VectorSelect;
-use quiver_proto::{TimeRange, is_stale_nan};
+use quiver_proto::TimeRange;
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_floats, prom_exec};
+use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
 use crate::error::Result;
 
 prom_exec!(VectorSelectExec, VectorSelect);
@@ -22,17 +22,17 @@ impl VectorSelectExec {
         let range = TimeRange::new(lo - node.lookback_ms + 1, hi);
         let mut rows = Rows::default();
         for s in qctx.store.select(&matchers, range).await? {
-            let (ts, vs) = decode_floats(&s)?;
-            qctx.account(ts.len())?;
+            let samples = decode_samples(&s)?;
+            qctx.account(samples.len())?;
             let id = qctx.series.intern(s.labels, false);
             for &(step, eval) in &steps {
                 // The newest sample in the left-open lookback window (eval - lookback, eval].
-                let idx = ts.partition_point(|&x| x <= eval);
+                let idx = samples.ts.partition_point(|&x| x <= eval);
                 let Some(i) = idx.checked_sub(1) else { continue };
-                if ts[i] <= eval - node.lookback_ms || is_stale_nan(vs[i]) {
+                if samples.ts[i] <= eval - node.lookback_ms || samples.is_stale(i) {
                     continue;
                 }
-                rows.push(id, step, vs[i]);
+                rows.push_val(id, step, samples.val(i));
             }
         }
         Ok(rows)

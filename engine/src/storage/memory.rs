@@ -1,9 +1,9 @@
-//! An in-memory store: samples per series, served as encoded chunks like every other store so
+//! An in-memory store: float and native histogram samples per series, served as encoded chunks like every other store so
 //! that queries run one code path.
 
 use std::collections::BTreeMap;
 
-use quiver_proto::chunkenc::{Encoding, RawChunk, XorAppender};
+use quiver_proto::chunkenc::{AppendOutcome, Encoding, FloatHistogramAppender, RawChunk, XorAppender};
 use quiver_proto::{Labels, Matcher, SeriesStore, StoreError, StoreFuture, StoreSeries, TimeRange};
 
 use crate::value::Point;
@@ -39,42 +39,75 @@ impl MemoryStore {
         *s = dedup;
     }
 
+    /// Encodes the samples in `range` as a Prometheus head would: runs of floats in XOR chunks,
+    /// runs of histograms in float histogram chunks cut where the appender asks (counter reset,
+    /// layout change) with the counter reset header the head writes, both at 120 samples.
     fn encode(samples: &[(i64, Point)], range: TimeRange) -> Result<Vec<RawChunk>, StoreError> {
+        let err = |e: quiver_proto::Error| StoreError(e.to_string());
         let mut out = Vec::new();
-        let mut cur: Option<(XorAppender, i64, i64)> = None;
-        for (t, p) in samples.iter().filter(|(t, _)| range.contains(*t)) {
-            let v = match p {
-                Point::Float(v) => *v,
-                Point::Histogram(_) => {
-                    return Err(StoreError(
-                        "native histograms in the in-memory store are not supported yet".into(),
-                    ));
-                }
-            };
-            if cur.as_ref().is_some_and(|(a, _, _)| a.num_samples() >= 120)
-                && let Some((a, min, max)) = cur.take()
-            {
-                out.push(RawChunk {
-                    min_time: min,
-                    max_time: max,
-                    encoding: Encoding::Xor,
-                    data: a.into_bytes().into(),
-                });
+        let mut floats: Option<(XorAppender, i64, i64)> = None;
+        let mut hists: Option<(FloatHistogramAppender, i64, i64)> = None;
+        let flush_f = |c: &mut Option<(XorAppender, i64, i64)>, out: &mut Vec<RawChunk>| {
+            if let Some((a, min, max)) = c.take() {
+                out.push(raw(Encoding::Xor, min, max, a.into_bytes()));
             }
-            let c = cur.get_or_insert_with(|| (XorAppender::new(), *t, *t));
-            c.0.append(*t, v).map_err(|e| StoreError(e.to_string()))?;
-            c.2 = *t;
+        };
+        let flush_h = |c: &mut Option<(FloatHistogramAppender, i64, i64)>, out: &mut Vec<RawChunk>| {
+            if let Some((a, min, max)) = c.take() {
+                out.push(raw(Encoding::FloatHistogram, min, max, a.into_bytes()));
+            }
+        };
+        for (t, p) in samples.iter().filter(|(t, _)| range.contains(*t)) {
+            match p {
+                Point::Float(v) => {
+                    flush_h(&mut hists, &mut out);
+                    if floats.as_ref().is_some_and(|(a, _, _)| a.num_samples() >= 120) {
+                        flush_f(&mut floats, &mut out);
+                    }
+                    let c = floats.get_or_insert_with(|| (XorAppender::new(), *t, *t));
+                    c.0.append(*t, *v).map_err(err)?;
+                    c.2 = *t;
+                }
+                Point::Histogram(h) => {
+                    flush_f(&mut floats, &mut out);
+                    let mut prev: Option<FloatHistogramAppender> = None;
+                    if let Some((a, _, _)) = &mut hists {
+                        let outcome =
+                            if a.num_samples() >= 120 { None } else { Some(a.append(*t, h).map_err(err)?) };
+                        match outcome {
+                            Some(AppendOutcome::Appended | AppendOutcome::Recoded) => {
+                                if let Some(c) = hists.as_mut() {
+                                    c.2 = *t;
+                                }
+                                continue;
+                            }
+                            Some(AppendOutcome::NewChunk(header)) => {
+                                flush_h(&mut hists, &mut out);
+                                let mut a = FloatHistogramAppender::with_header(header);
+                                a.append(*t, h).map_err(err)?;
+                                hists = Some((a, *t, *t));
+                                continue;
+                            }
+                            None => {
+                                prev = hists.as_ref().map(|c| c.0.clone());
+                                flush_h(&mut hists, &mut out);
+                            }
+                        }
+                    }
+                    let mut a = FloatHistogramAppender::new();
+                    a.append_after(prev.as_ref(), *t, h).map_err(err)?;
+                    hists = Some((a, *t, *t));
+                }
+            }
         }
-        if let Some((a, min, max)) = cur {
-            out.push(RawChunk {
-                min_time: min,
-                max_time: max,
-                encoding: Encoding::Xor,
-                data: a.into_bytes().into(),
-            });
-        }
+        flush_f(&mut floats, &mut out);
+        flush_h(&mut hists, &mut out);
         Ok(out)
     }
+}
+
+fn raw(encoding: Encoding, min_time: i64, max_time: i64, data: Vec<u8>) -> RawChunk {
+    RawChunk { min_time, max_time, encoding, data: data.into() }
 }
 
 impl SeriesStore for MemoryStore {

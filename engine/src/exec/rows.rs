@@ -1,0 +1,177 @@
+//! The rows operators exchange: (series id, step timestamp, sample), where a sample is a float or
+//! a native histogram. In Arrow batches a histogram travels as an index into the query's
+//! [`HistArena`] (the `hist` column), so batches stay flat columns and a histogram is never
+//! copied between operators.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{Array, Float64Array, Int64Array, RecordBatch, UInt32Array};
+use datafusion::arrow::datatypes::SchemaRef;
+use quiver_proto::FloatHistogram;
+
+use crate::error::{EngineError, Result};
+
+pub(crate) type Hist = Arc<FloatHistogram>;
+
+/// One sample's value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    F(f64),
+    H(Hist),
+}
+
+#[expect(dead_code, reason = "the histogram-aware operators use them")]
+impl Val {
+    pub(crate) fn float(&self) -> Option<f64> {
+        match self {
+            Val::F(v) => Some(*v),
+            Val::H(_) => None,
+        }
+    }
+
+    pub(crate) fn hist(&self) -> Option<&Hist> {
+        match self {
+            Val::F(_) => None,
+            Val::H(h) => Some(h),
+        }
+    }
+}
+
+/// The histograms of one query, addressed by the `hist` column of its batches.
+#[derive(Debug, Default)]
+pub(crate) struct HistArena {
+    items: Mutex<Vec<Hist>>,
+}
+
+impl HistArena {
+    fn put(&self, h: &Hist) -> u32 {
+        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items.push(Arc::clone(h));
+        (items.len() - 1) as u32
+    }
+
+    fn get(&self, i: u32) -> Option<Hist> {
+        let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
+        items.get(i as usize).cloned()
+    }
+}
+
+/// Rows of (series id, step timestamp, value), the columns of `quiver_planner::sample_schema`.
+/// `hists[i]` is `Some` for a histogram sample (`values[i]` is then unused).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Rows {
+    pub(crate) series: Vec<u32>,
+    pub(crate) ts: Vec<i64>,
+    pub(crate) values: Vec<f64>,
+    pub(crate) hists: Vec<Option<Hist>>,
+}
+
+impl Rows {
+    pub(crate) fn push(&mut self, series: u32, ts: i64, v: f64) {
+        self.series.push(series);
+        self.ts.push(ts);
+        self.values.push(v);
+        self.hists.push(None);
+    }
+
+    pub(crate) fn push_hist(&mut self, series: u32, ts: i64, h: Hist) {
+        self.series.push(series);
+        self.ts.push(ts);
+        self.values.push(f64::NAN);
+        self.hists.push(Some(h));
+    }
+
+    pub(crate) fn push_val(&mut self, series: u32, ts: i64, v: Val) {
+        match v {
+            Val::F(f) => self.push(series, ts, f),
+            Val::H(h) => self.push_hist(series, ts, h),
+        }
+    }
+
+    pub(crate) fn val(&self, i: usize) -> Val {
+        match &self.hists[i] {
+            Some(h) => Val::H(Arc::clone(h)),
+            None => Val::F(self.values[i]),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    pub(crate) fn has_histograms(&self) -> bool {
+        self.hists.iter().any(Option::is_some)
+    }
+
+    pub(crate) fn to_batch(&self, schema: SchemaRef, arena: &HistArena) -> Result<RecordBatch> {
+        let hist: UInt32Array = if self.has_histograms() {
+            self.hists.iter().map(|h| h.as_ref().map(|h| arena.put(h))).collect()
+        } else {
+            UInt32Array::new_null(self.len())
+        };
+        let cols: Vec<Arc<dyn Array>> = vec![
+            Arc::new(UInt32Array::from(self.series.clone())),
+            Arc::new(Int64Array::from(self.ts.clone())),
+            Arc::new(Float64Array::from(self.values.clone())),
+            Arc::new(hist),
+        ];
+        RecordBatch::try_new(schema, cols).map_err(|e| EngineError::DataFusion(e.into()))
+    }
+
+    pub(crate) fn extend_from_record_batch(&mut self, b: &RecordBatch, arena: &HistArena) -> Result<()> {
+        let bad = || EngineError::Eval("internal: operator input has an unexpected schema".into());
+        let s = b.column(0).as_any().downcast_ref::<UInt32Array>().ok_or_else(bad)?;
+        let t = b.column(1).as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
+        let v = b.column(2).as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
+        let h = b.column(3).as_any().downcast_ref::<UInt32Array>().ok_or_else(bad)?;
+        self.series.extend(s.values().iter());
+        self.ts.extend(t.values().iter());
+        self.values.extend(v.values().iter());
+        if h.null_count() == h.len() {
+            self.hists.resize(self.series.len(), None);
+        } else {
+            for i in h {
+                self.hists.push(match i {
+                    Some(i) => Some(arena.get(i).ok_or_else(bad)?),
+                    None => None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Samples grouped by step timestamp, in row order within a step.
+    #[expect(dead_code, reason = "the histogram-aware operators use it")]
+    pub(crate) fn by_step(&self) -> BTreeMap<i64, Vec<(u32, Val)>> {
+        let mut out: BTreeMap<i64, Vec<(u32, Val)>> = BTreeMap::new();
+        for i in 0..self.len() {
+            out.entry(self.ts[i]).or_default().push((self.series[i], self.val(i)));
+        }
+        out
+    }
+
+    /// Float samples grouped by step, for operators that do not take histograms yet: a
+    /// histogram sample is an error rather than silently dropped.
+    pub(crate) fn float_by_step(&self, what: &str) -> Result<BTreeMap<i64, Vec<(u32, f64)>>> {
+        if self.has_histograms() {
+            return Err(EngineError::Unsupported(format!("native histogram samples in {what}")));
+        }
+        let mut out: BTreeMap<i64, Vec<(u32, f64)>> = BTreeMap::new();
+        for i in 0..self.len() {
+            out.entry(self.ts[i]).or_default().push((self.series[i], self.values[i]));
+        }
+        Ok(out)
+    }
+
+    /// Rows sorted by (series, timestamp), the order every operator emits.
+    pub(crate) fn sorted(mut self) -> Self {
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        idx.sort_by_key(|&i| (self.series[i], self.ts[i]));
+        self.series = idx.iter().map(|&i| self.series[i]).collect();
+        self.ts = idx.iter().map(|&i| self.ts[i]).collect();
+        self.values = idx.iter().map(|&i| self.values[i]).collect();
+        self.hists = idx.iter().map(|&i| self.hists[i].clone()).collect();
+        self
+    }
+}
