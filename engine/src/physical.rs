@@ -14,7 +14,7 @@ use quiver_planner::node;
 
 use crate::exec::{
     AggregateExec, BinaryExec, CallExec, MatrixSelectExec, NumberLiteralExec, QueryContext, RangeCallExec,
-    VectorSelectExec,
+    SubqueryExec, VectorSelectExec,
 };
 
 /// Plans PromQL extension nodes for one query.
@@ -49,6 +49,8 @@ impl ExtensionPlanner for PromExtensionPlanner {
             Arc::new(AggregateExec::new(n.clone(), inputs, q))
         } else if let Some(n) = any.downcast_ref::<node::Binary>() {
             Arc::new(BinaryExec::new(n.clone(), inputs, q))
+        } else if let Some(n) = any.downcast_ref::<node::Subquery>() {
+            Arc::new(SubqueryExec::new(n.clone(), inputs, q))
         } else if let Some(n) = any.downcast_ref::<node::Call>() {
             Arc::new(CallExec::new(n.clone(), inputs, q))
         } else {

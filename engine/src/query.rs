@@ -74,6 +74,7 @@ impl QueryEngine {
     fn plan_options(&self, steps: EvalSteps) -> PlanOptions {
         PlanOptions {
             steps,
+            query_steps: steps,
             lookback_ms: self.opts.lookback_ms,
             default_subquery_step_ms: self.opts.default_subquery_step_ms,
             features: self.opts.features,

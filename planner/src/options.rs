@@ -43,7 +43,11 @@ pub struct Features {
 /// What the planner needs to know beyond the query text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PlanOptions {
+    /// The steps the expression being planned is evaluated at (a subquery's own steps inside it).
     pub steps: EvalSteps,
+    /// The query's steps: `@ start()`, `@ end()` and the `start()`/`end()`/`range()`/`step()`
+    /// functions refer to them wherever they appear.
+    pub query_steps: EvalSteps,
     /// How far back an instant selector looks for a sample (5m by default).
     pub lookback_ms: i64,
     /// Step of a subquery that gives none (1m in Prometheus's tests, the query step otherwise).
@@ -55,6 +59,7 @@ impl PlanOptions {
     pub fn new(steps: EvalSteps) -> Self {
         Self {
             steps,
+            query_steps: steps,
             lookback_ms: 5 * 60 * 1000,
             default_subquery_step_ms: None,
             features: Features::default(),

@@ -14,7 +14,10 @@ use crate::functions::labels::{LabelJoin, LabelReplace};
 prom_exec!(CallExec, Call);
 
 impl CallExec {
-    async fn run(node: Call, qctx: Arc<QueryContext>, inputs: Vec<Rows>) -> Result<Rows> {
+    async fn run(node: Call, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
+        if let Some(rows) = super::call_special::eval(&node, &qctx, &mut inputs)? {
+            return Ok(rows);
+        }
         let mut rows = Rows::default();
         let name = node.func.as_str();
         if name == "histogram_quantile" {

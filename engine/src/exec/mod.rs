@@ -6,9 +6,11 @@ mod rows;
 mod aggregate;
 mod binary;
 mod call;
+mod call_special;
 mod literal;
 mod matrix_select;
 mod range_call;
+mod subquery;
 mod vector_select;
 
 pub(crate) use aggregate::AggregateExec;
@@ -18,4 +20,5 @@ pub(crate) use common::{HistArena, QueryContext, Rows, Val};
 pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
 pub(crate) use range_call::RangeCallExec;
+pub(crate) use subquery::SubqueryExec;
 pub(crate) use vector_select::VectorSelectExec;

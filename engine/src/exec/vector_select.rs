@@ -24,7 +24,7 @@ impl VectorSelectExec {
         for s in qctx.store.select(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
-            let id = qctx.series.intern(s.labels, false);
+            let id = qctx.series.intern(s.labels, node.timestamps);
             for &(step, eval) in &steps {
                 // The newest sample in the left-open lookback window (eval - lookback, eval].
                 let idx = samples.ts.partition_point(|&x| x <= eval);
@@ -32,7 +32,11 @@ impl VectorSelectExec {
                 if samples.ts[i] <= eval - node.lookback_ms || samples.is_stale(i) {
                     continue;
                 }
-                rows.push_val(id, step, samples.val(i));
+                if node.timestamps {
+                    rows.push(id, step, samples.ts[i] as f64 / 1000.0);
+                } else {
+                    rows.push_val(id, step, samples.val(i));
+                }
             }
         }
         Ok(rows)

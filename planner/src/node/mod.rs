@@ -7,6 +7,7 @@ mod call;
 mod literal;
 mod matrix_select;
 mod range_call;
+mod subquery;
 mod vector_select;
 
 use std::fmt;
@@ -17,6 +18,7 @@ pub use call::Call;
 pub use literal::NumberLiteral;
 pub use matrix_select::MatrixSelect;
 pub use range_call::RangeCall;
+pub use subquery::Subquery;
 pub use vector_select::VectorSelect;
 
 /// An `f64` that can live in a logical node (which must be `Eq + Hash + Ord`): compared by bits.

@@ -10,6 +10,9 @@ use crate::options::EvalSteps;
 /// A range-vector function applied to a range selector, fused: for each series and step, the
 /// samples in `(t - range, t]` go to the function (`rate`, `avg_over_time`, ...). Scalar
 /// parameters (the `φ` of `quantile_over_time`, ...) are literals.
+///
+/// Over a subquery, `inputs` holds the [`super::Subquery`] whose samples take the place of the
+/// store's; `selector` then has no matchers and carries the subquery's offset and `@`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
 pub struct RangeCall {
     pub func: String,
@@ -17,6 +20,7 @@ pub struct RangeCall {
     pub range_ms: i64,
     pub params: Vec<F64Bits>,
     pub steps: EvalSteps,
+    pub inputs: Vec<LogicalPlan>,
 }
 
 impl UserDefinedLogicalNodeCore for RangeCall {
@@ -24,7 +28,7 @@ impl UserDefinedLogicalNodeCore for RangeCall {
         "RangeCall"
     }
     fn inputs(&self) -> Vec<&LogicalPlan> {
-        Vec::new()
+        self.inputs.iter().collect()
     }
     fn schema(&self) -> &DFSchemaRef {
         static_schema()
@@ -39,7 +43,7 @@ impl UserDefinedLogicalNodeCore for RangeCall {
             self.func, self.selector, self.range_ms, self.params, self.steps
         )
     }
-    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, _inputs: Vec<LogicalPlan>) -> Result<Self> {
-        Ok(self.clone())
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
+        Ok(Self { inputs, ..self.clone() })
     }
 }

@@ -14,6 +14,9 @@ pub struct VectorSelect {
     pub selector: Selector,
     pub lookback_ms: i64,
     pub steps: EvalSteps,
+    /// `timestamp(selector)`: each sample's timestamp in seconds instead of its value, with the
+    /// metric name marked for dropping.
+    pub timestamps: bool,
 }
 
 impl UserDefinedLogicalNodeCore for VectorSelect {
@@ -30,7 +33,11 @@ impl UserDefinedLogicalNodeCore for VectorSelect {
         Vec::new()
     }
     fn fmt_for_explain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "VectorSelect: {} lookback={}ms steps={:?}", self.selector, self.lookback_ms, self.steps)
+        write!(f, "VectorSelect: {} lookback={}ms steps={:?}", self.selector, self.lookback_ms, self.steps)?;
+        if self.timestamps {
+            write!(f, " timestamps")?;
+        }
+        Ok(())
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, _inputs: Vec<LogicalPlan>) -> Result<Self> {
         Ok(self.clone())

@@ -1,11 +1,13 @@
 use datafusion_expr::LogicalPlan;
+use promql_parser::label::MatchOp;
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{Call as CallExpr, Expr};
 
 use super::selector::{range_ms, selector};
+use super::subquery::plan_subquery;
 use super::{extension, literal_number, plan_expr, strip_parens};
 use crate::error::{PlanError, Result};
-use crate::node::{Call, F64Bits, RangeCall};
+use crate::node::{Call, F64Bits, NumberLiteral, RangeCall, VectorSelect};
 use crate::options::PlanOptions;
 
 pub(crate) fn plan_call(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
@@ -16,27 +18,42 @@ pub(crate) fn plan_call(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan>
         )));
     }
     let range_arg = c.args.args.iter().position(|a| a.value_type() == ValueType::Matrix);
-    if let Some(i) = range_arg {
-        let Expr::MatrixSelector(ms) = strip_parens(&c.args.args[i]) else {
-            return Err(PlanError::Unsupported(format!("{name} over a subquery")));
-        };
-        let mut params = Vec::new();
-        for (j, a) in c.args.args.iter().enumerate() {
-            if j == i {
-                continue;
-            }
-            match literal_number(a) {
-                Some(v) => params.push(F64Bits::new(v)),
-                None => return Err(PlanError::Unsupported(format!("a non-literal parameter to {name}"))),
-            }
+    match (name, c.args.args.first().map(|a| strip_parens(a))) {
+        // absent_over_time(v[r]) is absent(present_over_time(v[r])): 1 where no series has a
+        // sample in its window.
+        ("absent_over_time", Some(arg)) => {
+            let present = plan_range_call("present_over_time", c, 0, opts)?;
+            return Ok(absent(present, arg, opts));
         }
-        return Ok(extension(RangeCall {
-            func: name.to_string(),
-            selector: selector(&ms.vs, opts)?,
-            range_ms: range_ms(ms),
-            params,
-            steps: opts.steps,
-        }));
+        // Constant for the query: Prometheus folds them into literals before evaluating.
+        (_, None) if matches!(name, "start" | "end" | "range" | "step") => {
+            let q = opts.query_steps;
+            let v = match name {
+                "start" => q.start as f64 / 1000.0,
+                "end" => q.end as f64 / 1000.0,
+                "range" => (q.end - q.start) as f64 / 1000.0,
+                _ if q.end == q.start => 0.0,
+                _ => q.step as f64 / 1000.0,
+            };
+            return Ok(extension(NumberLiteral { value: F64Bits::new(v), steps: opts.steps }));
+        }
+        ("absent", Some(arg)) => {
+            let input = plan_expr(arg, opts)?;
+            return Ok(absent(input, arg, opts));
+        }
+        // The sample's own timestamp, which only a selector still knows.
+        ("timestamp", Some(Expr::VectorSelector(vs))) => {
+            return Ok(extension(VectorSelect {
+                selector: selector(vs, opts)?,
+                lookback_ms: opts.lookback_ms,
+                steps: opts.steps,
+                timestamps: true,
+            }));
+        }
+        _ => {}
+    }
+    if let Some(i) = range_arg {
+        return plan_range_call(name, c, i, opts);
     }
     let (mut args, mut arg_scalar, mut strings) = (Vec::new(), Vec::new(), Vec::new());
     for a in &c.args.args {
@@ -49,4 +66,67 @@ pub(crate) fn plan_call(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan>
         }
     }
     Ok(extension(Call { func: name.to_string(), args, arg_scalar, strings, steps: opts.steps }))
+}
+
+/// `absent(input)`, with the labels Prometheus gives its output as the call's strings (name,
+/// value, name, value, ...): a selector's equality matchers, except `__name__` and any label
+/// matched more than once or otherwise.
+fn absent(input: LogicalPlan, arg: &Expr, opts: &PlanOptions) -> LogicalPlan {
+    let matchers = match arg {
+        Expr::VectorSelector(vs) => &vs.matchers.matchers,
+        Expr::MatrixSelector(ms) => &ms.vs.matchers.matchers,
+        _ => &Vec::new(),
+    };
+    let mut labels: Vec<(String, String)> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for m in matchers {
+        if m.name == "__name__" {
+            continue;
+        }
+        if matches!(m.op, MatchOp::Equal) && !seen.contains(&m.name.as_str()) {
+            labels.push((m.name.clone(), m.value.clone()));
+            seen.push(&m.name);
+        } else {
+            labels.retain(|(n, _)| *n != m.name);
+        }
+    }
+    let strings = labels.into_iter().flat_map(|(n, v)| [n, v]).collect();
+    extension(Call {
+        func: "absent".into(),
+        args: vec![input],
+        arg_scalar: vec![false],
+        strings,
+        steps: opts.steps,
+    })
+}
+
+fn plan_range_call(name: &str, c: &CallExpr, i: usize, opts: &PlanOptions) -> Result<LogicalPlan> {
+    {
+        let (sel, range, inputs) = match strip_parens(&c.args.args[i]) {
+            Expr::MatrixSelector(ms) => (selector(&ms.vs, opts)?, range_ms(ms), Vec::new()),
+            Expr::Subquery(sq) => {
+                let (plan, sel, range) = plan_subquery(sq, opts)?;
+                (sel, range, vec![plan])
+            }
+            _ => return Err(PlanError::Unsupported(format!("{name} over this range expression"))),
+        };
+        let mut params = Vec::new();
+        for (j, a) in c.args.args.iter().enumerate() {
+            if j == i {
+                continue;
+            }
+            match literal_number(a) {
+                Some(v) => params.push(F64Bits::new(v)),
+                None => return Err(PlanError::Unsupported(format!("a non-literal parameter to {name}"))),
+            }
+        }
+        Ok(extension(RangeCall {
+            func: name.to_string(),
+            selector: sel,
+            range_ms: range,
+            params,
+            steps: opts.steps,
+            inputs,
+        }))
+    }
 }

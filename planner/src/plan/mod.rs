@@ -4,6 +4,7 @@ mod aggregate;
 mod binary;
 mod call;
 mod selector;
+mod subquery;
 
 use std::sync::Arc;
 
@@ -108,7 +109,15 @@ pub fn plan_expr(expr: &Expr, opts: &PlanOptions) -> Result<LogicalPlan> {
         Expr::Binary(b) => binary::plan_binary(b, opts),
         Expr::Aggregate(a) => aggregate::plan_aggregate(a, opts),
         Expr::Call(c) => call::plan_call(c, opts),
-        Expr::Subquery(_) => Err(PlanError::Unsupported("subqueries".into())),
+        Expr::Subquery(sq) => {
+            if opts.steps.len() > 1 {
+                return Err(PlanError::Invalid(
+                    "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
+                        .into(),
+                ));
+            }
+            Ok(subquery::plan_subquery(sq, opts)?.0)
+        }
         Expr::Extension(_) => Err(PlanError::Unsupported("extension expressions".into())),
     }
 }

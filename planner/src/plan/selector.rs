@@ -9,7 +9,7 @@ use crate::error::{PlanError, Result};
 use crate::node::{MatchKind, MatcherSpec, MatrixSelect, Selector, VectorSelect};
 use crate::options::PlanOptions;
 
-fn duration_ms(d: &Duration) -> i64 {
+pub(crate) fn duration_ms(d: &Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -23,8 +23,8 @@ pub(crate) fn offset_ms(o: Option<&Offset>) -> i64 {
 
 pub(crate) fn at_ms(at: Option<&AtModifier>, opts: &PlanOptions) -> Option<i64> {
     match at? {
-        AtModifier::Start => Some(opts.steps.start),
-        AtModifier::End => Some(opts.steps.end),
+        AtModifier::Start => Some(opts.query_steps.start),
+        AtModifier::End => Some(opts.query_steps.end),
         AtModifier::At(t) => Some(match t.duration_since(UNIX_EPOCH) {
             Ok(d) => duration_ms(&d),
             Err(e) => -duration_ms(&e.duration()),
@@ -59,6 +59,7 @@ pub(crate) fn plan_vector_selector(vs: &VectorSelector, opts: &PlanOptions) -> R
         selector: selector(vs, opts)?,
         lookback_ms: opts.lookback_ms,
         steps: opts.steps,
+        timestamps: false,
     }))
 }
 
