@@ -5,6 +5,7 @@ mod rows;
 
 mod aggregate;
 mod binary;
+mod binary_elem;
 mod call;
 mod literal;
 mod matrix_select;
