@@ -5,6 +5,7 @@ mod rows;
 
 mod aggregate;
 mod binary;
+mod binary_elem;
 mod call;
 mod call_special;
 mod literal;

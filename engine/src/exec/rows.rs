@@ -21,7 +21,6 @@ pub(crate) enum Val {
     H(Hist),
 }
 
-#[expect(dead_code, reason = "the histogram-aware operators use them")]
 impl Val {
     pub(crate) fn float(&self) -> Option<f64> {
         match self {
@@ -30,6 +29,7 @@ impl Val {
         }
     }
 
+    #[expect(dead_code, reason = "the histogram-aware operators use it")]
     pub(crate) fn hist(&self) -> Option<&Hist> {
         match self {
             Val::F(_) => None,
@@ -142,7 +142,6 @@ impl Rows {
     }
 
     /// Samples grouped by step timestamp, in row order within a step.
-    #[expect(dead_code, reason = "the histogram-aware operators use it")]
     pub(crate) fn by_step(&self) -> BTreeMap<i64, Vec<(u32, Val)>> {
         let mut out: BTreeMap<i64, Vec<(u32, Val)>> = BTreeMap::new();
         for i in 0..self.len() {

@@ -27,7 +27,7 @@ pub enum Cardinality {
 /// A binary operator between two operands, each a scalar or an instant vector.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
 pub struct Binary {
-    /// The operator as written: `+`, `==`, `and`, `atan2`, ...
+    /// The operator as written: `+`, `==`, `and`, `atan2`, the trims `</` and `>/`, ...
     pub op: String,
     pub lhs: LogicalPlan,
     pub rhs: LogicalPlan,

@@ -1,18 +1,35 @@
 use datafusion_expr::LogicalPlan;
 use promql_parser::parser::value::ValueType;
-use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
+use promql_parser::parser::{BinModifier, BinaryExpr, Expr, LabelModifier, VectorMatchCardinality};
 
+use super::trim::TrimExpr;
 use super::{extension, plan_expr};
 use crate::error::Result;
 use crate::node::{Binary, Cardinality, VectorMatching};
 use crate::options::PlanOptions;
 
 pub(crate) fn plan_binary(b: &BinaryExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
-    let op = b.op.to_string();
-    let lhs_scalar = b.lhs.value_type() == ValueType::Scalar;
-    let rhs_scalar = b.rhs.value_type() == ValueType::Scalar;
+    plan_operator(b.op.to_string(), &b.lhs, &b.rhs, b.modifier.as_ref(), b.op.is_set_operator(), opts)
+}
+
+/// `lhs </ rhs` and `lhs >/ rhs`: binary operators like any other from here on.
+pub(crate) fn plan_trim(t: &TrimExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
+    let [lhs, rhs] = &t.operands;
+    plan_operator(t.trim.op().to_string(), lhs, rhs, t.modifier.as_ref(), false, opts)
+}
+
+fn plan_operator(
+    op: String,
+    lhs: &Expr,
+    rhs: &Expr,
+    modifier: Option<&BinModifier>,
+    set_operator: bool,
+    opts: &PlanOptions,
+) -> Result<LogicalPlan> {
+    let lhs_scalar = lhs.value_type() == ValueType::Scalar;
+    let rhs_scalar = rhs.value_type() == ValueType::Scalar;
     let (mut matching, mut card, mut return_bool) = (None, Cardinality::OneToOne, false);
-    if let Some(m) = &b.modifier {
+    if let Some(m) = modifier {
         return_bool = m.return_bool;
         matching = m.matching.as_ref().map(|lm| match lm {
             LabelModifier::Include(l) => VectorMatching { on: true, labels: l.labels.clone() },
@@ -25,11 +42,11 @@ pub(crate) fn plan_binary(b: &BinaryExpr, opts: &PlanOptions) -> Result<LogicalP
             VectorMatchCardinality::ManyToMany => Cardinality::ManyToMany,
         };
     }
-    if b.op.is_set_operator() {
+    if set_operator {
         card = Cardinality::ManyToMany;
     }
-    let lhs = plan_expr(&b.lhs, opts)?;
-    let rhs = plan_expr(&b.rhs, opts)?;
+    let lhs = plan_expr(lhs, opts)?;
+    let rhs = plan_expr(rhs, opts)?;
     Ok(extension(Binary {
         op,
         lhs,

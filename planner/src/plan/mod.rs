@@ -5,6 +5,7 @@ mod binary;
 mod call;
 mod selector;
 mod subquery;
+mod trim;
 
 use std::sync::Arc;
 
@@ -49,10 +50,19 @@ pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
     plan_top(&expr, opts)
 }
 
-/// Parses PromQL. promql-parser panics on some malformed input (found by fuzzing: a duration too
-/// large for `std::time::Duration`, as in `x[99999999999999999999999999999.7]`); a query must
-/// never take the process down, so such a panic becomes a parse error.
+/// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
 fn parse(text: &str) -> Result<Expr> {
+    let scanned = trim::scan(text)?;
+    if !scanned.has_trims() {
+        return parse_raw(text);
+    }
+    trim::restore(parse_raw(&scanned.text)?, &scanned.ops)
+}
+
+/// promql-parser panics on some malformed input (found by fuzzing: a duration too large for
+/// `std::time::Duration`, as in `x[99999999999999999999999999999.7]`); a query must never take
+/// the process down, so such a panic becomes a parse error.
+fn parse_raw(text: &str) -> Result<Expr> {
     match std::panic::catch_unwind(|| promql_parser::parser::parse(text)) {
         Ok(parsed) => parsed.map_err(PlanError::Parse),
         Err(panic) => {
@@ -118,7 +128,10 @@ pub fn plan_expr(expr: &Expr, opts: &PlanOptions) -> Result<LogicalPlan> {
             }
             Ok(subquery::plan_subquery(sq, opts)?.0)
         }
-        Expr::Extension(_) => Err(PlanError::Unsupported("extension expressions".into())),
+        Expr::Extension(ext) => match ext.expr.as_any().downcast_ref::<trim::TrimExpr>() {
+            Some(t) => binary::plan_trim(t, opts),
+            None => Err(PlanError::Unsupported("extension expressions".into())),
+        },
     }
 }
 
