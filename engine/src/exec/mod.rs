@@ -6,6 +6,9 @@ mod rows;
 mod aggregate;
 mod binary;
 mod call;
+mod call_histogram;
+#[cfg(test)]
+mod call_histogram_tests;
 mod literal;
 mod matrix_select;
 mod range_call;
