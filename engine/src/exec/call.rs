@@ -5,9 +5,9 @@ use std::sync::Arc;
 use quiver_planner::node::Call;
 use quiver_proto::Labels;
 
+use super::call_histogram::{is_histogram_function, scalar_by_step};
 use super::common::{QueryContext, Rows, prom_exec};
 use crate::error::{EngineError, Result};
-use crate::functions::classic_histogram::{Bucket, bucket_quantile, bucket_upper_bound, labels_without_le};
 use crate::functions::instant::{self, DateFunction, MathFunction};
 use crate::functions::labels::{LabelJoin, LabelReplace};
 
@@ -20,23 +20,13 @@ impl CallExec {
         }
         let mut rows = Rows::default();
         let name = node.func.as_str();
-        if name == "histogram_quantile" {
-            let mut it = inputs.into_iter();
-            let (q, v) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
-            return Self::histogram_quantile(&qctx, q, v);
+        if is_histogram_function(name) {
+            return Self::histogram_call(&node, &qctx, inputs);
         }
         let mut inputs = inputs.into_iter();
         let first = inputs.next().unwrap_or_default();
         // Scalar arguments after the vector, one value per step.
-        let scalars: Vec<std::collections::BTreeMap<i64, f64>> = inputs
-            .map(|r| {
-                r.float_by_step("scalar arguments")
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|(t, v)| v.first().map(|s| (t, s.1)))
-                    .collect()
-            })
-            .collect();
+        let scalars: Vec<std::collections::BTreeMap<i64, f64>> = inputs.map(|r| scalar_by_step(&r)).collect();
         let arg = |i: usize, t: i64| scalars.get(i).and_then(|m| m.get(&t)).copied().unwrap_or(f64::NAN);
         let first_scalar = node.arg_scalar.first().copied().unwrap_or(false);
         let per_sample = |f: &dyn Fn(f64, i64) -> Option<f64>, rows: &mut Rows| {
@@ -54,7 +44,10 @@ impl CallExec {
             return Ok(rows.sorted());
         }
         match name {
-            "__neg__" => per_sample(&|v, _| Some(-v), &mut rows),
+            "__neg__" => {
+                per_sample(&|v, _| Some(-v), &mut rows);
+                Self::negate_histograms(&qctx, &first, first_scalar, &mut rows);
+            }
             "round" => per_sample(
                 &|v, t| Some(instant::round(v, if scalars.is_empty() { 1.0 } else { arg(0, t) })),
                 &mut rows,
@@ -94,10 +87,16 @@ impl CallExec {
                 }
             }
             "scalar" => {
-                let by_step = inputs.into_iter().next().unwrap_or_default().float_by_step("scalar()")?;
+                // The single float sample of the vector; histogram samples do not count.
+                let mut by_step: std::collections::BTreeMap<i64, Vec<f64>> =
+                    std::collections::BTreeMap::new();
+                let input = inputs.into_iter().next().unwrap_or_default();
+                for i in (0..input.len()).filter(|&i| input.hists[i].is_none()) {
+                    by_step.entry(input.ts[i]).or_default().push(input.values[i]);
+                }
                 for t in node.steps.timestamps() {
                     let v = match by_step.get(&t).map(Vec::as_slice) {
-                        Some([one]) => one.1,
+                        Some([one]) => *one,
                         _ => f64::NAN,
                     };
                     rows.push(empty, t, v);
@@ -149,41 +148,6 @@ impl CallExec {
             let visible = qctx.series.get(rows.series[i]).visible_labels();
             if !seen.insert((visible, rows.ts[i])) {
                 return Err(EngineError::Eval("vector cannot contain metrics with the same labelset".into()));
-            }
-        }
-        Ok(rows.sorted())
-    }
-
-    /// `histogram_quantile(φ, v)` over classic buckets: series grouped by their labels without `le`.
-    fn histogram_quantile(qctx: &QueryContext, phi: Rows, input: Rows) -> Result<Rows> {
-        let q_at: std::collections::BTreeMap<i64, f64> = phi
-            .float_by_step("histogram_quantile")?
-            .into_iter()
-            .filter_map(|(t, v)| v.first().map(|s| (t, s.1)))
-            .collect();
-        let mut rows = Rows::default();
-        let mut bounds: std::collections::HashMap<u32, (Labels, Option<f64>)> =
-            std::collections::HashMap::new();
-        for (t, samples) in input.float_by_step("histogram_quantile")? {
-            let q = q_at.get(&t).copied().unwrap_or(f64::NAN);
-            let mut groups: std::collections::BTreeMap<Labels, Vec<Bucket>> =
-                std::collections::BTreeMap::new();
-            for (id, v) in samples {
-                let (group, ub) = bounds
-                    .entry(id)
-                    .or_insert_with(|| {
-                        let l = qctx.series.get(id).visible_labels();
-                        let ub = bucket_upper_bound(&l, false).ok();
-                        (labels_without_le(&crate::series_table::without_name(&l)), ub)
-                    })
-                    .clone();
-                if let Some(upper_bound) = ub {
-                    groups.entry(group).or_default().push(Bucket { upper_bound, count: v });
-                }
-            }
-            for (group, mut buckets) in groups {
-                let r = bucket_quantile(q, &mut buckets);
-                rows.push(qctx.series.intern(group, false), t, r.value);
             }
         }
         Ok(rows.sorted())

@@ -7,6 +7,9 @@ mod aggregate;
 mod binary;
 mod binary_elem;
 mod call;
+mod call_histogram;
+#[cfg(test)]
+mod call_histogram_tests;
 mod call_special;
 mod literal;
 mod matrix_select;
