@@ -142,7 +142,6 @@ impl Rows {
     }
 
     /// Samples grouped by step timestamp, in row order within a step.
-    #[expect(dead_code, reason = "the histogram-aware operators use it")]
     pub(crate) fn by_step(&self) -> BTreeMap<i64, Vec<(u32, Val)>> {
         let mut out: BTreeMap<i64, Vec<(u32, Val)>> = BTreeMap::new();
         for i in 0..self.len() {
