@@ -39,9 +39,11 @@ impl MemoryStore {
         *s = dedup;
     }
 
-    /// Encodes the samples in `range` as a Prometheus head would: runs of floats in XOR chunks,
-    /// runs of histograms in float histogram chunks cut where the appender asks (counter reset,
-    /// layout change) with the counter reset header the head writes, both at 120 samples.
+    /// Encodes a series as a Prometheus head would: runs of floats in XOR chunks, runs of
+    /// histograms in float histogram chunks cut where the appender asks (counter reset, layout
+    /// change) with the counter reset header the head writes, both at 120 samples. Returns the
+    /// chunks that overlap `range`, whole: chunks are cut from the start of the series, not of
+    /// the query, because a histogram's counter reset hint depends on its place in its chunk.
     fn encode(samples: &[(i64, Point)], range: TimeRange) -> Result<Vec<RawChunk>, StoreError> {
         let err = |e: quiver_proto::Error| StoreError(e.to_string());
         let mut out = Vec::new();
@@ -57,7 +59,7 @@ impl MemoryStore {
                 out.push(raw(Encoding::FloatHistogram, min, max, a.into_bytes()));
             }
         };
-        for (t, p) in samples.iter().filter(|(t, _)| range.contains(*t)) {
+        for (t, p) in samples {
             match p {
                 Point::Float(v) => {
                     flush_h(&mut hists, &mut out);
@@ -102,6 +104,7 @@ impl MemoryStore {
         }
         flush_f(&mut floats, &mut out);
         flush_h(&mut hists, &mut out);
+        out.retain(|c| range.overlaps(&TimeRange::new(c.min_time, c.max_time)));
         Ok(out)
     }
 }

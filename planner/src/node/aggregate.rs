@@ -15,8 +15,12 @@ pub struct Aggregate {
     /// Labels of `by (...)` or, with `without`, of `without (...)`.
     pub grouping: Vec<String>,
     pub without: bool,
-    /// The numeric parameter of topk, bottomk, quantile, limitk, limit_ratio.
+    /// The numeric parameter of topk, bottomk, quantile, limitk, limit_ratio when it is a
+    /// literal number.
     pub param: Option<F64Bits>,
+    /// The numeric parameter when it is any other scalar expression (`topk(scalar(foo), ...)`):
+    /// a scalar plan evaluated at every step, as Prometheus does.
+    pub param_input: Option<LogicalPlan>,
     /// The label name of count_values.
     pub label_param: Option<String>,
     pub input: LogicalPlan,
@@ -27,8 +31,10 @@ impl UserDefinedLogicalNodeCore for Aggregate {
     fn name(&self) -> &str {
         "Aggregate"
     }
+    /// The parameter (if it is an expression) comes first: Prometheus evaluates it before the
+    /// aggregated expression, so its errors win.
     fn inputs(&self) -> Vec<&LogicalPlan> {
-        vec![&self.input]
+        self.param_input.iter().chain(std::iter::once(&self.input)).collect()
     }
     fn schema(&self) -> &DFSchemaRef {
         static_schema()
@@ -42,13 +48,20 @@ impl UserDefinedLogicalNodeCore for Aggregate {
         if let Some(p) = self.param {
             write!(f, " param={p:?}")?;
         }
+        if self.param_input.is_some() {
+            f.write_str(" param=<first input>")?;
+        }
         if let Some(l) = &self.label_param {
             write!(f, " label={l:?}")?;
         }
         Ok(())
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
-        let Some(input) = inputs.pop() else { return internal_err!("Aggregate takes one input") };
-        Ok(Self { input, ..self.clone() })
+        let want = if self.param_input.is_some() { 2 } else { 1 };
+        if inputs.len() != want {
+            return internal_err!("Aggregate takes {want} inputs, got {}", inputs.len());
+        }
+        let Some(input) = inputs.pop() else { return internal_err!("Aggregate takes an input") };
+        Ok(Self { input, param_input: inputs.pop(), ..self.clone() })
     }
 }

@@ -18,16 +18,28 @@ pub(crate) fn plan_aggregate(a: &AggregateExpr, opts: &PlanOptions) -> Result<Lo
         Some(LabelModifier::Include(l)) => (l.labels.clone(), false),
         Some(LabelModifier::Exclude(l)) => (l.labels.clone(), true),
     };
-    let (mut param, mut label_param) = (None, None);
+    let (mut param, mut param_input, mut label_param) = (None, None, None);
     if let Some(p) = &a.param {
         match strip_parens(p) {
             Expr::StringLiteral(s) => label_param = Some(s.val.clone()),
             e => match literal_number(e) {
                 Some(v) => param = Some(F64Bits::new(v)),
-                None => return Err(PlanError::Unsupported(format!("a non-literal parameter to {op}"))),
+                None => param_input = Some(plan_expr(e, opts)?),
             },
         }
     }
+    if op == "count_values" && label_param.is_none() {
+        return Err(PlanError::Invalid("count_values needs a string literal as its label parameter".into()));
+    }
     let input = plan_expr(&a.expr, opts)?;
-    Ok(extension(Aggregate { op, grouping, without, param, label_param, input, steps: opts.steps }))
+    Ok(extension(Aggregate {
+        op,
+        grouping,
+        without,
+        param,
+        param_input,
+        label_param,
+        input,
+        steps: opts.steps,
+    }))
 }

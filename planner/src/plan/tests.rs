@@ -41,3 +41,25 @@ fn parser_panics_become_parse_errors() {
     let r = plan_query(q, &PlanOptions::new(EvalSteps::instant(0)));
     assert!(matches!(r, Err(PlanError::Parse(_))), "{r:?}");
 }
+
+#[test]
+fn aggregation_parameters_are_literals_or_inputs() {
+    let p = explain("topk(3, foo)");
+    assert!(p.contains("Aggregate: topk by () param=3"), "{p}");
+    let p = explain("quantile by (job) (scalar(bar), foo)");
+    assert!(p.contains("Aggregate: quantile by (job) param=<first input>"), "{p}");
+    assert!(p.contains("Call: scalar"), "{p}");
+    let mut opts = PlanOptions::new(EvalSteps::instant(0));
+    opts.features.experimental_functions = true;
+    let Planned::Plan { plan, .. } = plan_query("limit_ratio(time() % 17 / 17, foo)", &opts).unwrap() else {
+        panic!("a plan")
+    };
+    assert_eq!(plan.inputs().len(), 2);
+    // Rebuilding the node from its inputs keeps the parameter plan apart from the input.
+    let rebuilt = plan.with_new_exprs(Vec::new(), plan.inputs().into_iter().cloned().collect()).unwrap();
+    assert_eq!(rebuilt, plan);
+    let Planned::Plan { plan, .. } = plan_query(r#"count_values(("v"), foo)"#, &opts).unwrap() else {
+        panic!("a plan")
+    };
+    assert_eq!(plan.inputs().len(), 1);
+}
