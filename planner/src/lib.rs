@@ -13,6 +13,7 @@ pub mod node;
 mod options;
 mod plan;
 mod schema;
+pub mod span;
 
 pub use error::{PlanError, Result};
 pub use options::{EvalSteps, Features, PlanOptions};

@@ -150,19 +150,6 @@ impl Rows {
         out
     }
 
-    /// Float samples grouped by step, for operators that do not take histograms yet: a
-    /// histogram sample is an error rather than silently dropped.
-    pub(crate) fn float_by_step(&self, what: &str) -> Result<BTreeMap<i64, Vec<(u32, f64)>>> {
-        if self.has_histograms() {
-            return Err(EngineError::Unsupported(format!("native histogram samples in {what}")));
-        }
-        let mut out: BTreeMap<i64, Vec<(u32, f64)>> = BTreeMap::new();
-        for i in 0..self.len() {
-            out.entry(self.ts[i]).or_default().push((self.series[i], self.values[i]));
-        }
-        Ok(out)
-    }
-
     /// Rows sorted by (series, timestamp), the order every operator emits.
     pub(crate) fn sorted(mut self) -> Self {
         let mut idx: Vec<usize> = (0..self.len()).collect();
