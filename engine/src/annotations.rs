@@ -448,6 +448,11 @@ pub fn line_col(query: &str, start: usize) -> Option<(usize, usize)> {
     Some((line, (start as isize - last_break) as usize))
 }
 
+/// A planner position as [`Annotation::message`] takes it.
+pub(crate) fn at(p: Option<quiver_planner::span::Pos>) -> Option<(usize, usize)> {
+    p.map(|p| (p.line, p.col))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,6 +78,7 @@ impl QueryEngine {
             lookback_ms: self.opts.lookback_ms,
             default_subquery_step_ms: self.opts.default_subquery_step_ms,
             features: self.opts.features,
+            spans: Default::default(),
         }
     }
 

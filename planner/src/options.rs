@@ -1,3 +1,7 @@
+use std::sync::Arc;
+
+use crate::span::{Pos, Spans};
+
 /// The evaluation steps of a query: one step for an instant query, `start..=end` by `step` for a
 /// range query. Milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,7 +45,7 @@ pub struct Features {
 }
 
 /// What the planner needs to know beyond the query text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PlanOptions {
     /// The steps the expression being planned is evaluated at (a subquery's own steps inside it).
     pub steps: EvalSteps,
@@ -53,6 +57,15 @@ pub struct PlanOptions {
     /// Step of a subquery that gives none (1m in Prometheus's tests, the query step otherwise).
     pub default_subquery_step_ms: Option<i64>,
     pub features: Features,
+    /// Where each expression starts in the query text (set by [`crate::plan_query`]).
+    pub spans: Arc<Spans>,
+}
+
+impl PlanOptions {
+    /// Where `e` starts in the query text, for annotations.
+    pub fn pos(&self, e: &promql_parser::parser::Expr) -> Option<Pos> {
+        self.spans.pos(e)
+    }
 }
 
 impl PlanOptions {
@@ -63,6 +76,7 @@ impl PlanOptions {
             lookback_ms: 5 * 60 * 1000,
             default_subquery_step_ms: None,
             features: Features::default(),
+            spans: Arc::default(),
         }
     }
 }

@@ -242,7 +242,11 @@ impl Walker<'_> {
             Expr::Call(c) => self.call(c),
             Expr::Aggregate(a) => self.aggregate(a),
             Expr::Binary(b) => self.binary(b),
-            Expr::Extension(_) => None,
+            Expr::Extension(ext) => {
+                let t = ext.expr.as_any().downcast_ref::<crate::plan::TrimExpr>()?;
+                let [lhs, rhs] = &t.operands;
+                self.operator(lhs, rhs)
+            }
         }
     }
 
@@ -285,7 +289,11 @@ impl Walker<'_> {
     }
 
     fn binary(&mut self, b: &BinaryExpr) -> Option<()> {
-        self.expr(&b.lhs)?;
+        self.operator(&b.lhs, &b.rhs)
+    }
+
+    fn operator(&mut self, lhs: &Expr, rhs: &Expr) -> Option<()> {
+        self.expr(lhs)?;
         self.skip_ws();
         if !self.eat_keyword(&["and", "or", "unless", "atan2"]) {
             let two = self.s.get(self.i..self.i + 2).unwrap_or_default();
@@ -303,7 +311,7 @@ impl Walker<'_> {
                 self.group(b'(', b')')?;
             }
         }
-        self.expr(&b.rhs)
+        self.expr(rhs)
     }
 }
 

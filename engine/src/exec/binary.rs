@@ -12,7 +12,7 @@ use quiver_proto::{Label, Labels, METRIC_NAME};
 
 use super::binary_elem::{Op, elem};
 use super::common::{QueryContext, Rows, Val, prom_exec};
-use crate::annotations::Annotation;
+use crate::annotations::{Annotation, at};
 use crate::error::{EngineError, Result};
 use crate::series_table::without_name;
 
@@ -66,8 +66,8 @@ impl Ctx<'_> {
     /// an element produced.
     fn annotate(&self, a: Option<Annotation>) {
         match a {
-            Some(a) if a.is_warning() => self.qctx.warn(a.message(None)),
-            Some(a) => self.qctx.info(a.message(None)),
+            Some(a) if a.is_warning() => self.qctx.warn(a.message(at(self.node.pos))),
+            Some(a) => self.qctx.info(a.message(at(self.node.pos))),
             None => {}
         }
     }

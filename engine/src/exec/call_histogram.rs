@@ -74,8 +74,19 @@ impl CallExec {
             }
             name => Ok(ev.native_stat(name, &next())),
         };
+        // Prometheus reports these at the histogram argument, an invalid φ at φ.
+        let vector_arg = match node.func.as_str() {
+            "histogram_quantile" => 1,
+            "histogram_fraction" => 2,
+            _ => 0,
+        };
+        let arg_pos = |i: usize| crate::annotations::at(node.arg_pos.get(i).copied().flatten());
         for (a, pos) in annos.iter() {
-            let msg = a.message(*pos);
+            let at = match a {
+                Annotation::InvalidQuantile { .. } => arg_pos(0),
+                _ => arg_pos(vector_arg),
+            };
+            let msg = a.message(pos.or(at));
             if a.is_warning() { qctx.warn(msg) } else { qctx.info(msg) }
         }
         result.map(Rows::sorted)

@@ -36,7 +36,7 @@ pub(super) fn eval(node: &Call, qctx: &QueryContext, inputs: &mut Vec<Rows>) -> 
         "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => {
             let input = inputs.pop().unwrap_or_default();
             if node.steps.len() > 1 {
-                qctx.warn(Annotation::SortInRangeQuery.message(None));
+                qctx.warn(Annotation::SortInRangeQuery.message(crate::annotations::at(node.pos)));
                 return Ok(Some(input));
             }
             Ok(Some(sort(name, &node.strings, qctx, input)))

@@ -51,7 +51,7 @@ impl RangeCallExec {
                 w.metric_name = s.name.as_deref();
                 let out = eval_range(func, &w, &params).map_err(|e| EngineError::Eval(e.0))?;
                 for a in &out.annotations {
-                    let msg = a.message(None);
+                    let msg = a.message(crate::annotations::at(node.pos));
                     if a.is_warning() { qctx.warn(msg) } else { qctx.info(msg) }
                 }
                 match out.value {

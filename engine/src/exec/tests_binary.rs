@@ -50,7 +50,7 @@ eval instant at 1m h{{inst="1"}} - ignoring(inst) h{{inst="2"}}
   {{job="a"}} {{{{schema:0 sum:2 count:2 buckets:[0 1 1] counter_reset_hint:gauge}}}}
 
 eval instant at 1m h + f
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator "+": histogram + float
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator "+": histogram + float (1:1)
 
 eval instant at 1m h + h
   {{job="a", inst="1"}} {{{{schema:0 sum:8 count:8 buckets:[2 4 2]}}}}
@@ -64,12 +64,12 @@ fn histogram_comparisons() {
     run(&format!(
         r#"{DATA}
 eval instant at 1m {{job="a"}} > 1
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">": histogram > float
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">": histogram > float (1:1)
   scale{{job="a"}} 2
   f{{job="a", inst="1"}} 3
 
 eval instant at 1m 1 <= bool {{inst="1"}}
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator "<=": float <= histogram
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator "<=": float <= histogram (1:1)
   {{job="a", inst="1"}} 1
 
 eval instant at 1m h{{inst="2"}} == bool ignoring(inst) h{{inst="1"}}
@@ -85,7 +85,7 @@ eval instant at 1m h == on(inst) h
   {{inst="2"}} {{{{schema:0 sum:2 count:2 buckets:[1 1]}}}}
 
 eval instant at 1m h > bool h
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">": histogram > histogram
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">": histogram > histogram (1:1)
 "#
     ));
 }
@@ -121,13 +121,13 @@ eval instant at 1m h >/ on(inst) group_left f
   h{{job="a", inst="2"}} {{{{schema:0 sum:2 count:2 buckets:[1 1]}}}}
 
 eval instant at 1m f </ 1
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator "</": float </ float
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator "</": float </ float (1:1)
 
 eval instant at 1m 1 >/ h
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">/": float >/ histogram
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">/": float >/ histogram (1:1)
 
 eval instant at 1m h </ h
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator "</": histogram </ histogram
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator "</": histogram </ histogram (1:1)
 
 eval instant at 1m 1 </ 2
   expect fail msg: operator "</" not allowed for Scalar operations
@@ -136,7 +136,7 @@ eval instant at 1m h </ bool 1
   expect fail
 
 eval instant at 1m h >/ 1 > bool 0
-  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">": histogram > float
+  expect info msg: PromQL info: incompatible sample types encountered for binary operator ">": histogram > float (1:1)
 "#
     ));
 }
@@ -157,10 +157,10 @@ eval instant at 1m reset{x="1"} + ignoring(x) reset{x="2"}
   {} {{schema:0 sum:2 count:2 buckets:[2]}}
 
 eval instant at 0m nhcb{x="1"} + ignoring(x) nhcb{x="2"}
-  expect info msg: PromQL info: mismatched custom buckets were reconciled during addition
+  expect info msg: PromQL info: mismatched custom buckets were reconciled during addition (1:1)
   {} {{schema:-53 sum:2 count:2 custom_values:[10] buckets:[2]}}
 
 eval instant at 0m nhcb{x="1"} - ignoring(x) reset{x="1"}
-  expect warn msg: PromQL warning: incompatible bucket layout encountered for binary operator -
+  expect warn msg: PromQL warning: incompatible bucket layout encountered for binary operator - (1:1)
 "#);
 }

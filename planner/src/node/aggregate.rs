@@ -6,6 +6,7 @@ use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use super::F64Bits;
 use super::vector_select::static_schema;
 use crate::options::EvalSteps;
+use crate::span::Pos;
 
 /// A PromQL aggregation (`sum by (job) (...)`, `topk(3, ...)`, `count_values("v", ...)`) over the
 /// input vector at each step.
@@ -25,6 +26,10 @@ pub struct Aggregate {
     pub label_param: Option<String>,
     pub input: LogicalPlan,
     pub steps: EvalSteps,
+    /// Where the aggregated expression and the parameter start: Prometheus reports parameter
+    /// annotations at the parameter and the others at the expression.
+    pub pos: Option<Pos>,
+    pub param_pos: Option<Pos>,
 }
 
 impl UserDefinedLogicalNodeCore for Aggregate {

@@ -5,6 +5,7 @@ use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
 use super::vector_select::static_schema;
 use crate::options::EvalSteps;
+use crate::span::Pos;
 
 /// How two vectors' series are paired: `on (...)` or `ignoring (...)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
@@ -38,6 +39,8 @@ pub struct Binary {
     pub matching: Option<VectorMatching>,
     pub card: Cardinality,
     pub steps: EvalSteps,
+    /// Where the expression starts, for annotations.
+    pub pos: Option<Pos>,
 }
 
 impl UserDefinedLogicalNodeCore for Binary {

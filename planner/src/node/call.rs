@@ -5,6 +5,7 @@ use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
 use super::vector_select::static_schema;
 use crate::options::EvalSteps;
+use crate::span::Pos;
 
 /// A function over instant vectors and scalars (`abs(x)`, `clamp(x, 0, 1)`, `label_replace(...)`,
 /// `time()`, `vector(1)`, `scalar(x)`, ...). Arguments that are expressions are inputs; string
@@ -17,6 +18,9 @@ pub struct Call {
     pub arg_scalar: Vec<bool>,
     pub strings: Vec<String>,
     pub steps: EvalSteps,
+    /// Where the call starts, and where each argument (strings included) starts, for annotations.
+    pub pos: Option<Pos>,
+    pub arg_pos: Vec<Option<Pos>>,
 }
 
 impl UserDefinedLogicalNodeCore for Call {

@@ -6,6 +6,7 @@ use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use super::vector_select::static_schema;
 use super::{F64Bits, Selector};
 use crate::options::EvalSteps;
+use crate::span::Pos;
 
 /// A range-vector function applied to a range selector, fused: for each series and step, the
 /// samples in `(t - range, t]` go to the function (`rate`, `avg_over_time`, ...). Scalar
@@ -21,6 +22,8 @@ pub struct RangeCall {
     pub params: Vec<F64Bits>,
     pub steps: EvalSteps,
     pub inputs: Vec<LogicalPlan>,
+    /// Where the call's first argument starts: Prometheus reports the function's annotations there.
+    pub pos: Option<Pos>,
 }
 
 impl UserDefinedLogicalNodeCore for RangeCall {

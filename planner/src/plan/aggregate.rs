@@ -41,5 +41,7 @@ pub(crate) fn plan_aggregate(a: &AggregateExpr, opts: &PlanOptions) -> Result<Lo
         label_param,
         input,
         steps: opts.steps,
+        pos: opts.pos(&a.expr),
+        param_pos: a.param.as_deref().and_then(|p| opts.pos(p)),
     }))
 }

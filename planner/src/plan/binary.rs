@@ -7,15 +7,17 @@ use super::{extension, plan_expr};
 use crate::error::Result;
 use crate::node::{Binary, Cardinality, VectorMatching};
 use crate::options::PlanOptions;
+use crate::span::Pos;
 
-pub(crate) fn plan_binary(b: &BinaryExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
-    plan_operator(b.op.to_string(), &b.lhs, &b.rhs, b.modifier.as_ref(), b.op.is_set_operator(), opts)
+pub(crate) fn plan_binary(expr: &Expr, b: &BinaryExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
+    let pos = opts.pos(expr);
+    plan_operator(b.op.to_string(), &b.lhs, &b.rhs, b.modifier.as_ref(), b.op.is_set_operator(), opts, pos)
 }
 
 /// `lhs </ rhs` and `lhs >/ rhs`: binary operators like any other from here on.
-pub(crate) fn plan_trim(t: &TrimExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
+pub(crate) fn plan_trim(expr: &Expr, t: &TrimExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
     let [lhs, rhs] = &t.operands;
-    plan_operator(t.trim.op().to_string(), lhs, rhs, t.modifier.as_ref(), false, opts)
+    plan_operator(t.trim.op().to_string(), lhs, rhs, t.modifier.as_ref(), false, opts, opts.pos(expr))
 }
 
 fn plan_operator(
@@ -25,6 +27,7 @@ fn plan_operator(
     modifier: Option<&BinModifier>,
     set_operator: bool,
     opts: &PlanOptions,
+    pos: Option<Pos>,
 ) -> Result<LogicalPlan> {
     let lhs_scalar = lhs.value_type() == ValueType::Scalar;
     let rhs_scalar = rhs.value_type() == ValueType::Scalar;
@@ -57,5 +60,6 @@ fn plan_operator(
         matching,
         card,
         steps: opts.steps,
+        pos,
     }))
 }

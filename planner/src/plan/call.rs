@@ -10,7 +10,7 @@ use crate::error::{PlanError, Result};
 use crate::node::{Call, F64Bits, NumberLiteral, RangeCall, VectorSelect};
 use crate::options::PlanOptions;
 
-pub(crate) fn plan_call(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
+pub(crate) fn plan_call(expr: &Expr, c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
     let name = c.func.name;
     if c.func.experimental && !opts.features.experimental_functions {
         return Err(PlanError::Invalid(format!(
@@ -65,7 +65,15 @@ pub(crate) fn plan_call(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan>
             }
         }
     }
-    Ok(extension(Call { func: name.to_string(), args, arg_scalar, strings, steps: opts.steps }))
+    Ok(extension(Call {
+        func: name.to_string(),
+        args,
+        arg_scalar,
+        strings,
+        steps: opts.steps,
+        pos: opts.pos(expr),
+        arg_pos: c.args.args.iter().map(|a| opts.pos(a)).collect(),
+    }))
 }
 
 /// `absent(input)`, with the labels Prometheus gives its output as the call's strings (name,
@@ -97,6 +105,8 @@ fn absent(input: LogicalPlan, arg: &Expr, opts: &PlanOptions) -> LogicalPlan {
         arg_scalar: vec![false],
         strings,
         steps: opts.steps,
+        pos: None,
+        arg_pos: vec![opts.pos(arg)],
     })
 }
 
@@ -127,6 +137,7 @@ fn plan_range_call(name: &str, c: &CallExpr, i: usize, opts: &PlanOptions) -> Re
             params,
             steps: opts.steps,
             inputs,
+            pos: c.args.args.first().and_then(|a| opts.pos(a)),
         }))
     }
 }

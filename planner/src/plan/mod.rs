@@ -7,6 +7,8 @@ mod selector;
 mod subquery;
 mod trim;
 
+pub(crate) use trim::TrimExpr;
+
 use std::sync::Arc;
 
 use datafusion_expr::{Extension, LogicalPlan, UserDefinedLogicalNode};
@@ -16,6 +18,7 @@ use promql_parser::parser::{Expr, UnaryExpr};
 use crate::error::{PlanError, Result};
 use crate::node::{Call, F64Bits, NumberLiteral};
 use crate::options::PlanOptions;
+use crate::span::Spans;
 
 /// What an expression evaluates to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,7 +50,8 @@ pub enum Planned {
 /// Parses and plans a query.
 pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
     let expr = parse(text)?;
-    plan_top(&expr, opts)
+    let opts = PlanOptions { spans: Arc::new(Spans::locate(text, &expr)), ..opts.clone() };
+    plan_top(&expr, &opts)
 }
 
 /// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
@@ -116,9 +120,9 @@ pub fn plan_expr(expr: &Expr, opts: &PlanOptions) -> Result<LogicalPlan> {
         Expr::VectorSelector(vs) => selector::plan_vector_selector(vs, opts),
         Expr::MatrixSelector(ms) => selector::plan_matrix_selector(ms, opts),
         Expr::Unary(u) => plan_unary(u, opts),
-        Expr::Binary(b) => binary::plan_binary(b, opts),
+        Expr::Binary(b) => binary::plan_binary(expr, b, opts),
         Expr::Aggregate(a) => aggregate::plan_aggregate(a, opts),
-        Expr::Call(c) => call::plan_call(c, opts),
+        Expr::Call(c) => call::plan_call(expr, c, opts),
         Expr::Subquery(sq) => {
             if opts.steps.len() > 1 {
                 return Err(PlanError::Invalid(
@@ -128,8 +132,8 @@ pub fn plan_expr(expr: &Expr, opts: &PlanOptions) -> Result<LogicalPlan> {
             }
             Ok(subquery::plan_subquery(sq, opts)?.0)
         }
-        Expr::Extension(ext) => match ext.expr.as_any().downcast_ref::<trim::TrimExpr>() {
-            Some(t) => binary::plan_trim(t, opts),
+        Expr::Extension(ext) => match ext.expr.as_any().downcast_ref::<TrimExpr>() {
+            Some(t) => binary::plan_trim(expr, t, opts),
             None => Err(PlanError::Unsupported("extension expressions".into())),
         },
     }
@@ -145,6 +149,8 @@ fn plan_unary(u: &UnaryExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
         arg_scalar: vec![scalar],
         strings: Vec::new(),
         steps: opts.steps,
+        pos: None,
+        arg_pos: vec![opts.pos(&u.expr)],
     }))
 }
 

@@ -100,10 +100,12 @@ impl Members {
     }
 }
 
-/// Reports annotations the way every operator does (no position yet).
-fn annotate(qctx: &QueryContext, annotations: Vec<Annotation>) {
+/// Reports annotations where Prometheus does: the parameter's at the parameter, the others at
+/// the aggregated expression.
+fn annotate(qctx: &QueryContext, node: &Aggregate, annotations: Vec<Annotation>) {
     for a in annotations {
-        let msg = a.message(None);
+        let param = matches!(a, Annotation::InvalidRatio { .. } | Annotation::InvalidQuantile { .. });
+        let msg = a.message(crate::annotations::at(if param { node.param_pos } else { node.pos }));
         if a.is_warning() { qctx.warn(msg) } else { qctx.info(msg) }
     }
 }
@@ -119,7 +121,7 @@ impl AggregateExec {
         let params = Params::new(node.param.map(|p| p.get()), param_rows.as_ref());
         let mut annotations = Vec::new();
         let proceed = params.check(&node.op, &mut annotations);
-        annotate(&qctx, annotations);
+        annotate(&qctx, &node, annotations);
         if !proceed? {
             return Ok(Rows::default());
         }
@@ -159,7 +161,7 @@ impl AggregateExec {
                     .or_insert_with(|| qctx.series.intern(members.groups[g].clone(), drop_name));
                 rows.push_val(id, t, v);
             }
-            annotate(&qctx, annotations);
+            annotate(&qctx, &node, annotations);
         }
         Ok(rows.sorted())
     }
@@ -183,7 +185,7 @@ impl AggregateExec {
             for (m, v) in selector.step(params.at(t), &samples, &mut annotations) {
                 rows.push_val(members.members[m].id, t, v);
             }
-            annotate(qctx, annotations);
+            annotate(qctx, node, annotations);
         }
         Ok(if node.steps.len() == 1 { rows } else { rows.sorted() })
     }

@@ -266,7 +266,7 @@ load 1m
   metric{group="mixed", s="2"} {{sum:2 count:3 buckets:[1 1 1]}}
 
 eval instant at 0 sum by (group) (metric)
-  expect warn msg: PromQL warning: encountered a mix of histograms and floats for aggregation
+  expect warn msg: PromQL warning: encountered a mix of histograms and floats for aggregation (1:17)
   {group="floats"} 5
   {group="hists"} {{sum:5 count:7 buckets:[2 3 2]}}
 
@@ -282,7 +282,7 @@ eval instant at 0 count by (group) (metric)
   {group="mixed"} 2
 
 eval instant at 0 max by (group) (metric)
-  expect info msg: PromQL info: ignored histogram in max aggregation
+  expect info msg: PromQL info: ignored histogram in max aggregation (1:17)
   {group="floats"} 3
   {group="mixed"} 2
 
@@ -305,7 +305,7 @@ load 1m
   k 1 2
 
 eval range from 0 to 1m step 1m topk(scalar(k), x)
-  expect info msg: PromQL info: ignored histogram in topk aggregation
+  expect info msg: PromQL info: ignored histogram in topk aggregation (1:17)
   x{i="a"} _ 5
   x{i="b"} _ 4
   x{i="c"} 3 _
@@ -327,7 +327,7 @@ eval instant at 1m topk(NaN, x)
   expect fail msg: Parameter value is NaN
 
 eval instant at 1m quantile(scalar(k), x)
-  expect warn msg: PromQL warning: quantile value should be between 0 and 1, got 2
+  expect warn msg: PromQL warning: quantile value should be between 0 and 1, got 2 (1:10)
   expect info
   {} +Inf
 "#,
