@@ -21,14 +21,25 @@ pub struct Pos {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Spans {
     starts: BTreeMap<usize, Pos>,
+    /// String literals whose escapes (`\xff`, octal) decode to bytes that are not UTF-8: Go keeps
+    /// such bytes and fails where a label name must be valid; promql-parser decodes them to
+    /// characters, so only the text can tell.
+    invalid_utf8: BTreeMap<usize, Vec<u8>>,
 }
 
 impl Spans {
     pub fn locate(text: &str, expr: &Expr) -> Self {
-        let mut w = Walker { s: text.as_bytes(), i: 0, starts: BTreeMap::new() };
+        let mut w =
+            Walker { s: text.as_bytes(), i: 0, starts: BTreeMap::new(), invalid_utf8: BTreeMap::new() };
         let _ = w.expr(expr);
         let starts = w.starts.into_iter().map(|(k, off)| (k, pos_at(text, off))).collect();
-        Self { starts }
+        Self { starts, invalid_utf8: w.invalid_utf8 }
+    }
+
+    /// For a string literal that Go would decode to invalid UTF-8, its bytes as Go's `%q` prints
+    /// them (`"a\xc5z"`).
+    pub fn invalid_utf8(&self, e: &Expr) -> Option<String> {
+        self.invalid_utf8.get(&key(e)).map(|b| go_quote(b))
     }
 
     pub fn pos(&self, e: &Expr) -> Option<Pos> {
@@ -55,6 +66,84 @@ struct Walker<'a> {
     s: &'a [u8],
     i: usize,
     starts: BTreeMap<usize, usize>,
+    invalid_utf8: BTreeMap<usize, Vec<u8>>,
+}
+
+/// Whether a quoted PromQL string decodes (as Go decodes it) to UTF-8. Raw (backtick) strings
+/// are the query's own text, so always UTF-8.
+pub fn unquotes_to_utf8(raw: &[u8]) -> bool {
+    go_unquote(raw).is_none_or(|b| std::str::from_utf8(&b).is_ok())
+}
+
+/// A quoted PromQL string decoded as Go's `strconv.Unquote` does: bytes, not necessarily UTF-8
+/// (`"\xff"`). `None` for raw strings and malformed escapes (the parser has accepted the query,
+/// so those do not occur).
+pub fn go_unquote(raw: &[u8]) -> Option<Vec<u8>> {
+    let (&q, rest) = raw.split_first()?;
+    if q == b'`' {
+        return None;
+    }
+    let body = rest.strip_suffix(&[q]).unwrap_or(rest);
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    let hex = |s: &[u8]| std::str::from_utf8(s).ok().and_then(|s| u32::from_str_radix(s, 16).ok());
+    while i < body.len() {
+        if body[i] != b'\\' || i + 1 >= body.len() {
+            out.push(body[i]);
+            i += 1;
+            continue;
+        }
+        let c = body[i + 1];
+        match c {
+            b'x' => {
+                let v = body.get(i + 2..i + 4).and_then(hex)?;
+                out.push(v as u8);
+                i += 4;
+            }
+            b'0'..=b'7' => {
+                let v = body
+                    .get(i + 1..i + 4)
+                    .and_then(|s| std::str::from_utf8(s).ok().and_then(|s| u32::from_str_radix(s, 8).ok()))?;
+                out.push((v & 0xff) as u8);
+                i += 4;
+            }
+            b'u' | b'U' => {
+                let n = if c == b'u' { 4 } else { 8 };
+                let ch = body.get(i + 2..i + 2 + n).and_then(hex).and_then(char::from_u32);
+                let ch = ch?;
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                i += 2 + n;
+            }
+            _ => {
+                out.push(c);
+                i += 2;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Bytes quoted as Go's `%q` prints them: UTF-8 runs as text, other bytes as `\xNN`.
+pub fn go_quote(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -224,7 +313,17 @@ impl Walker<'_> {
                 self.expr(&u.expr)
             }
             Expr::NumberLiteral(_) => self.number(),
-            Expr::StringLiteral(_) => self.string(),
+            Expr::StringLiteral(_) => {
+                self.skip_ws();
+                let start = self.i;
+                self.string()?;
+                if let Some(b) = go_unquote(&self.s[start..self.i])
+                    && std::str::from_utf8(&b).is_err()
+                {
+                    self.invalid_utf8.insert(key(e), b);
+                }
+                Some(())
+            }
             Expr::VectorSelector(_) => {
                 self.selector()?;
                 self.modifiers()
@@ -375,6 +474,23 @@ mod tests {
         assert_eq!(cols("a > bool ignoring(x) b ^ -c"), vec![1, 1, 22, 22, 26, 27]);
         assert_eq!(cols(r#"rate(x{a="}[("}[5m] offset -1m @ start()) > 1"#), vec![1, 1, 6, 45]);
         assert_eq!(cols("max_over_time((rate(x[1m])[5m:1m] @ 100))"), vec![1, 15, 16, 16, 21]);
+    }
+
+    #[test]
+    fn strings_that_go_decodes_to_invalid_utf8() {
+        assert!(unquotes_to_utf8(br#""abc""#));
+        assert!(!unquotes_to_utf8(br#""a\xc5z""#));
+        assert!(unquotes_to_utf8(br#""\xc3\xa9""#));
+        assert!(!unquotes_to_utf8(br#"'\377'"#));
+        assert!(unquotes_to_utf8(br#""\u00ff\"""#));
+        assert!(unquotes_to_utf8(b"`\\xff`"));
+        let q = r#"label_replace(x, "\xff", "", "src", "(.*)")"#;
+        let e = promql_parser::parser::parse(q).unwrap();
+        let spans = Spans::locate(q, &e);
+        let Expr::Call(c) = &e else { panic!() };
+        let flags: Vec<Option<String>> = c.args.args.iter().map(|a| spans.invalid_utf8(a)).collect();
+        assert_eq!(flags, vec![None, Some(r#""\xff""#.to_string()), None, None, None]);
+        assert_eq!(go_quote(b"a\xc5z\"\\\n"), r#""a\xc5z\"\\\n""#);
     }
 
     #[test]

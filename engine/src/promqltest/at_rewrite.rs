@@ -40,7 +40,100 @@ pub fn promql_parser_at_rewriter(query: &str, t_ms: i64) -> Result<Option<String
     let at = SystemTime::UNIX_EPOCH + Duration::from_millis(t);
     let mut unsafe_call = false;
     set_at(&mut expr, &at, false, &mut unsafe_call);
-    Ok(if unsafe_call { None } else { Some(expr.to_string()) })
+    Ok(if unsafe_call { None } else { Some(go_strings(query, &go_infinity(&expr.to_string()))) })
+}
+
+/// Go prints positive infinity as `+Inf` where promql-parser prints `Inf`; positions in
+/// annotations of the re-run query depend on it.
+fn go_infinity(printed: &str) -> String {
+    let b = printed.as_bytes();
+    let mut out = String::with_capacity(printed.len() + 4);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'"' | b'\'' | b'`') => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' && q != b'`' { 2 } else { 1 };
+                }
+                i = (i + 1).min(b.len());
+                out.push_str(&printed[start..i]);
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b':' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
+                    i += 1;
+                }
+                let word = &printed[start..i];
+                let signed = start > 0 && matches!(b[start - 1], b'-' | b'+');
+                if word == "Inf" && !signed {
+                    out.push('+');
+                }
+                out.push_str(word);
+            }
+            _ => {
+                let start = i;
+                i += 1;
+                while i < b.len() && !b[i].is_ascii() {
+                    i += 1;
+                }
+                out.push_str(&printed[start..i]);
+            }
+        }
+    }
+    out
+}
+
+/// promql-parser prints a string that Go would hold as bytes that are not UTF-8 (`"\xff"`) as
+/// the characters it decoded them to; Go prints the bytes back. Such literals are restored from
+/// the original query (literals keep their order when printed).
+fn go_strings(original: &str, printed: &str) -> String {
+    let (orig, out) = (string_literals(original), string_literals(printed));
+    if orig.len() != out.len() {
+        return printed.to_string();
+    }
+    let mut s = String::with_capacity(printed.len());
+    let mut last = 0;
+    for ((oa, ob), (pa, pb)) in orig.into_iter().zip(out) {
+        let raw = &original.as_bytes()[oa..ob];
+        if let Some(bytes) = quiver_planner::span::go_unquote(raw)
+            && std::str::from_utf8(&bytes).is_err()
+        {
+            s.push_str(&printed[last..pa]);
+            s.push_str(&quiver_planner::span::go_quote(&bytes));
+            last = pb;
+        }
+    }
+    s.push_str(&printed[last..]);
+    s
+}
+
+/// Byte ranges of the string literals of a query, quotes included.
+fn string_literals(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' && q != b'`' { 2 } else { 1 };
+                }
+                i = (i + 1).min(b.len());
+                out.push((start, i));
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 fn needs_at(at: &Option<AtModifier>) -> bool {
@@ -117,5 +210,24 @@ mod tests {
         );
         assert_eq!(r("foo", -1), Ok(None));
         assert_eq!(r("foo{", 1), Ok(None));
+    }
+
+    #[test]
+    fn strings_go_holds_as_bytes_are_printed_back_as_bytes() {
+        let q = r#"label_replace(m, "\xff", "a\"b", 'src', "(.*)")"#;
+        assert_eq!(
+            promql_parser_at_rewriter(q, 0),
+            Ok(Some(r#"label_replace(m @ 0.000, "\xff", "a\"b", "src", "(.*)")"#.to_string()))
+        );
+    }
+
+    #[test]
+    fn positive_infinity_is_printed_as_go_does() {
+        assert_eq!(
+            go_infinity(r#"histogram_fraction(-Inf, Inf, x{le="Inf"} @ 1.000)"#),
+            r#"histogram_fraction(-Inf, +Inf, x{le="Inf"} @ 1.000)"#
+        );
+        assert_eq!(go_infinity("Info + Inf2 + +Inf"), "Info + Inf2 + +Inf");
+        assert_eq!(go_infinity("x{a=\"é\\\"Inf\"} Inf"), "x{a=\"é\\\"Inf\"} +Inf");
     }
 }

@@ -21,7 +21,10 @@ pub(crate) fn plan_aggregate(a: &AggregateExpr, opts: &PlanOptions) -> Result<Lo
     let (mut param, mut param_input, mut label_param) = (None, None, None);
     if let Some(p) = &a.param {
         match strip_parens(p) {
-            Expr::StringLiteral(s) => label_param = Some(s.val.clone()),
+            Expr::StringLiteral(s) => match opts.spans.invalid_utf8(strip_parens(p)) {
+                Some(quoted) => return Err(PlanError::Invalid(format!("invalid label name {quoted}"))),
+                None => label_param = Some(s.val.clone()),
+            },
             e => match literal_number(e) {
                 Some(v) => param = Some(F64Bits::new(v)),
                 None => param_input = Some(plan_expr(e, opts)?),

@@ -17,6 +17,20 @@ pub(crate) fn plan_call(expr: &Expr, c: &CallExpr, opts: &PlanOptions) -> Result
             "function {name:?} is not enabled (it is experimental: --enable-feature=promql-experimental-functions)"
         )));
     }
+    // Label names given as strings must be UTF-8 once Go has decoded their escapes.
+    let label_name_args = match name {
+        "label_replace" => vec![1, 3],
+        "label_join" => (1..c.args.args.len()).filter(|&i| i != 2).collect(),
+        _ => Vec::new(),
+    };
+    for i in label_name_args {
+        if let Some(a) = c.args.args.get(i)
+            && let Some(quoted) = opts.spans.invalid_utf8(strip_parens(a))
+        {
+            let which = if i == 1 { "destination" } else { "source" };
+            return Err(PlanError::Invalid(format!("invalid {which} label name in {name}(): {quoted}")));
+        }
+    }
     let range_arg = c.args.args.iter().position(|a| a.value_type() == ValueType::Matrix);
     match (name, c.args.args.first().map(|a| strip_parens(a))) {
         // absent_over_time(v[r]) is absent(present_over_time(v[r])): 1 where no series has a
