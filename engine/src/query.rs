@@ -79,6 +79,8 @@ impl QueryEngine {
             default_subquery_step_ms: self.opts.default_subquery_step_ms,
             features: self.opts.features,
             spans: Default::default(),
+            below_histogram_stats: false,
+            below_bucket_user: false,
         }
     }
 

@@ -59,6 +59,12 @@ pub struct PlanOptions {
     pub features: Features,
     /// Where each expression starts in the query text (set by [`crate::plan_query`]).
     pub spans: Arc<Spans>,
+    /// Whether the expression being planned is below `histogram_count`, `histogram_sum` or
+    /// `histogram_avg`, and whether below something that needs histogram buckets (a quantile or
+    /// fraction function, a trim, a subquery): selectors read histograms without buckets when
+    /// the first holds and the second does not, as Prometheus does.
+    pub below_histogram_stats: bool,
+    pub below_bucket_user: bool,
 }
 
 impl PlanOptions {
@@ -77,6 +83,8 @@ impl PlanOptions {
             default_subquery_step_ms: None,
             features: Features::default(),
             spans: Arc::default(),
+            below_histogram_stats: false,
+            below_bucket_user: false,
         }
     }
 }

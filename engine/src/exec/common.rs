@@ -10,7 +10,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
 use quiver_proto::chunkenc::{Encoding, decode_float_histograms, decode_histograms, decode_xor_into};
-use quiver_proto::{FloatHistogram, SeriesStore, StoreSeries, is_stale_nan};
+use quiver_proto::{CounterResetHint, FloatHistogram, SeriesStore, StoreSeries, is_stale_nan};
 
 pub(crate) use super::rows::{Hist, HistArena, Rows, Val};
 use crate::error::{EngineError, Result};
@@ -134,6 +134,34 @@ impl SeriesSamples {
         }
         (f, h)
     }
+}
+
+/// A histogram as Prometheus's `HistogramStatsIterator` hands it on below `histogram_count` and
+/// friends: schema, count and sum only, and an unknown counter reset hint replaced by what
+/// comparing it with the previous histogram read (if any) shows. The first histogram of a chunk
+/// always has an unknown hint (even in a chunk cut for a reset), so this is where such resets
+/// become explicit hints, and where conflicting hints (a warning when summed) come from.
+pub(crate) fn stats_histogram(h: &FloatHistogram, prev: Option<&FloatHistogram>) -> FloatHistogram {
+    let strip = |h: &FloatHistogram| FloatHistogram {
+        counter_reset_hint: h.counter_reset_hint,
+        schema: h.schema,
+        count: h.count,
+        sum: h.sum,
+        ..FloatHistogram::default()
+    };
+    let mut out = strip(h);
+    if h.counter_reset_hint == CounterResetHint::Unknown
+        && !h.is_stale()
+        && let Some(p) = prev.filter(|p| !p.is_stale())
+    {
+        // Detected on the whole histograms: the iterator reads buckets, it only hands them not on.
+        out.counter_reset_hint = if h.detect_reset(p) {
+            CounterResetHint::CounterReset
+        } else {
+            CounterResetHint::NotCounterReset
+        };
+    }
+    out
 }
 
 /// Decodes a series' samples from its chunks (XOR and both native histogram encodings), merging
@@ -319,4 +347,39 @@ pub(crate) fn compile_matchers(
             Matcher::new(op, m.name.clone(), m.value.clone()).map_err(|e| EngineError::Eval(e.to_string()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use quiver_proto::Span;
+
+    use super::*;
+
+    fn hist(count: f64, buckets: Vec<f64>, hint: CounterResetHint) -> FloatHistogram {
+        FloatHistogram {
+            counter_reset_hint: hint,
+            count,
+            sum: count,
+            positive_spans: vec![Span { offset: 0, length: buckets.len() as u32 }],
+            positive_buckets: buckets,
+            ..FloatHistogram::default()
+        }
+    }
+
+    #[test]
+    fn stats_histograms_lose_buckets_and_learn_resets_from_them() {
+        let prev = hist(4.0, vec![1.0, 2.0, 1.0], CounterResetHint::NotCounterReset);
+        // The count grew, but a bucket shrank: a reset only the buckets show.
+        let cur = hist(5.0, vec![1.0, 1.0, 3.0], CounterResetHint::Unknown);
+        let s = stats_histogram(&cur, Some(&prev));
+        assert_eq!(s.counter_reset_hint, CounterResetHint::CounterReset);
+        assert!(s.positive_buckets.is_empty() && s.positive_spans.is_empty());
+        assert_eq!((s.count, s.sum), (5.0, 5.0));
+        let grown = hist(6.0, vec![1.0, 2.0, 3.0], CounterResetHint::Unknown);
+        assert_eq!(stats_histogram(&grown, Some(&cur)).counter_reset_hint, CounterResetHint::NotCounterReset);
+        // Nothing read before, or a hint the chunk already gave: left as it is.
+        assert_eq!(stats_histogram(&cur, None).counter_reset_hint, CounterResetHint::Unknown);
+        let gauge = hist(1.0, vec![1.0], CounterResetHint::Gauge);
+        assert_eq!(stats_histogram(&gauge, Some(&prev)).counter_reset_hint, CounterResetHint::Gauge);
+    }
 }

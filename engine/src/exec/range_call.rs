@@ -8,7 +8,7 @@ use std::sync::Arc;
 use quiver_planner::node::RangeCall;
 use quiver_proto::{CounterResetHint, FloatHistogram, TimeRange};
 
-use super::common::{Hist, QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
+use super::common::{Hist, QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
 use crate::error::{EngineError, Result};
 use crate::functions::range::{RangeFunction, RangeValue, Window, eval_range};
 
@@ -46,7 +46,19 @@ impl RangeCallExec {
                 let start = end - node.range_ms;
                 let (flo, fhi) = window(&s.floats, start, end);
                 let (hlo, hhi) = window(&hists, start, end);
-                let mut w = Window::new(&s.floats[flo..fhi], &hists[hlo..hhi], start, end);
+                // Below histogram_count and friends each window is read afresh: its first
+                // histogram has no predecessor to detect a counter reset against.
+                let stats: Vec<(i64, FloatHistogram)> = if node.selector.histogram_stats {
+                    (hlo..hhi)
+                        .map(|k| (hists[k].0, stats_histogram(hists[k].1, (k > hlo).then(|| hists[k - 1].1))))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let stats_refs: Vec<(i64, &FloatHistogram)> = stats.iter().map(|(t, h)| (*t, h)).collect();
+                let window_hists =
+                    if node.selector.histogram_stats { &stats_refs[..] } else { &hists[hlo..hhi] };
+                let mut w = Window::new(&s.floats[flo..fhi], window_hists, start, end);
                 w.eval_ts_ms = step;
                 w.metric_name = s.name.as_deref();
                 let out = eval_range(func, &w, &params).map_err(|e| EngineError::Eval(e.0))?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use quiver_planner::node::VectorSelect;
 use quiver_proto::TimeRange;
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
+use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
 use crate::error::Result;
 
 prom_exec!(VectorSelectExec, VectorSelect);
@@ -34,6 +34,15 @@ impl VectorSelectExec {
                 }
                 if node.timestamps {
                     rows.push(id, step, samples.ts[i] as f64 / 1000.0);
+                } else if let (true, Some(h)) = (sel.histogram_stats, samples.hist(i)) {
+                    // The previous histogram counts only if the iterator read it: it seeks to
+                    // the start of the lookback window.
+                    let prev = (0..i)
+                        .rev()
+                        .take_while(|&j| samples.ts[j] >= eval - node.lookback_ms)
+                        .find_map(|j| samples.hist(j));
+                    let h = stats_histogram(h, prev.map(AsRef::as_ref));
+                    rows.push_hist(id, step, Arc::new(h));
                 } else {
                     rows.push_val(id, step, samples.val(i));
                 }

@@ -75,6 +75,10 @@ pub struct Selector {
     pub matchers: Vec<MatcherSpec>,
     pub offset_ms: i64,
     pub at_ms: Option<i64>,
+    /// Below `histogram_count`/`histogram_sum`/`histogram_avg` (and no function, trim or subquery
+    /// that needs buckets): native histograms are read as Prometheus's `HistogramStatsIterator`
+    /// reads them, without buckets and with counter resets detected between the samples read.
+    pub histogram_stats: bool,
 }
 
 impl fmt::Display for Selector {
@@ -86,6 +90,9 @@ impl fmt::Display for Selector {
         }
         if let Some(at) = self.at_ms {
             write!(f, " @ {at}ms")?;
+        }
+        if self.histogram_stats {
+            write!(f, " histogram_stats")?;
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ pub(crate) fn plan_binary(expr: &Expr, b: &BinaryExpr, opts: &PlanOptions) -> Re
 /// `lhs </ rhs` and `lhs >/ rhs`: binary operators like any other from here on.
 pub(crate) fn plan_trim(expr: &Expr, t: &TrimExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
     let [lhs, rhs] = &t.operands;
+    let opts = &PlanOptions { below_bucket_user: true, ..opts.clone() };
     plan_operator(t.trim.op().to_string(), lhs, rhs, t.modifier.as_ref(), false, opts, opts.pos(expr))
 }
 

@@ -12,6 +12,16 @@ use crate::options::PlanOptions;
 
 pub(crate) fn plan_call(expr: &Expr, c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
     let name = c.func.name;
+    let stats = matches!(name, "histogram_count" | "histogram_sum" | "histogram_avg");
+    let buckets = matches!(name, "histogram_quantile" | "histogram_quantiles" | "histogram_fraction");
+    if (stats && !opts.below_histogram_stats) || (buckets && !opts.below_bucket_user) {
+        let opts = PlanOptions {
+            below_histogram_stats: opts.below_histogram_stats || stats,
+            below_bucket_user: opts.below_bucket_user || buckets,
+            ..opts.clone()
+        };
+        return plan_call(expr, c, &opts);
+    }
     if c.func.experimental && !opts.features.experimental_functions {
         return Err(PlanError::Invalid(format!(
             "function {name:?} is not enabled (it is experimental: --enable-feature=promql-experimental-functions)"

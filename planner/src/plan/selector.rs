@@ -51,7 +51,12 @@ pub(crate) fn selector(vs: &VectorSelector, opts: &PlanOptions) -> Result<Select
         matchers.push(MatcherSpec { name: "__name__".into(), op: MatchKind::Equal, value: name.clone() });
     }
     matchers.extend(vs.matchers.matchers.iter().map(spec));
-    Ok(Selector { matchers, offset_ms: offset_ms(vs.offset.as_ref()), at_ms: at_ms(vs.at.as_ref(), opts) })
+    Ok(Selector {
+        matchers,
+        offset_ms: offset_ms(vs.offset.as_ref()),
+        at_ms: at_ms(vs.at.as_ref(), opts),
+        histogram_stats: opts.below_histogram_stats && !opts.below_bucket_user,
+    })
 }
 
 pub(crate) fn plan_vector_selector(vs: &VectorSelector, opts: &PlanOptions) -> Result<LogicalPlan> {

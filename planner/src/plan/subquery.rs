@@ -24,10 +24,10 @@ pub(crate) fn plan_subquery(sq: &SubqueryExpr, opts: &PlanOptions) -> Result<(Lo
     }
     .max(1);
     let inner = inner_steps(opts.steps, range_ms, offset, at, step_ms);
-    let inner_opts = PlanOptions { steps: inner, ..opts.clone() };
+    let inner_opts = PlanOptions { steps: inner, below_bucket_user: true, ..opts.clone() };
     let input = plan_expr(&sq.expr, &inner_opts)?;
     let node = Subquery { input, range_ms, offset_ms: offset, at_ms: at, inner };
-    let selector = Selector { matchers: Vec::new(), offset_ms: offset, at_ms: at };
+    let selector = Selector { matchers: Vec::new(), offset_ms: offset, at_ms: at, histogram_stats: false };
     Ok((extension(node), selector, range_ms))
 }
 
