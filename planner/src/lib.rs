@@ -11,6 +11,7 @@
 mod error;
 pub mod node;
 mod options;
+mod parse_error;
 mod plan;
 mod schema;
 pub mod span;

@@ -54,8 +54,19 @@ pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
     plan_top(&expr, &opts)
 }
 
-/// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
+/// Parses PromQL; a parse error says where it is, as Prometheus's do.
 fn parse(text: &str) -> Result<Expr> {
+    match parse_unpositioned(text) {
+        Err(PlanError::Parse(msg)) => {
+            let reparse = |s: &str| parse_unpositioned(s).map(|_| ()).map_err(|e| e.to_string());
+            Err(PlanError::Parse(crate::parse_error::describe(text, &msg, reparse)))
+        }
+        other => other,
+    }
+}
+
+/// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
+pub(crate) fn parse_unpositioned(text: &str) -> Result<Expr> {
     let scanned = trim::scan(text)?;
     if !scanned.has_trims() {
         return parse_raw(text);
