@@ -71,6 +71,19 @@ impl Prometheus {
         assert_eq!(v["status"], "success", "{q}: {v}");
         v["data"].clone()
     }
+
+    /// An instant query Prometheus must refuse; returns its error message.
+    pub async fn query_error(&self, q: &str, time_s: f64) -> String {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", self.url()))
+            .query(&[("query", q), ("time", &time_s.to_string())])
+            .send()
+            .await
+            .expect("query prometheus");
+        let v: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(v["status"], "error", "{q}: {v}");
+        v["error"].as_str().unwrap_or_default().to_string()
+    }
 }
 
 impl Drop for Prometheus {

@@ -50,6 +50,20 @@ async fn quiver_agrees_with_prometheus_242() {
         "irate(http_requests_total[5m]) * 60",
         "sum without (instance) (http_requests_total offset 30m)",
         "node_memory_usage_bytes and on(instance) (node_memory_usage_bytes > 40)",
+        // Subqueries, absent, timestamps, classic histogram quantiles, relabelling. A subquery's
+        // steps are multiples of its step: one that never meets the 15 s sample grid keeps the
+        // inner range windows off it too.
+        "max_over_time(rate(http_requests_total[5m])[30m:61s301ms])",
+        "avg_over_time(sum by (job) (http_requests_total)[17m:2m] offset 3m)",
+        r#"absent(nonexistent{job="x", instance=~"y"})"#,
+        "absent_over_time(nonexistent[5m])",
+        "timestamp(node_memory_usage_bytes)",
+        "time() - timestamp(node_memory_usage_bytes)",
+        "histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
+        r#"label_replace(http_requests_total, "svc", "$1", "job", "(.*)")"#,
+        "predict_linear(node_memory_usage_bytes[30m], 600)",
+        "clamp_min(-node_memory_usage_bytes, -50)",
+        r#"count_values("bucket", floor(node_memory_usage_bytes / 10))"#,
     ];
     let times = [1_699_988_777.3, 1_699_992_345.7, 1_699_996_999.9];
     let mut compared = 0;
@@ -73,4 +87,34 @@ async fn quiver_agrees_with_prometheus_242() {
         }
     }
     assert!(compared > 500, "compared {compared} samples");
+
+    // Malformed queries: both refuse them, and say the same place.
+    let malformed = [
+        "sum(x",
+        "rate(http_requests_total[5m]",
+        r#"x{a="b""#,
+        "1 +",
+        "x + on(a) bool y",
+        "sum(x) by",
+        "rate(x)",
+        "abc(x)",
+        "x $ y",
+        "sum(rate(x[5m])) / )",
+        "sum(\n  rate(x[5m]) $\n)",
+    ];
+    let position = |msg: &str| {
+        let at = msg.find(": parse error").unwrap_or_else(|| panic!("no parse error position in {msg:?}"));
+        msg[..at].rsplit(' ').next().unwrap_or_default().to_string()
+    };
+    for q in malformed {
+        let theirs = prom.query_error(q, times[0]).await;
+        let out = quiver()
+            .args(["tools", "promql-query", q, "--time", "0", "--path"])
+            .arg(&blocks)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{q}: quiver accepted it");
+        let ours = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(position(&ours), position(&theirs), "{q}: quiver {ours:?}, prometheus {theirs:?}");
+    }
 }
