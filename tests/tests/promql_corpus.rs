@@ -56,3 +56,30 @@ fn corpus_passes_except_the_skip_list() {
         now_passing.join("\n")
     );
 }
+
+/// Quiver's own scripts (`tests/promql/quiver/*.test`), for what the corpus covers lightly:
+/// every eval passes, none is skipped.
+#[test]
+fn own_scripts_pass() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/promql/quiver"));
+    let files = load_corpus(dir, false).expect("own scripts");
+    assert!(files.len() >= 3, "own scripts found: {}", files.len());
+    let mut engine = ScriptEngine::new().expect("engine");
+    let summary = run_corpus(&files, &mut engine, &SkipList::default(), &RunOptions::default()).expect("run");
+    let mut evals = 0;
+    for f in &summary.files {
+        assert!(f.errors.is_empty(), "{}: {:?}", f.file, f.errors);
+        for r in &f.results {
+            evals += 1;
+            assert!(
+                matches!(r.outcome, Outcome::Passed),
+                "{}:{}: {}: {:?}",
+                r.file,
+                r.line,
+                r.expr,
+                r.outcome
+            );
+        }
+    }
+    assert!(evals >= 20, "evals run: {evals}");
+}
