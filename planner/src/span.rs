@@ -39,7 +39,7 @@ impl Spans {
     /// For a string literal that Go would decode to invalid UTF-8, its bytes as Go's `%q` prints
     /// them (`"a\xc5z"`).
     pub fn invalid_utf8(&self, e: &Expr) -> Option<String> {
-        self.invalid_utf8.get(&key(e)).map(|b| go_quote(b))
+        self.invalid_utf8.get(&key(e)).map(|b| quiver_proto::go_quote_bytes(b))
     }
 
     pub fn pos(&self, e: &Expr) -> Option<Pos> {
@@ -122,28 +122,6 @@ pub fn go_unquote(raw: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// Bytes quoted as Go's `%q` prints them: UTF-8 runs as text, other bytes as `\xNN`.
-pub fn go_quote(bytes: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -490,7 +468,6 @@ mod tests {
         let Expr::Call(c) = &e else { panic!() };
         let flags: Vec<Option<String>> = c.args.args.iter().map(|a| spans.invalid_utf8(a)).collect();
         assert_eq!(flags, vec![None, Some(r#""\xff""#.to_string()), None, None, None]);
-        assert_eq!(go_quote(b"a\xc5z\"\\\n"), r#""a\xc5z\"\\\n""#);
     }
 
     #[test]

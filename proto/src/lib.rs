@@ -19,7 +19,7 @@ pub mod chunkenc;
 pub mod pb;
 
 pub use error::{Error, Result};
-pub use gofmt::format_g;
+pub use gofmt::{format_f, format_g, go_quote, go_quote_bytes};
 pub use histogram::{
     AddOutcome, AllFloatBucketIter, Bucket, CUSTOM_BUCKETS_SCHEMA, CounterResetHint, CumulativeBucketIter,
     EXPONENTIAL_SCHEMA_MAX, EXPONENTIAL_SCHEMA_MAX_RESERVED, EXPONENTIAL_SCHEMA_MIN,

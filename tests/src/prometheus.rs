@@ -61,28 +61,26 @@ impl Prometheus {
 
     /// An instant query; returns the `data` of the response.
     pub async fn query(&self, q: &str, time_s: f64) -> serde_json::Value {
-        let r = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", self.url()))
-            .query(&[("query", q), ("time", &time_s.to_string())])
-            .send()
-            .await
-            .expect("query prometheus");
-        let v: serde_json::Value = r.json().await.expect("json");
+        let v = self.get_query(q, time_s).await;
         assert_eq!(v["status"], "success", "{q}: {v}");
         v["data"].clone()
     }
 
     /// An instant query Prometheus must refuse; returns its error message.
     pub async fn query_error(&self, q: &str, time_s: f64) -> String {
+        let v = self.get_query(q, time_s).await;
+        assert_eq!(v["status"], "error", "{q}: {v}");
+        v["error"].as_str().unwrap_or_default().to_string()
+    }
+
+    async fn get_query(&self, q: &str, time_s: f64) -> serde_json::Value {
         let r = reqwest::Client::new()
             .get(format!("{}/api/v1/query", self.url()))
             .query(&[("query", q), ("time", &time_s.to_string())])
             .send()
             .await
             .expect("query prometheus");
-        let v: serde_json::Value = r.json().await.expect("json");
-        assert_eq!(v["status"], "error", "{q}: {v}");
-        v["error"].as_str().unwrap_or_default().to_string()
+        r.json().await.expect("json")
     }
 }
 

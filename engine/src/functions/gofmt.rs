@@ -7,49 +7,7 @@ use quiver_proto::format_g;
 
 use crate::functions::date::Civil;
 
-/// Quotes like Go's `strconv.Quote` (`%q`).
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if !go_is_print(c) => {
-                if (c as u32) < 0x10000 {
-                    let _ = write!(out, "\\u{:04x}", c as u32);
-                } else {
-                    let _ = write!(out, "\\U{:08x}", c as u32);
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Approximates Go's `unicode.IsPrint` for non-ASCII characters: control, format and
-/// separator characters other than the ASCII space are not printable.
-fn go_is_print(c: char) -> bool {
-    let u = c as u32;
-    !(c.is_control()
-        || (c.is_whitespace() && c != ' ')
-        || matches!(u, 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x180e | 0x200b..=0x200f)
-        || matches!(u, 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff | 0xfff9..=0xfffb)
-        || matches!(u, 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xf0000..=0x10ffff)
-        || (u & 0xfffe) == 0xfffe)
-}
+pub(crate) use quiver_proto::go_quote;
 
 /// Formats like Go's `%.<prec>g` (`strconv.FormatFloat(v, 'g', prec, 64)`).
 pub(crate) fn format_g_prec(v: f64, prec: usize) -> String {

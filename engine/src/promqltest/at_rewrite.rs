@@ -46,41 +46,32 @@ pub fn promql_parser_at_rewriter(query: &str, t_ms: i64) -> Result<Option<String
 /// Go prints positive infinity as `+Inf` where promql-parser prints `Inf`; positions in
 /// annotations of the re-run query depend on it.
 fn go_infinity(printed: &str) -> String {
-    let b = printed.as_bytes();
     let mut out = String::with_capacity(printed.len() + 4);
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            q @ (b'"' | b'\'' | b'`') => {
-                let start = i;
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' && q != b'`' { 2 } else { 1 };
+    let mut last = 0;
+    let end = std::iter::once((printed.len(), printed.len()));
+    for (a, b) in string_literals(printed).into_iter().chain(end) {
+        let code = &printed[last..a];
+        let mut word_start = None;
+        for (k, c) in code.char_indices().chain(std::iter::once((code.len(), ' '))) {
+            let in_word = c.is_ascii_alphanumeric() || c == '_' || c == ':';
+            match (in_word, word_start) {
+                (true, None) => word_start = Some(k),
+                (false, Some(w)) => {
+                    let signed = w > 0 && matches!(code.as_bytes()[w - 1], b'-' | b'+');
+                    if &code[w..k] == "Inf" && !signed {
+                        out.push('+');
+                    }
+                    out.push_str(&code[w..k]);
+                    word_start = None;
                 }
-                i = (i + 1).min(b.len());
-                out.push_str(&printed[start..i]);
+                _ => {}
             }
-            c if c.is_ascii_alphanumeric() || c == b'_' || c == b':' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
-                    i += 1;
-                }
-                let word = &printed[start..i];
-                let signed = start > 0 && matches!(b[start - 1], b'-' | b'+');
-                if word == "Inf" && !signed {
-                    out.push('+');
-                }
-                out.push_str(word);
-            }
-            _ => {
-                let start = i;
-                i += 1;
-                while i < b.len() && !b[i].is_ascii() {
-                    i += 1;
-                }
-                out.push_str(&printed[start..i]);
+            if !in_word && k < code.len() {
+                out.push(c);
             }
         }
+        out.push_str(&printed[a..b]);
+        last = b;
     }
     out
 }
@@ -101,7 +92,7 @@ fn go_strings(original: &str, printed: &str) -> String {
             && std::str::from_utf8(&bytes).is_err()
         {
             s.push_str(&printed[last..pa]);
-            s.push_str(&quiver_planner::span::go_quote(&bytes));
+            s.push_str(&quiver_proto::go_quote_bytes(&bytes));
             last = pb;
         }
     }

@@ -29,7 +29,7 @@ pub(super) fn eval(node: &Aggregate, qctx: &QueryContext, input: &Rows) -> Resul
         let mut counts: BTreeMap<Labels, f64> = BTreeMap::new();
         for (id, v) in samples {
             let value = match v {
-                Val::F(f) => format_value(f),
+                Val::F(f) => quiver_proto::format_f(f),
                 Val::H(h) => h.to_string(),
             };
             // Prometheus sets the label on the full labels, before the metric name is dropped.
@@ -45,15 +45,4 @@ pub(super) fn eval(node: &Aggregate, qctx: &QueryContext, input: &Rows) -> Resul
         }
     }
     Ok(rows.sorted())
-}
-
-/// A float as Prometheus formats label values made from numbers (Go's `FormatFloat(v, 'f', -1)`).
-fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
-    } else {
-        format!("{v}")
-    }
 }
