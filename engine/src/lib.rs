@@ -21,6 +21,8 @@ mod query;
 mod series_table;
 pub mod storage;
 mod test_engine;
+#[cfg(test)]
+mod test_support;
 pub mod value;
 
 pub use error::{EngineError, Result};

@@ -3,25 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::call_histogram::openmetrics_float;
-use crate::ScriptEngine;
-use crate::promqltest::{Outcome, RunOptions, SkipList, parse_script, run_script};
 
-/// Runs `script` and fails on any eval that does not pass.
 fn run(script: &str) {
-    let parsed = parse_script(script).expect("script parses");
-    let mut engine = ScriptEngine::new().expect("engine");
-    let report = run_script("t.test", &parsed, &mut engine, &SkipList::default(), &RunOptions::default());
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    assert!(!report.results.is_empty());
-    let failed: Vec<String> = report
-        .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Passed => None,
-            o => Some(format!("line {}: {} -> {o:?}", r.line, r.expr)),
-        })
-        .collect();
-    assert!(failed.is_empty(), "{failed:#?}");
+    crate::test_support::assert_script_passes(script);
 }
 
 /// A native histogram `hist{x="n"}` and the same distribution as classic buckets

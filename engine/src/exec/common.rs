@@ -351,19 +351,10 @@ pub(crate) fn compile_matchers(
 
 #[cfg(test)]
 mod tests {
-    use quiver_proto::Span;
-
     use super::*;
 
     fn hist(count: f64, buckets: Vec<f64>, hint: CounterResetHint) -> FloatHistogram {
-        FloatHistogram {
-            counter_reset_hint: hint,
-            count,
-            sum: count,
-            positive_spans: vec![Span { offset: 0, length: buckets.len() as u32 }],
-            positive_buckets: buckets,
-            ..FloatHistogram::default()
-        }
+        crate::test_support::float_hist(count, &buckets, hint)
     }
 
     #[test]

@@ -1,25 +1,7 @@
 //! Binary operators end to end, as promqltest scripts against the in-memory engine.
 
-use crate::ScriptEngine;
-use crate::promqltest::{Outcome, RunOptions, SkipList, parse_script, run_script};
-
-/// Runs a script and fails with every eval that did not pass.
 fn run(script: &str) {
-    let parsed = parse_script(script).unwrap();
-    let mut engine = ScriptEngine::new().unwrap();
-    let skips = SkipList::parse("").unwrap();
-    let report = run_script("inline.test", &parsed, &mut engine, &skips, &RunOptions::default());
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    let failed: Vec<String> = report
-        .results
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Passed => None,
-            o => Some(format!("line {}: {o:?}", r.line)),
-        })
-        .collect();
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
-    assert!(!report.results.is_empty());
+    crate::test_support::assert_script_passes(script);
 }
 
 const DATA: &str = r#"

@@ -5,14 +5,7 @@ use quiver_proto::{CUSTOM_BUCKETS_SCHEMA, CounterResetHint, FloatHistogram, Span
 use super::*;
 
 fn h(count: f64, buckets: &[f64], hint: CounterResetHint) -> Val {
-    Val::H(Arc::new(FloatHistogram {
-        counter_reset_hint: hint,
-        count,
-        sum: count,
-        positive_spans: vec![Span { offset: 0, length: buckets.len() as u32 }],
-        positive_buckets: buckets.to_vec(),
-        ..FloatHistogram::default()
-    }))
+    crate::test_support::hist_val(count, buckets, hint)
 }
 
 fn nhcb(bounds: &[f64], buckets: &[f64]) -> Val {

@@ -9,42 +9,8 @@ use super::group::{GroupAcc, GroupOp};
 use super::params::Params;
 use super::select::{KOp, Selector, ratio_offset, stringlabels_bytes};
 use super::*;
-use crate::ScriptEngine;
 use crate::annotations::HistogramOperation;
-use crate::promqltest::{Outcome, RunOptions, SkipList, parse_script, run_script};
-
-/// Runs a promqltest script (instant evals also in range mode, as the corpus runner does) and
-/// returns the failures.
-fn failures(script: &str) -> Vec<String> {
-    let parsed = parse_script(script).unwrap();
-    let mut engine = ScriptEngine::new().unwrap();
-    let report = run_script("t.test", &parsed, &mut engine, &SkipList::default(), &RunOptions::default());
-    assert!(report.errors.is_empty(), "{:?}", report.errors);
-    report
-        .results
-        .into_iter()
-        .filter_map(|r| match r.outcome {
-            Outcome::Failed(why) => Some(format!("line {}: {why}", r.line)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn assert_passes(script: &str) {
-    let f = failures(script);
-    assert!(f.is_empty(), "{f:#?}");
-}
-
-fn hist(count: f64, buckets: &[f64], hint: CounterResetHint) -> Val {
-    Val::H(Arc::new(FloatHistogram {
-        counter_reset_hint: hint,
-        count,
-        sum: count,
-        positive_spans: vec![Span { offset: 0, length: buckets.len() as u32 }],
-        positive_buckets: buckets.to_vec(),
-        ..FloatHistogram::default()
-    }))
-}
+use crate::test_support::{assert_script_passes, hist_val};
 
 fn custom_hist(bounds: &[f64]) -> Val {
     Val::H(Arc::new(FloatHistogram {
@@ -73,7 +39,7 @@ fn sum_and_avg_add_histograms_and_track_counter_reset_hints() {
     let (v, a) = reduce(
         GroupOp::Sum,
         0.0,
-        &[hist(2.0, &[1.0, 1.0], NotCounterReset), hist(4.0, &[3.0, 1.0], NotCounterReset)],
+        &[hist_val(2.0, &[1.0, 1.0], NotCounterReset), hist_val(4.0, &[3.0, 1.0], NotCounterReset)],
     );
     let Some(Val::H(h)) = v else { panic!("{v:?}") };
     assert_eq!(
@@ -85,7 +51,7 @@ fn sum_and_avg_add_histograms_and_track_counter_reset_hints() {
     let (v, a) = reduce(
         GroupOp::Avg,
         0.0,
-        &[hist(2.0, &[1.0, 1.0], CounterReset), hist(4.0, &[3.0, 1.0], NotCounterReset)],
+        &[hist_val(2.0, &[1.0, 1.0], CounterReset), hist_val(4.0, &[3.0, 1.0], NotCounterReset)],
     );
     let Some(Val::H(h)) = v else { panic!("{v:?}") };
     assert_eq!((h.count, h.positive_buckets.clone()), (3.0, vec![2.0, 1.0]));
@@ -95,18 +61,19 @@ fn sum_and_avg_add_histograms_and_track_counter_reset_hints() {
 #[test]
 fn floats_and_histograms_do_not_mix() {
     for op in [GroupOp::Sum, GroupOp::Avg] {
-        let (v, a) = reduce(op, 0.0, &[Val::F(1.0), hist(2.0, &[2.0], CounterResetHint::Unknown)]);
+        let (v, a) = reduce(op, 0.0, &[Val::F(1.0), hist_val(2.0, &[2.0], CounterResetHint::Unknown)]);
         assert_eq!(v, None);
         assert_eq!(a, vec![Annotation::MixedFloatsHistogramsAgg]);
     }
-    let (v, a) = reduce(GroupOp::Count, 0.0, &[Val::F(1.0), hist(2.0, &[2.0], CounterResetHint::Unknown)]);
+    let (v, a) =
+        reduce(GroupOp::Count, 0.0, &[Val::F(1.0), hist_val(2.0, &[2.0], CounterResetHint::Unknown)]);
     assert_eq!((v, a), (Some(Val::F(2.0)), vec![]));
 }
 
 #[test]
 fn exponential_and_custom_buckets_drop_the_group() {
     let (v, a) =
-        reduce(GroupOp::Sum, 0.0, &[hist(2.0, &[2.0], CounterResetHint::Unknown), custom_hist(&[5.0])]);
+        reduce(GroupOp::Sum, 0.0, &[hist_val(2.0, &[2.0], CounterResetHint::Unknown), custom_hist(&[5.0])]);
     assert_eq!(v, None);
     assert_eq!(a, vec![Annotation::MixedExponentialCustomHistograms { metric_name: "m".into() }]);
     // Different custom bounds are added on the bounds both have, with an info.
@@ -118,7 +85,7 @@ fn exponential_and_custom_buckets_drop_the_group() {
 
 #[test]
 fn ignoring_aggregations_skip_histograms_with_an_info() {
-    let h = hist(2.0, &[2.0], CounterResetHint::Unknown);
+    let h = hist_val(2.0, &[2.0], CounterResetHint::Unknown);
     for (op, want) in [
         (GroupOp::Min, 1.0),
         (GroupOp::Max, 3.0),
@@ -143,7 +110,7 @@ fn avg_switches_to_the_incremental_mean_before_overflowing() {
     let (v, _) = reduce(GroupOp::Avg, 0.0, &[Val::F(-big), Val::F(-big), Val::F(big), Val::F(big)]);
     assert_eq!(v, Some(Val::F(0.0)));
     // Histograms too: counts near f64::MAX average without turning infinite.
-    let h = hist(1e308, &[1e308], CounterResetHint::Unknown);
+    let h = hist_val(1e308, &[1e308], CounterResetHint::Unknown);
     let (v, _) = reduce(GroupOp::Avg, 0.0, &[h.clone(), h.clone(), h]);
     let Some(Val::H(h)) = v else { panic!("{v:?}") };
     assert!((h.count / 1e308 - 1.0).abs() < 1e-12, "{}", h.count);
@@ -255,7 +222,7 @@ fn params_are_checked_over_the_whole_range() {
 
 #[test]
 fn histogram_aggregations_end_to_end() {
-    assert_passes(
+    assert_script_passes(
         r#"
 load 1m
   metric{group="floats", s="1"} 2
@@ -295,7 +262,7 @@ eval instant at 0 count_values by (group) ("v", metric{group="hists"})
 
 #[test]
 fn k_aggregations_end_to_end() {
-    assert_passes(
+    assert_script_passes(
         r#"
 load 1m
   x{i="a"} 1 5
@@ -336,7 +303,7 @@ eval instant at 1m quantile(scalar(k), x)
 
 #[test]
 fn grouping_sees_the_name_before_it_is_dropped() {
-    assert_passes(
+    assert_script_passes(
         r#"
 load 1m
   a_total{env="1"} 0+1x10
