@@ -14,10 +14,17 @@ pub enum EngineError {
     Unsupported(String),
     #[error("storage: {0}")]
     Storage(#[from] quiver_proto::StoreError),
+    /// The texts of these three are Prometheus's (`promql.ErrTooManySamples`,
+    /// `ErrQueryTimeout`, `ErrQueryCanceled`), which clients match on.
     #[error("query processing would load too many samples into memory in query execution")]
     TooManySamples,
-    #[error("query was canceled")]
-    Cancelled,
+    /// The deadline passed; the stage is Prometheus's: "query execution" when the query had not
+    /// started yet, "expression evaluation" while it ran.
+    #[error("query timed out in {0}")]
+    Timeout(&'static str),
+    /// The caller cancelled the query; stages as for `Timeout`.
+    #[error("query was canceled in {0}")]
+    Cancelled(&'static str),
     #[error("{0}")]
     DataFusion(DataFusionError),
 }

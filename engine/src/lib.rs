@@ -6,12 +6,16 @@
 //! later), and shapes the result as Prometheus does ([`QueryEngine`]). Labels live once per series
 //! in a query-scoped table; operators pass series ids, step timestamps and values as Arrow rows.
 //!
+//! - [`QueryControl`]: a query's deadline and cancellation token; the facade races evaluation
+//!   against them and operators check them in their loops, so a query that times out or whose
+//!   caller went away stops.
 //! - [`functions`] and [`annotations`]: PromQL function kernels and the warnings/infos they raise.
 //! - [`promqltest`]: Prometheus's PromQL test-script language, run against [`QueryEngine`].
 //!
 //! It depends on `quiver-proto`, `quiver-bucket` and `quiver-planner`.
 
 pub mod annotations;
+mod control;
 mod error;
 mod exec;
 pub mod functions;
@@ -25,6 +29,7 @@ mod test_engine;
 mod test_support;
 pub mod value;
 
+pub use control::{CancellationToken, QueryControl};
 pub use error::{EngineError, Result};
-pub use query::{EngineOptions, QueryEngine};
+pub use query::{EngineOptions, Explained, QueryEngine};
 pub use test_engine::ScriptEngine;

@@ -9,6 +9,7 @@ use datafusion::prelude::SessionContext;
 use quiver_planner::{EvalSteps, Features, PlanOptions, Planned, ValueKind, plan_query};
 use quiver_proto::{FloatHistogram, Labels, SeriesStore};
 
+use crate::control::QueryControl;
 use crate::error::{EngineError, Result};
 use crate::exec::{HistArena, QueryContext, Rows, Val};
 use crate::physical::PromQueryPlanner;
@@ -36,6 +37,13 @@ impl Default for EngineOptions {
     }
 }
 
+/// The plans of a query, as `EXPLAIN` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    pub logical: String,
+    pub physical: String,
+}
+
 /// Evaluates PromQL over one series store.
 #[derive(Debug)]
 pub struct QueryEngine {
@@ -54,11 +62,29 @@ impl QueryEngine {
 
     /// An instant query at `t` (milliseconds).
     pub async fn instant(&self, query: &str, t: i64) -> Result<QueryOutput> {
-        self.run(query, EvalSteps::instant(t), true).await
+        self.instant_with(query, t, &QueryControl::default()).await
+    }
+
+    /// An instant query that stops with [`EngineError::Timeout`] or [`EngineError::Cancelled`]
+    /// as `control` says.
+    pub async fn instant_with(&self, query: &str, t: i64, control: &QueryControl) -> Result<QueryOutput> {
+        self.run(query, EvalSteps::instant(t), true, control).await
     }
 
     /// A range query from `start` to `end` every `step` (milliseconds).
     pub async fn range(&self, query: &str, start: i64, end: i64, step: i64) -> Result<QueryOutput> {
+        self.range_with(query, start, end, step, &QueryControl::default()).await
+    }
+
+    /// A range query under `control`, as [`QueryEngine::instant_with`].
+    pub async fn range_with(
+        &self,
+        query: &str,
+        start: i64,
+        end: i64,
+        step: i64,
+        control: &QueryControl,
+    ) -> Result<QueryOutput> {
         if step <= 0 {
             return Err(EngineError::Eval(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer"
@@ -68,7 +94,7 @@ impl QueryEngine {
         if end < start {
             return Err(EngineError::Eval("end timestamp must not be before start time".into()));
         }
-        self.run(query, EvalSteps::range(start, end, step), false).await
+        self.run(query, EvalSteps::range(start, end, step), false, control).await
     }
 
     fn plan_options(&self, steps: EvalSteps) -> PlanOptions {
@@ -84,7 +110,7 @@ impl QueryEngine {
         }
     }
 
-    fn context(&self) -> (Arc<QueryContext>, SessionContext) {
+    fn context(&self, control: &QueryControl) -> (Arc<QueryContext>, SessionContext) {
         let qctx = Arc::new(QueryContext {
             series: SeriesTable::new(),
             store: Arc::clone(&self.store),
@@ -92,6 +118,7 @@ impl QueryEngine {
             samples: Mutex::new(0),
             max_samples: self.opts.max_samples,
             hists: HistArena::default(),
+            control: control.clone(),
         });
         // PromQL operators read their inputs whole, from one partition.
         let config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
@@ -104,34 +131,61 @@ impl QueryEngine {
 
     /// The DataFusion logical and physical plans of a query, as `EXPLAIN` shows them.
     pub async fn explain(&self, query: &str, steps: EvalSteps) -> Result<String> {
-        let Planned::Plan { plan, .. } = plan_query(query, &self.plan_options(steps))? else {
-            return Ok("StringLiteral".into());
-        };
-        let (_, ctx) = self.context();
-        let physical = ctx.state().create_physical_plan(&plan).await?;
-        Ok(format!(
-            "logical plan:\n{}\nphysical plan:\n{}",
-            plan.display_indent(),
-            displayable(physical.as_ref()).indent(false)
-        ))
+        let e = self.explain_plans(query, steps).await?;
+        Ok(format!("logical plan:\n{}\nphysical plan:\n{}", e.logical, e.physical))
     }
 
-    async fn run(&self, query: &str, steps: EvalSteps, instant: bool) -> Result<QueryOutput> {
+    /// The logical and physical plans of a query, each as indented text.
+    pub async fn explain_plans(&self, query: &str, steps: EvalSteps) -> Result<Explained> {
+        let Planned::Plan { plan, .. } = plan_query(query, &self.plan_options(steps))? else {
+            return Ok(Explained { logical: "StringLiteral".into(), physical: "StringLiteral".into() });
+        };
+        let (_, ctx) = self.context(&QueryControl::default());
+        let physical = ctx.state().create_physical_plan(&plan).await?;
+        Ok(Explained {
+            logical: plan.display_indent().to_string(),
+            physical: displayable(physical.as_ref()).indent(false).to_string(),
+        })
+    }
+
+    async fn run(
+        &self,
+        query: &str,
+        steps: EvalSteps,
+        instant: bool,
+        control: &QueryControl,
+    ) -> Result<QueryOutput> {
+        // A query whose time is up before it starts does not start (Prometheus's `contextDone`).
+        control.check_before_start()?;
         let (plan, kind) = match plan_query(query, &self.plan_options(steps))? {
+            Planned::String(_) if !instant => {
+                return Err(EngineError::Plan(quiver_planner::PlanError::Invalid(
+                    "invalid expression type \"string\" for range query, must be Scalar or instant Vector"
+                        .into(),
+                )));
+            }
             Planned::String(s) => {
                 let value = Value::String { t: steps.end, s };
                 return Ok(QueryOutput { value, annotations: Annotations::default() });
             }
             Planned::Plan { plan, kind } => (plan, kind),
         };
-        let (qctx, ctx) = self.context();
-        let physical = ctx.state().create_physical_plan(&plan).await?;
-        let batches = collect(physical, ctx.task_ctx()).await?;
-        let mut rows = Rows::default();
-        for b in &batches {
-            rows.extend_from_record_batch(b, &qctx.hists)?;
-        }
-        let value = shape(&qctx, rows, kind, steps, instant)?;
+        let (qctx, ctx) = self.context(control);
+        let evaluate = async {
+            let physical = ctx.state().create_physical_plan(&plan).await?;
+            let batches = collect(physical, ctx.task_ctx()).await?;
+            let mut rows = Rows::default();
+            for b in &batches {
+                rows.extend_from_record_batch(b, &qctx.hists)?;
+            }
+            shape(&qctx, rows, kind, steps, instant)
+        };
+        // Evaluation also checks `control` in its loops; the race stops it while it awaits.
+        let value = tokio::select! {
+            biased;
+            value = evaluate => value?,
+            stop = control.stopped() => return Err(stop),
+        };
         let annotations = qctx.annotations.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok(QueryOutput { value, annotations })
     }
@@ -193,5 +247,69 @@ fn point(v: Val) -> Point {
     match v {
         Val::F(f) => Point::Float(f),
         Val::H(h) => Point::Histogram(FloatHistogram::clone(&h)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use quiver_proto::Labels;
+
+    use super::*;
+    use crate::storage::MemoryStore;
+
+    /// `n` counters of `points` samples every 15 s.
+    fn engine(n: usize, points: i64, max_samples: u64) -> QueryEngine {
+        let mut store = MemoryStore::new();
+        for i in 0..n {
+            let labels =
+                Labels::from_pairs([("__name__", "c_total".to_string()), ("i", i.to_string())]).unwrap();
+            store.append(labels, (0..points).map(|k| (k * 15_000, Point::Float(k as f64))).collect());
+        }
+        QueryEngine::new(Arc::new(store), EngineOptions { max_samples, ..EngineOptions::default() })
+    }
+
+    #[tokio::test]
+    async fn limits_give_prometheus_errors() {
+        let e = engine(10, 100, 50).instant("sum(c_total)", 1_000_000).await.unwrap_err();
+        assert!(matches!(e, EngineError::TooManySamples));
+        assert_eq!(
+            e.to_string(),
+            "query processing would load too many samples into memory in query execution"
+        );
+
+        let control = QueryControl::default();
+        control.cancel.cancel();
+        let e = engine(1, 10, 1000).instant_with("c_total", 0, &control).await.unwrap_err();
+        assert_eq!(e.to_string(), "query was canceled in query execution");
+    }
+
+    /// Cancelled from another task while it computes: Prometheus's other stage in the text.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_computing_query_stops_when_cancelled() {
+        let engine = engine(200, 2_000, u64::MAX);
+        let control = QueryControl::default();
+        let token = control.cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            token.cancel();
+        });
+        let e =
+            engine.range_with("sum(rate(c_total[8h]))", 0, 30_000_000, 15_000, &control).await.unwrap_err();
+        assert_eq!(e.to_string(), "query was canceled in expression evaluation");
+    }
+
+    /// The memory store answers without ever awaiting, so only the operators' own checks can
+    /// stop this query: it must stop soon after its deadline, long before it would finish.
+    #[tokio::test]
+    async fn a_computing_query_stops_at_its_deadline() {
+        let engine = engine(200, 2_000, u64::MAX);
+        let control = QueryControl::with_timeout(Duration::from_millis(20));
+        let started = Instant::now();
+        let e =
+            engine.range_with("sum(rate(c_total[8h]))", 0, 30_000_000, 15_000, &control).await.unwrap_err();
+        assert_eq!(e.to_string(), "query timed out in expression evaluation");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }

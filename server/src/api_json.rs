@@ -14,8 +14,10 @@ pub(crate) fn format_api_float(v: f64) -> String {
     }
 }
 
+/// A timestamp in seconds as Prometheus writes it: a whole number when it is one
+/// (`1700000000`, not `1700000000.0`), else with the milliseconds (`1700000000.5`).
 fn ts(t: i64) -> Json {
-    json!(t as f64 / 1000.0)
+    if t % 1000 == 0 { json!(t / 1000) } else { json!(t as f64 / 1000.0) }
 }
 
 /// A native histogram as the API writes it: count, sum, and the non-empty buckets as
@@ -38,7 +40,7 @@ fn histogram_json(h: &quiver_proto::FloatHistogram) -> Json {
     json!({"count": format_api_float(h.count), "sum": format_api_float(h.sum), "buckets": buckets})
 }
 
-fn labels(l: &quiver_proto::Labels) -> Json {
+pub(crate) fn labels_json(l: &quiver_proto::Labels) -> Json {
     Json::Object(l.iter().map(|l| (l.name.clone(), Json::String(l.value.clone()))).collect())
 }
 
@@ -51,10 +53,10 @@ pub(crate) fn value_json(v: &Value) -> Json {
                 .iter()
                 .map(|s| match &s.point {
                     Point::Float(v) => {
-                        json!({"metric": labels(&s.labels), "value": [ts(s.t), format_api_float(*v)]})
+                        json!({"metric": labels_json(&s.labels), "value": [ts(s.t), format_api_float(*v)]})
                     }
                     Point::Histogram(h) => {
-                        json!({"metric": labels(&s.labels), "histogram": [ts(s.t), histogram_json(h)]})
+                        json!({"metric": labels_json(&s.labels), "histogram": [ts(s.t), histogram_json(h)]})
                     }
                 })
                 .collect();
@@ -66,7 +68,7 @@ pub(crate) fn value_json(v: &Value) -> Json {
                 .map(|s| {
                     let values: Vec<Json> =
                         s.floats.iter().map(|(t, v)| json!([ts(*t), format_api_float(*v)])).collect();
-                    let mut out = json!({"metric": labels(&s.labels), "values": values});
+                    let mut out = json!({"metric": labels_json(&s.labels), "values": values});
                     if !s.histograms.is_empty() {
                         let hs: Vec<Json> =
                             s.histograms.iter().map(|(t, h)| json!([ts(*t), histogram_json(h)])).collect();
@@ -90,6 +92,9 @@ mod tests {
         assert_eq!(format_api_float(1e21), "1000000000000000000000");
         assert_eq!(format_api_float(f64::NEG_INFINITY), "-Inf");
         assert_eq!(format_api_float(0.1), "0.1");
+        assert_eq!(ts(1_700_000_000_000).to_string(), "1700000000");
+        assert_eq!(ts(1_699_988_777_300).to_string(), "1699988777.3");
+        assert_eq!(ts(-1500).to_string(), "-1.5");
         let h = FloatHistogram {
             schema: 0,
             count: 5.0,

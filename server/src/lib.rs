@@ -2,10 +2,13 @@
 //! gRPC servers. Library crates never see clap: each command turns its flags into plain config
 //! before calling into `quiver-bucket`, `quiver-engine` and `quiver-ingest`.
 
+mod api;
 mod api_json;
+mod bucket_blocks;
 pub mod cli;
 mod error;
 mod openmetrics;
+mod query_flags;
 mod store;
 mod telemetry;
 mod tools;

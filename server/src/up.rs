@@ -1,14 +1,14 @@
 //! `quiver up`: the all-in-one. Today it serves a local directory bucket: health and readiness,
-//! build info, and the blocks in the bucket (as JSON and as a page). Query, receive, compaction and
-//! rules join as their issues land.
+//! build info, Prometheus's query API over the blocks in the bucket (see [`crate::api`]), and the
+//! blocks themselves (as JSON and as a page with a query box). Receive, compaction and rules join
+//! as their issues land.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use clap::Args;
@@ -18,7 +18,11 @@ use object_store::path::Path;
 use quiver_bucket::block::{BlockMeta, BlockSource, list_blocks};
 use serde_json::json;
 
+pub use crate::api::QueryConfig;
+use crate::api::{ApiError, ApiState};
+use crate::bucket_blocks::BucketBlocks;
 use crate::error::CliError;
+use crate::query_flags::QueryFlags;
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -28,22 +32,22 @@ pub struct UpArgs {
     /// Address to serve HTTP on.
     #[arg(long = "http-address", env = "QUIVER_HTTP_ADDRESS", default_value = "127.0.0.1:10902")]
     http_address: SocketAddr,
+    #[command(flatten)]
+    query: QueryFlags,
 }
 
-#[derive(Debug, Clone)]
-pub struct AppState {
-    store: Arc<dyn ObjectStore>,
-}
-
-/// The HTTP API of the all-in-one, as a function of its state so tests can call it without a socket.
-pub fn router(store: Arc<dyn ObjectStore>) -> Router {
+/// The HTTP API of the all-in-one over the bucket `store`, as a function of its state so tests
+/// can call it without a socket.
+pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig) -> Router {
+    let state = ApiState::new(Arc::new(BucketBlocks::new(store)), query);
     Router::new()
         .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
         .route("/-/ready", get(|| async { "Quiver is Ready.\n" }))
         .route("/api/v1/status/buildinfo", get(buildinfo))
         .route("/api/v1/blocks", get(blocks_json))
-        .route("/", get(blocks_page))
-        .with_state(AppState { store })
+        .route("/", get(home_page))
+        .merge(crate::api::routes())
+        .with_state(state)
 }
 
 async fn buildinfo() -> Json<serde_json::Value> {
@@ -52,34 +56,26 @@ async fn buildinfo() -> Json<serde_json::Value> {
     )
 }
 
-struct ApiError(String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = Json(json!({"status": "error", "errorType": "internal", "error": self.0}));
-        (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
-    }
-}
-
 async fn load_metas(store: &Arc<dyn ObjectStore>) -> Result<Vec<BlockMeta>, ApiError> {
     let mut out = Vec::new();
-    for u in list_blocks(store, None).await.map_err(|e| ApiError(e.to_string()))? {
+    for u in list_blocks(store, None).await? {
         let src = BlockSource::new(Arc::clone(store), Path::from(u.to_string()), u.to_string());
         // A block being uploaded has no meta.json yet; it is not a block until it has one.
         let Ok(raw) = src.get("meta.json").await else { continue };
-        out.push(BlockMeta::parse(src.name(), &raw).map_err(|e| ApiError(e.to_string()))?);
+        out.push(BlockMeta::parse(src.name(), &raw)?);
     }
     Ok(out)
 }
 
 /// The same shape as Thanos's bucket web `/api/v1/blocks`.
-async fn blocks_json(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let metas = load_metas(&s.store).await?;
+async fn blocks_json(State(s): State<ApiState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let metas = load_metas(s.blocks.bucket()).await?;
     Ok(Json(json!({"status": "success", "data": {"blocks": metas, "label": ""}})))
 }
 
-async fn blocks_page(State(s): State<AppState>) -> Result<Html<String>, ApiError> {
-    let metas = load_metas(&s.store).await?;
+/// A query box (answered by `/api/v1/query` as JSON) and the blocks in the bucket.
+async fn home_page(State(s): State<ApiState>) -> Result<Html<String>, ApiError> {
+    let metas = load_metas(s.blocks.bucket()).await?;
     let mut rows = String::new();
     for m in &metas {
         rows.push_str(&format!(
@@ -89,6 +85,9 @@ async fn blocks_page(State(s): State<AppState>) -> Result<Html<String>, ApiError
     }
     Ok(Html(format!(
         "<!doctype html><html><head><title>Quiver</title></head><body><h1>Quiver</h1>\
+         <form action=\"/api/v1/query\" method=\"get\"><input name=\"query\" size=\"80\" \
+         placeholder=\"PromQL, e.g. sum by (job) (rate(http_requests_total[5m]))\"> \
+         <input type=\"submit\" value=\"Execute\"></form>\
          <h2>Blocks ({})</h2><table border=1><tr><th>ULID</th><th>min time</th><th>max time</th>\
          <th>series</th><th>samples</th><th>level</th></tr>{rows}</table></body></html>",
         metas.len()
@@ -99,12 +98,15 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::io(args.data_dir.display(), e))?;
     let fs = LocalFileSystem::new_with_prefix(&args.data_dir)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.data_dir.display())))?;
-    let app = router(Arc::new(fs));
+    let app = router(Arc::new(fs), args.query.config());
     let listener = tokio::net::TcpListener::bind(args.http_address)
         .await
         .map_err(|e| CliError::io(args.http_address, e))?;
     let addr = listener.local_addr().map_err(|e| CliError::io(args.http_address, e))?;
-    announce(&format!("Quiver is up at http://{addr}/ (bucket: {})", args.data_dir.display()));
+    announce(&format!(
+        "Quiver is up at http://{addr}/ (bucket: {}); PromQL at http://{addr}/api/v1/query",
+        args.data_dir.display()
+    ));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -1,8 +1,10 @@
 //! Quiver's integration tests live in `tests/tests/`; this library holds what they share:
-//! locating the real Prometheus tools, free ports, and starting peers that are killed by PID.
+//! locating the real Prometheus tools, free ports, and starting peers (Prometheus, `quiver up`)
+//! that are killed by PID.
 
 pub mod bins;
 pub mod counting_store;
 pub mod ports;
 pub mod prometheus;
+pub mod quiver_up;
 pub mod s3;

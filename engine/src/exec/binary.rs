@@ -87,6 +87,7 @@ impl BinaryExec {
         let empty = Vec::new();
         let scalar = |s: &Samples| s.first().and_then(|(_, v)| v.float());
         for t in node.steps.timestamps() {
+            qctx.check()?;
             let l = lhs.get(&t).unwrap_or(&empty);
             let r = rhs.get(&t).unwrap_or(&empty);
             let annotation = match (node.lhs_scalar, node.rhs_scalar) {

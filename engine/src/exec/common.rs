@@ -13,6 +13,7 @@ use quiver_proto::chunkenc::{Encoding, decode_float_histograms, decode_histogram
 use quiver_proto::{CounterResetHint, FloatHistogram, SeriesStore, StoreSeries, is_stale_nan};
 
 pub(crate) use super::rows::{Hist, HistArena, Rows, Val};
+use crate::control::QueryControl;
 use crate::error::{EngineError, Result};
 use crate::series_table::SeriesTable;
 use crate::value::Annotations;
@@ -27,6 +28,8 @@ pub(crate) struct QueryContext {
     pub(crate) samples: Mutex<u64>,
     pub(crate) max_samples: u64,
     pub(crate) hists: HistArena,
+    /// Deadline and cancellation; see [`QueryContext::check`].
+    pub(crate) control: QueryControl,
 }
 
 impl QueryContext {
@@ -44,8 +47,16 @@ impl QueryContext {
         }
     }
 
-    /// Counts samples against the query's limit.
+    /// An error when the query timed out or was cancelled. Operators call it in their loops
+    /// (per series, per step), so a query stops even while it computes without awaiting.
+    pub(crate) fn check(&self) -> Result<()> {
+        self.control.check()
+    }
+
+    /// Counts samples against the query's limit. Selectors call it once per series, which makes
+    /// it the place where loading series also checks for a timeout or cancellation.
     pub(crate) fn account(&self, n: usize) -> Result<()> {
+        self.check()?;
         let mut s = self.samples.lock().unwrap_or_else(|p| p.into_inner());
         *s += n as u64;
         if *s > self.max_samples {
@@ -64,6 +75,7 @@ pub(crate) async fn collect_rows(
     let mut rows = Rows::default();
     let mut stream = plan.execute(0, ctx)?;
     while let Some(batch) = stream.next().await {
+        qctx.check()?;
         rows.extend_from_record_batch(&batch?, &qctx.hists)?;
     }
     Ok(rows)
@@ -320,6 +332,7 @@ macro_rules! prom_exec {
                         let ctx = std::sync::Arc::clone(&ctx);
                         inputs.push($crate::exec::common::collect_rows(c, ctx, &qctx).await?);
                     }
+                    qctx.check()?;
                     Self::run(node, qctx, inputs).await
                 }))
             }

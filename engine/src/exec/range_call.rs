@@ -41,6 +41,7 @@ impl RangeCallExec {
         let params: Vec<f64> = node.params.iter().map(|p| p.get()).collect();
         let mut rows = Rows::default();
         for s in &series {
+            qctx.check()?;
             let hists: Vec<(i64, &FloatHistogram)> = s.hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
             for &(step, end) in &steps {
                 let start = end - node.range_ms;

@@ -139,6 +139,7 @@ impl AggregateExec {
         let mut groups: Vec<GroupAcc> = (0..members.groups.len()).map(|_| GroupAcc::default()).collect();
         let mut touched_at: Vec<Option<i64>> = vec![None; members.groups.len()];
         for (t, samples) in steps {
+            qctx.check()?;
             let mut annotations = Vec::new();
             let mut touched = Vec::new();
             for (m, v) in &samples {

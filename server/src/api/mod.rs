@@ -1,0 +1,112 @@
+//! Prometheus's HTTP query API over the blocks of a bucket: `/api/v1/query`, `query_range`,
+//! `series`, `labels` and `label/<name>/values`, GET and POST form, answering in Prometheus's
+//! JSON shapes, errors included (see [`error`]). Handlers are thin: they read parameters
+//! ([`params`]), ask the engine or the block indexes, and shape the answer.
+
+mod error;
+mod metadata;
+mod params;
+mod query;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use quiver_engine::EngineOptions;
+use quiver_planner::Features;
+use serde_json::{Value as Json, json};
+
+pub(crate) use error::ApiError;
+pub(crate) use params::parse_prometheus_duration;
+
+use crate::bucket_blocks::BucketBlocks;
+
+/// How queries run: Prometheus's `--query.*` and `--enable-feature` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryConfig {
+    /// `--query.lookback-delta`.
+    pub lookback_ms: i64,
+    /// `--query.max-samples`.
+    pub max_samples: u64,
+    /// `--query.timeout`.
+    pub timeout: Duration,
+    pub features: Features,
+}
+
+impl Default for QueryConfig {
+    /// Prometheus 3's defaults.
+    fn default() -> Self {
+        Self {
+            lookback_ms: 5 * 60 * 1000,
+            max_samples: 50_000_000,
+            timeout: Duration::from_secs(120),
+            features: Features::default(),
+        }
+    }
+}
+
+impl QueryConfig {
+    fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            lookback_ms: self.lookback_ms,
+            features: self.features,
+            max_samples: self.max_samples,
+            // A subquery without a step uses the global evaluation interval, 1m by default.
+            default_subquery_step_ms: Some(60_000),
+        }
+    }
+}
+
+/// What the API handlers share.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiState {
+    pub(crate) blocks: Arc<BucketBlocks>,
+    pub(crate) config: QueryConfig,
+}
+
+impl ApiState {
+    pub(crate) fn new(blocks: Arc<BucketBlocks>, config: QueryConfig) -> Self {
+        Self { blocks, config }
+    }
+}
+
+/// The query API's routes.
+pub(crate) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/query", get(query::instant).post(query::instant))
+        .route("/api/v1/query_range", get(query::range).post(query::range))
+        .route("/api/v1/series", get(metadata::series).post(metadata::series))
+        .route("/api/v1/labels", get(metadata::labels).post(metadata::labels))
+        .route("/api/v1/label/{name}/values", get(metadata::label_values))
+}
+
+/// Most annotations of each kind in an answer, as Prometheus.
+const MAX_ANNOTATIONS: usize = 10;
+
+/// `{"status":"success","data":...}` with `warnings` and `infos` when there are any.
+fn success(data: Json, warnings: &[String], infos: &[String]) -> Response {
+    let mut body = json!({"status": "success", "data": data});
+    if let Some(w) = limited(warnings, "warning") {
+        body["warnings"] = w;
+    }
+    if let Some(i) = limited(infos, "info") {
+        body["infos"] = i;
+    }
+    axum::Json(body).into_response()
+}
+
+fn limited(items: &[String], kind: &str) -> Option<Json> {
+    if items.is_empty() {
+        return None;
+    }
+    let mut out: Vec<Json> = items.iter().take(MAX_ANNOTATIONS).map(|s| Json::String(s.clone())).collect();
+    if items.len() > MAX_ANNOTATIONS {
+        out.push(Json::String(format!("{} more {kind} annotations omitted", items.len() - MAX_ANNOTATIONS)));
+    }
+    Some(Json::Array(out))
+}
+
+/// The warning Prometheus adds when `limit` cut an answer short.
+const TRUNCATED: &str = "results truncated due to limit";

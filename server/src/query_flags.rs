@@ -1,0 +1,93 @@
+//! The query flags of the components that answer PromQL, named and defaulted as Prometheus 3's,
+//! so that a Prometheus command line carries over; turned into a plain [`QueryConfig`].
+
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::api::{QueryConfig, parse_prometheus_duration};
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct QueryFlags {
+    /// Comma-separated features to enable (repeatable): promql-experimental-functions,
+    /// promql-delayed-name-removal. Unknown names are ignored with a warning, as Prometheus does.
+    #[arg(long = "enable-feature", env = "QUIVER_ENABLE_FEATURE", value_delimiter = ',')]
+    enable_feature: Vec<String>,
+    /// How far back an instant selector looks for the latest sample.
+    #[arg(
+        long = "query.lookback-delta",
+        env = "QUIVER_QUERY_LOOKBACK_DELTA",
+        default_value = "5m",
+        value_parser = duration_flag
+    )]
+    lookback_delta: Duration,
+    /// Most samples a single query may load into memory; a query over it fails.
+    #[arg(long = "query.max-samples", env = "QUIVER_QUERY_MAX_SAMPLES", default_value_t = 50_000_000)]
+    max_samples: u64,
+    /// Most time a query may take before it is aborted.
+    #[arg(long = "query.timeout", env = "QUIVER_QUERY_TIMEOUT", default_value = "2m", value_parser = duration_flag)]
+    timeout: Duration,
+}
+
+/// Prometheus's duration syntax (`5m`, `1h30m`, `250ms`).
+fn duration_flag(s: &str) -> Result<Duration, String> {
+    parse_prometheus_duration(s).map(|ns| Duration::from_nanos(ns.unsigned_abs()))
+}
+
+impl QueryFlags {
+    pub(crate) fn config(&self) -> QueryConfig {
+        let mut config =
+            QueryConfig { max_samples: self.max_samples, timeout: self.timeout, ..QueryConfig::default() };
+        // As in Prometheus, a zero lookback delta means the default.
+        if !self.lookback_delta.is_zero() {
+            config.lookback_ms = i64::try_from(self.lookback_delta.as_millis()).unwrap_or(i64::MAX);
+        }
+        for name in self.enable_feature.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+            match name {
+                "promql-experimental-functions" => {
+                    config.features.experimental_functions = true;
+                    tracing::info!("Experimental PromQL functions enabled.");
+                }
+                "promql-delayed-name-removal" => {
+                    config.features.delayed_name_removal = true;
+                    tracing::info!("Experimental PromQL delayed name removal enabled.");
+                }
+                other => tracing::warn!(option = other, "Unknown option for --enable-feature"),
+            }
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        query: QueryFlags,
+    }
+
+    #[test]
+    fn flags_as_prometheus_names_them() {
+        let c = Cli::parse_from(["x"]).query.config();
+        assert_eq!(c, QueryConfig::default());
+        let c = Cli::parse_from([
+            "x",
+            "--enable-feature=promql-experimental-functions,no-such-feature",
+            "--enable-feature",
+            "promql-delayed-name-removal",
+            "--query.lookback-delta=1m30s",
+            "--query.max-samples=100",
+            "--query.timeout=250ms",
+        ])
+        .query
+        .config();
+        assert!(c.features.experimental_functions && c.features.delayed_name_removal);
+        assert_eq!((c.lookback_ms, c.max_samples, c.timeout), (90_000, 100, Duration::from_millis(250)));
+        assert!(Cli::try_parse_from(["x", "--query.timeout=2x"]).is_err());
+    }
+}

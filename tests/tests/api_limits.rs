@@ -1,0 +1,150 @@
+//! `quiver up`'s query API beyond what Prometheus 2.42 can be compared on: blocks uploaded while
+//! it runs, `--query.timeout` and the `timeout` parameter, queries stopped when their client
+//! disconnects, `--enable-feature` gating, `explain=true`, and annotations as `infos`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use quiver_tests::bins::{gen_om, promtool, quiver, run_ok};
+use quiver_tests::quiver_up::{QuiverUp, api_get};
+
+/// promtool-made blocks in `dir/blocks`, and an empty bucket directory `dir/bucket`.
+fn blocks(dir: &Path) -> (PathBuf, PathBuf) {
+    let om = dir.join("in.om");
+    gen_om(&om, 300, 5.0);
+    let blocks = dir.join("blocks");
+    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(&om).arg(&blocks));
+    let bucket = dir.join("bucket");
+    std::fs::create_dir_all(&bucket).expect("bucket dir");
+    (blocks, bucket)
+}
+
+fn upload(blocks: &Path, bucket: &Path) {
+    let config = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", bucket.display());
+    run_ok(
+        quiver()
+            .args(["tools", "bucket", "upload-blocks", "--objstore.config", &config, "--path"])
+            .arg(blocks),
+    );
+}
+
+/// Every step of a 5h window over every series of the test data: far more work than any limit
+/// below allows, at whatever speed.
+const HEAVY: [(&str, &str); 4] = [
+    ("query", "sum(rate(http_requests_total[5h]))"),
+    ("start", "1699981200"),
+    ("end", "1699999200"),
+    ("step", "2"),
+];
+
+#[tokio::test]
+async fn blocks_uploaded_after_start_are_answered() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    let up = QuiverUp::start(&bucket, &[]).await;
+    let params = [("query", "count(http_requests_total)"), ("time", "1699992345.7")];
+    let (status, v) = api_get(&up.url(), "/api/v1/query", &params).await;
+    assert_eq!((status, v["data"]["result"].as_array().map(Vec::len)), (200, Some(0)), "{v}");
+    upload(&blocks, &bucket);
+    let (status, v) = api_get(&up.url(), "/api/v1/query", &params).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["data"]["result"][0]["value"][1], "132", "{v}");
+}
+
+#[tokio::test]
+async fn timeouts_answer_503_and_stop_the_query() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let up = QuiverUp::start(&bucket, &["--query.timeout=200ms"]).await;
+    let started = Instant::now();
+    let (status, v) = api_get(&up.url(), "/api/v1/query_range", &HEAVY).await;
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["errorType"], "timeout");
+    assert_eq!(v["error"], "query timed out in expression evaluation");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+
+    // The request's own `timeout` is shorter still.
+    let mut params = HEAVY.to_vec();
+    params.push(("timeout", "50ms"));
+    let (status, v) = api_get(&up.url(), "/api/v1/query_range", &params).await;
+    assert_eq!((status, &v["errorType"]), (503, &serde_json::json!("timeout")), "{v}");
+
+    // Queries within the limit still answer.
+    let (status, v) = api_get(&up.url(), "/api/v1/query", &[("query", "1 + 1")]).await;
+    assert_eq!((status, &v["data"]["result"][1]), (200, &serde_json::json!("2")), "{v}");
+}
+
+#[tokio::test]
+async fn a_query_stops_when_its_client_disconnects() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let up = QuiverUp::start(&bucket, &[]).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().expect("client");
+    let r = client.get(format!("{}/api/v1/query_range", up.url())).query(&HEAVY).send().await;
+    assert!(r.is_err_and(|e| e.is_timeout()), "the heavy query answered within 500ms");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !up.log().contains("query canceled: the client went away") {
+        assert!(Instant::now() < deadline, "the query did not stop:\n{}", up.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn enable_feature_gates_experimental_promql() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let plain = QuiverUp::start(&bucket, &[]).await;
+    let enabled =
+        QuiverUp::start(&bucket, &["--enable-feature=promql-experimental-functions,no-such-feature"]).await;
+    for query in ["mad_over_time(node_memory_usage_bytes[10m])", "limitk(2, node_memory_usage_bytes)"] {
+        let params = [("query", query), ("time", "1699992345.7")];
+        let (status, v) = api_get(&plain.url(), "/api/v1/query", &params).await;
+        assert_eq!((status, &v["errorType"]), (400, &serde_json::json!("bad_data")), "{query}: {v}");
+        let (status, v) = api_get(&enabled.url(), "/api/v1/query", &params).await;
+        assert_eq!(status, 200, "{query}: {v}");
+        assert!(!v["data"]["result"].as_array().is_none_or(Vec::is_empty), "{query}: {v}");
+    }
+    // An unknown feature is ignored with a warning, as Prometheus does.
+    assert!(enabled.log().contains("Unknown option for --enable-feature"), "{}", enabled.log());
+}
+
+#[tokio::test]
+async fn explain_and_infos() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let up = QuiverUp::start(&bucket, &[]).await;
+    let query = "sum by (job) (rate(http_requests_total[5m]))";
+    let (status, v) = api_get(
+        &up.url(),
+        "/api/v1/query",
+        &[("query", query), ("time", "1699992345.7"), ("explain", "true")],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let logical = v["data"]["logicalPlan"].as_str().unwrap_or_default();
+    let physical = v["data"]["physicalPlan"].as_str().unwrap_or_default();
+    assert!(logical.contains("Aggregate") && logical.contains("RangeCall"), "{v}");
+    assert!(physical.contains("AggregateExec") && physical.contains("RangeCallExec"), "{v}");
+
+    // Prometheus 3's annotations: an info, and no `warnings` key when there are none.
+    let (status, v) = api_get(
+        &up.url(),
+        "/api/v1/query",
+        &[("query", "rate(node_memory_usage_bytes[5m])"), ("time", "1699992345.7")],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v.get("warnings").is_none(), "{v}");
+    let infos = v["infos"].as_array().cloned().unwrap_or_default();
+    assert_eq!(infos.len(), 1, "{v}");
+    assert!(
+        infos[0].as_str().unwrap_or_default().starts_with(
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"node_memory_usage_bytes\""
+        ),
+        "{v}"
+    );
+}
