@@ -3,16 +3,7 @@
 use quiver_engine::value::{Point, Value};
 use serde_json::{Value as Json, json};
 
-/// A float as Prometheus's API writes it (Go's `FormatFloat(v, 'f', -1, 64)`).
-pub(crate) fn format_api_float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
-    } else {
-        format!("{v}")
-    }
-}
+pub(crate) use quiver_proto::format_f as format_api_float;
 
 /// A timestamp in seconds as Prometheus writes it: a whole number when it is one
 /// (`1700000000`, not `1700000000.0`), else with the milliseconds (`1700000000.5`).
