@@ -4,7 +4,7 @@ use promql_parser::parser::{BinModifier, BinaryExpr, Expr, LabelModifier, Vector
 
 use super::trim::TrimExpr;
 use super::{extension, plan_expr};
-use crate::error::Result;
+use crate::error::{PlanError, Result};
 use crate::node::{Binary, Cardinality, VectorMatching};
 use crate::options::PlanOptions;
 use crate::span::Pos;
@@ -34,6 +34,10 @@ fn plan_operator(
     let rhs_scalar = rhs.value_type() == ValueType::Scalar;
     let (mut matching, mut card, mut return_bool) = (None, Cardinality::OneToOne, false);
     if let Some(m) = modifier {
+        // Never ignore a modifier silently (DESIGN §4): fill() is not evaluated yet.
+        if m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some() {
+            return Err(PlanError::Unsupported("the fill(), fill_left() and fill_right() modifiers".into()));
+        }
         return_bool = m.return_bool;
         matching = m.matching.as_ref().map(|lm| match lm {
             LabelModifier::Include(l) => VectorMatching { on: true, labels: l.labels.clone() },

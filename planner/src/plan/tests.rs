@@ -63,3 +63,9 @@ fn aggregation_parameters_are_literals_or_inputs() {
     };
     assert_eq!(plan.inputs().len(), 1);
 }
+
+#[test]
+fn fill_modifiers_are_refused_not_ignored() {
+    let r = plan_query("a + fill(0) b", &PlanOptions::new(EvalSteps::instant(0)));
+    assert!(matches!(r, Err(PlanError::Unsupported(ref m)) if m.contains("fill")), "{r:?}");
+}
