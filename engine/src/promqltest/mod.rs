@@ -33,7 +33,6 @@ mod compare;
 mod histogram_compact;
 mod histogram_compare;
 mod histogram_desc;
-mod histogram_math;
 mod literals;
 mod load;
 mod nhcb;

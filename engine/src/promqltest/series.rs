@@ -6,7 +6,6 @@
 use quiver_proto::{FloatHistogram, Labels, METRIC_NAME, STALE_NAN_BITS};
 
 use super::histogram_desc::{HistogramLiteral, parse_histogram_literal};
-use super::histogram_math::add_histogram;
 use super::literals::{parse_number, unquote};
 
 /// The most values one item (`1x<n>`) may expand to; guards against runaway repetition counts.
@@ -436,7 +435,8 @@ fn histograms_series(
             ));
         }
         let mut next = cur.clone();
-        add_histogram(&mut next, &inc.histogram, subtract)?;
+        let added = if subtract { next.sub(&inc.histogram) } else { next.add(&inc.histogram) };
+        added.map_err(|e| e.to_string())?;
         out.push(SequenceValue::Histogram { histogram: next.clone(), counter_reset_hint_set: hint_set });
         cur = next;
     }
