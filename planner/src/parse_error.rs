@@ -4,7 +4,7 @@
 //! error at the first token whose prefix of the query fails the same way (inside a group that
 //! token closes, at the start of the group's contents).
 
-use crate::span::Pos;
+use crate::span::{Pos, pos_at};
 
 /// `message` prefixed with its position the way Prometheus prints parse errors.
 pub(crate) fn describe(text: &str, message: &str, parse: impl Fn(&str) -> Result<(), String>) -> String {
@@ -94,16 +94,6 @@ fn opener_of(text: &str, before: &[Token]) -> Option<usize> {
         }
     }
     None
-}
-
-fn pos_at(text: &str, off: usize) -> Pos {
-    let before = &text.as_bytes()[..off.min(text.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = match before.iter().rposition(|&b| b == b'\n') {
-        Some(nl) => off - nl,
-        None => off + 1,
-    };
-    Pos { line, col }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

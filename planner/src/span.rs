@@ -52,7 +52,7 @@ fn key(e: &Expr) -> usize {
 }
 
 /// Line and column of a byte offset, as Prometheus's `StartPosInput` computes them.
-fn pos_at(text: &str, off: usize) -> Pos {
+pub(crate) fn pos_at(text: &str, off: usize) -> Pos {
     let before = text.as_bytes().get(..off).unwrap_or_default();
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let col = match before.iter().rposition(|&b| b == b'\n') {

@@ -16,20 +16,6 @@ use crate::functions::range_rate::{extrapolation_factor, search};
 
 type Anns = Vec<Annotation>;
 
-/// Go's `FloatHistogram.Copy`: fields the schema does not use are dropped.
-fn go_copy(h: &FloatHistogram) -> FloatHistogram {
-    let mut c = h.clone();
-    if h.uses_custom_buckets() {
-        c.zero_threshold = 0.0;
-        c.zero_count = 0.0;
-        c.negative_spans.clear();
-        c.negative_buckets.clear();
-    } else {
-        c.custom_values.clear();
-    }
-    c
-}
-
 fn is_gauge(h: &FloatHistogram) -> bool {
     h.counter_reset_hint == CounterResetHint::Gauge
 }
@@ -175,13 +161,13 @@ fn interpolate(
     annos: &mut Anns,
 ) -> Result<Option<FloatHistogram>, FunctionError> {
     if t == t1 {
-        return Ok(Some(go_copy(h1)));
+        return Ok(Some(h1.go_copy()));
     }
     if t == t2 {
-        return Ok(Some(go_copy(h2)));
+        return Ok(Some(h2.go_copy()));
     }
     let fraction = (t - t1) as f64 / (t2 - t1) as f64;
-    let mut result = go_copy(h2);
+    let mut result = h2.go_copy();
     if is_counter && h2.detect_reset(h1) {
         result.mul(fraction);
         return Ok(Some(result));
@@ -229,12 +215,12 @@ pub(crate) fn extended_histogram_rate(
     let left = if smoothed && h[first].0 < range_start {
         interpolate(w, h[first], h[first + 1], range_start, is_counter, &mut annos)?
     } else {
-        Some(go_copy(h[first].1))
+        Some(h[first].1.go_copy())
     };
     let right = if smoothed && last > 0 && h[last].0 > range_end {
         interpolate(w, h[last - 1], h[last], range_end, is_counter, &mut annos)?
     } else {
-        Some(go_copy(h[last].1))
+        Some(h[last].1.go_copy())
     };
     let (Some(left), Some(right)) = (left, right) else {
         return Ok(RangeResult { value: None, annotations: annos });
@@ -242,7 +228,7 @@ pub(crate) fn extended_histogram_rate(
     if !is_counter && (!is_gauge(&left) || !is_gauge(&right)) {
         annos.push(Annotation::NativeHistogramNotGauge { metric_name: w.name() });
     }
-    let mut result = go_copy(&right);
+    let mut result = right.go_copy();
     if !add_sub(w, &mut result, &left, true, &mut annos)? {
         return Ok(RangeResult { value: None, annotations: annos });
     }
@@ -260,7 +246,7 @@ pub(crate) fn extended_histogram_rate(
         let mut add_correction = |c: &FloatHistogram, annos: &mut Anns| -> Result<bool, FunctionError> {
             match correction.as_mut() {
                 None => {
-                    correction = Some(go_copy(c));
+                    correction = Some(c.go_copy());
                     Ok(true)
                 }
                 Some(sum) => add_sub(w, sum, c, false, annos),
@@ -304,7 +290,7 @@ pub(crate) fn instant_value(
     is_rate: bool,
 ) -> Result<RangeResult, FunctionError> {
     let mut annos = Anns::new();
-    let mut result = go_copy(cur);
+    let mut result = cur.go_copy();
     if is_rate && (is_gauge(cur) || is_gauge(prev)) {
         annos.push(Annotation::NativeHistogramNotCounter { metric_name: w.name() });
     }
@@ -385,7 +371,7 @@ fn aggregation_result(
 pub(crate) fn sum_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError> {
     let mut t = HintTracker::default();
     let r: Result<FloatHistogram, HistogramError> = (|| {
-        let mut sum = go_copy(w.histograms[0].1);
+        let mut sum = w.histograms[0].1.go_copy();
         t.track(&sum);
         let mut comp = None;
         for &(_, h) in &w.histograms[1..] {
@@ -403,7 +389,7 @@ pub(crate) fn sum_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError
 pub(crate) fn avg_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError> {
     let mut t = HintTracker::default();
     let r: Result<FloatHistogram, HistogramError> = (|| {
-        let mut sum = go_copy(w.histograms[0].1);
+        let mut sum = w.histograms[0].1.go_copy();
         t.track(&sum);
         let mut mean: Option<FloatHistogram> = None;
         let mut kahan_c: Option<FloatHistogram> = None;
@@ -413,14 +399,14 @@ pub(crate) fn avg_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError
             count = (i + 2) as f64;
             if mean.is_none() {
                 // Direct mean while the sum does not overflow, then incremental mean.
-                let mut sum_copy = go_copy(&sum);
-                let mut c_copy = kahan_c.as_ref().map(go_copy);
+                let mut sum_copy = sum.go_copy();
+                let mut c_copy = kahan_c.as_ref().map(FloatHistogram::go_copy);
                 kahan_add(&mut sum_copy, h, &mut c_copy, &mut t)?;
                 if !sum_copy.has_overflow() {
                     (sum, kahan_c) = (sum_copy, c_copy);
                     continue;
                 }
-                let mut m = go_copy(&sum);
+                let mut m = sum.go_copy();
                 m.div(count - 1.0);
                 if let Some(c) = kahan_c.as_mut() {
                     c.div(count - 1.0);
@@ -432,7 +418,7 @@ pub(crate) fn avg_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError
             if let Some(c) = kahan_c.as_mut() {
                 c.mul(q);
             }
-            let mut to_add = go_copy(h);
+            let mut to_add = h.go_copy();
             to_add.div(count);
             m.mul(q);
             kahan_add(m, &to_add, &mut kahan_c, &mut t)?;

@@ -13,24 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use promql_parser::parser::{AtModifier, Expr, parse};
 
-/// Prometheus's `AtModifierUnsafeFunctions`.
-const AT_MODIFIER_UNSAFE_FUNCTIONS: [&str; 15] = [
-    "days_in_month",
-    "day_of_month",
-    "day_of_week",
-    "day_of_year",
-    "end",
-    "hour",
-    "minute",
-    "month",
-    "year",
-    "predict_linear",
-    "range",
-    "start",
-    "step",
-    "time",
-    "timestamp",
-];
+use crate::functions::AT_MODIFIER_UNSAFE_FUNCTIONS;
 
 /// Rewrites `query` with `@ <t_ms / 1000>` on every selector and subquery, as promqltest does
 /// before re-running an instant query at other times. `Ok(None)`: do not re-run this query.

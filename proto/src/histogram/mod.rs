@@ -253,7 +253,7 @@ impl FloatHistogram {
 
     /// Go's `FloatHistogram.Copy`: a deep copy without the fields the schema does not use
     /// (zero bucket and negative buckets for custom buckets, custom values otherwise).
-    pub(crate) fn go_copy(&self) -> FloatHistogram {
+    pub fn go_copy(&self) -> FloatHistogram {
         let mut c = self.clone();
         if self.uses_custom_buckets() {
             c.zero_threshold = 0.0;
