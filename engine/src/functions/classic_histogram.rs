@@ -127,8 +127,9 @@ pub(crate) fn go_search(n: usize, f: impl Fn(usize) -> bool) -> usize {
     i
 }
 
-/// Prometheus's `almost.Equal`.
-pub(crate) fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
+/// Prometheus's `almost.Equal`: equal within `epsilon` relative error (absolute near zero), both
+/// NaN (but a stale NaN only equals a stale NaN). `0` and `-0` are equal.
+pub fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
     if is_stale_nan(a) || is_stale_nan(b) {
         return is_stale_nan(a) && is_stale_nan(b);
     }

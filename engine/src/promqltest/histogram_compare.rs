@@ -1,33 +1,14 @@
 //! Comparing, validating and printing float histograms as promqltest does: `compareNativeHistogram`
 //! (after `Compact(0)` of both sides), `FloatHistogram.Validate` and `TestExpression`.
 
-use quiver_proto::{CUSTOM_BUCKETS_SCHEMA, CounterResetHint, FloatHistogram, Span, format_g, is_stale_nan};
+use quiver_proto::{CUSTOM_BUCKETS_SCHEMA, CounterResetHint, FloatHistogram, Span, format_g};
 
 use super::histogram_compact::compact;
 
 /// Relative error promqltest allows for sample values (`defaultEpsilon`).
 pub const DEFAULT_EPSILON: f64 = 0.000001;
 
-/// Prometheus's `almost.Equal`: equal within `epsilon` relative error (absolute near zero), both
-/// NaN (but a stale NaN only equals a stale NaN). `0` and `-0` are equal.
-pub fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
-    if is_stale_nan(a) || is_stale_nan(b) {
-        return is_stale_nan(a) && is_stale_nan(b);
-    }
-    if a.is_nan() && b.is_nan() {
-        return true;
-    }
-    if a == b {
-        return true;
-    }
-    let min_normal = f64::MIN_POSITIVE;
-    let abs_sum = a.abs() + b.abs();
-    let diff = (a - b).abs();
-    if a == 0.0 || b == 0.0 || abs_sum < min_normal {
-        return diff < epsilon * min_normal;
-    }
-    diff / abs_sum.min(f64::MAX) < epsilon
-}
+pub use crate::functions::classic_histogram::almost_equal;
 
 /// `compareNativeHistogram` on compacted copies; the counter reset hint only counts when the
 /// expected literal gave it.
