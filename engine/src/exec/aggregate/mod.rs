@@ -17,6 +17,7 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use quiver_planner::EvalSteps;
 use quiver_planner::node::Aggregate;
 use quiver_proto::{Label, Labels, METRIC_NAME};
 
@@ -50,6 +51,8 @@ struct Member {
     /// All labels, `__name__` included even when it is marked for dropping: Prometheus groups
     /// and hashes on them (delayed name removal drops the name only at the very end).
     labels: Arc<Labels>,
+    /// The metric name, for annotations (looked up once, not per sample).
+    name: String,
     drop_name: bool,
     group: usize,
 }
@@ -59,16 +62,18 @@ struct Member {
 #[derive(Debug, Default)]
 struct Members {
     members: Vec<Member>,
-    index: HashMap<u32, usize>,
     groups: Vec<Labels>,
 }
 
 impl Members {
     fn new(qctx: &QueryContext, input: &Rows, node: &Aggregate) -> Self {
-        let mut ids: Vec<u32> = input.series.clone();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut entries: Vec<_> = ids.into_iter().map(|id| (id, qctx.series.get(id))).collect();
+        // Series ids are dense: a bitmap finds the distinct ones in one pass.
+        let mut present = vec![false; input.series.iter().max().map_or(0, |&m| m as usize + 1)];
+        for &id in &input.series {
+            present[id as usize] = true;
+        }
+        let ids = present.iter().enumerate().filter(|(_, p)| **p).map(|(id, _)| id as u32);
+        let mut entries: Vec<_> = ids.map(|id| (id, qctx.series.get(id))).collect();
         entries.sort_by(|a, b| (&a.1.labels, a.1.drop_name, a.0).cmp(&(&b.1.labels, b.1.drop_name, b.0)));
         let mut out = Members::default();
         let mut group_index: HashMap<Labels, usize> = HashMap::new();
@@ -79,24 +84,139 @@ impl Members {
                 out.groups.push(g);
                 next
             });
-            out.index.insert(id, out.members.len());
-            out.members.push(Member { id, labels: e.labels, drop_name: e.drop_name, group });
+            let name = e.labels.metric_name().unwrap_or_default().to_string();
+            out.members.push(Member { id, labels: e.labels, name, drop_name: e.drop_name, group });
         }
         out
     }
 
-    /// Each step's samples as (member index, value), in member order.
-    fn by_step(&self, input: &Rows) -> Vec<(i64, Vec<(usize, Val)>)> {
-        input
-            .by_step()
-            .into_iter()
-            .map(|(t, samples)| {
-                let mut s: Vec<(usize, Val)> =
-                    samples.into_iter().filter_map(|(id, v)| self.index.get(&id).map(|&m| (m, v))).collect();
-                s.sort_by_key(|(m, _)| *m);
-                (t, s)
-            })
-            .collect()
+    /// The input's rows step by step, each step's in member order (rows of one member in row
+    /// order). Two counting passes over the rows, no hashing or sorting per sample: rows are
+    /// ordered by member, then dealt out to their steps in that order.
+    fn by_step(&self, input: &Rows, grid: EvalSteps) -> StepRows {
+        let max_id = self.members.iter().map(|m| m.id as usize).max().unwrap_or(0);
+        let mut member_of = vec![u32::MAX; max_id + 1];
+        for (i, m) in self.members.iter().enumerate() {
+            member_of[m.id as usize] = i as u32;
+        }
+        let n = self.members.len();
+        // Rows of unknown series (there are none: members come from the rows) map past the end.
+        let member =
+            |row: usize| member_of.get(input.series[row] as usize).map_or(usize::MAX, |&m| m as usize);
+        // Rows by member, stable: count, prefix sums, place.
+        let mut start = vec![0usize; n + 1];
+        for row in 0..input.len() {
+            let m = member(row);
+            if m < n {
+                start[m + 1] += 1;
+            }
+        }
+        for m in 0..n {
+            start[m + 1] += start[m];
+        }
+        let mut order = vec![0u32; start[n]];
+        for row in 0..input.len() {
+            let m = member(row);
+            if m < n {
+                order[start[m]] = row as u32;
+                start[m] += 1;
+            }
+        }
+        // Then by step, stable, the same way.
+        let slots = StepSlots::new(&input.ts, grid);
+        let slot_of: Vec<u32> = input.ts.iter().map(|&t| slots.slot(t) as u32).collect();
+        let mut at = vec![0usize; slots.len() + 1];
+        for &row in &order {
+            at[slot_of[row as usize] as usize + 1] += 1;
+        }
+        for s in 0..slots.len() {
+            at[s + 1] += at[s];
+        }
+        let steps: Vec<(i64, usize)> =
+            (0..slots.len()).filter(|&s| at[s + 1] > at[s]).map(|s| (slots.ts(s), at[s + 1])).collect();
+        let mut entries = vec![Entry::default(); order.len()];
+        for row in order {
+            let s = slot_of[row as usize] as usize;
+            let (member, value) = (member(row as usize) as u32, input.values[row as usize]);
+            entries[at[s]] = Entry { member, row, value };
+            at[s] += 1;
+        }
+        StepRows { steps, entries, hists: input.has_histograms() }
+    }
+}
+
+/// Rows grouped by step, steps ascending.
+#[derive(Debug)]
+struct StepRows {
+    /// Each step with rows: its timestamp and the end of its rows in `entries`.
+    steps: Vec<(i64, usize)>,
+    entries: Vec<Entry>,
+    /// Whether any row holds a histogram.
+    hists: bool,
+}
+
+/// One input row at its step. The float value is copied here because the rows are stored series
+/// by series and read step by step: reading it from the rows would miss the cache every time.
+#[derive(Debug, Default, Clone, Copy)]
+struct Entry {
+    member: u32,
+    row: u32,
+    value: f64,
+}
+
+impl StepRows {
+    /// The value of an entry of `input`, the rows the entries were made from.
+    fn val(&self, e: &Entry, input: &Rows) -> Val {
+        if self.hists { input.val(e.row as usize) } else { Val::F(e.value) }
+    }
+
+    /// Each step's timestamp and entries.
+    fn iter(&self) -> impl Iterator<Item = (i64, &[Entry])> {
+        let starts = std::iter::once(0).chain(self.steps.iter().map(|s| s.1));
+        self.steps.iter().zip(starts).map(|(&(t, end), start)| (t, &self.entries[start..end]))
+    }
+}
+
+/// The distinct timestamps of some rows, ascending, each with its slot.
+enum StepSlots {
+    /// Every timestamp is one of the evaluation steps (the usual case): the slot is the step's
+    /// index, found by arithmetic.
+    Grid(EvalSteps),
+    /// Other timestamps: sorted and deduplicated, found by binary search.
+    Sorted(Vec<i64>),
+}
+
+impl StepSlots {
+    fn new(ts: &[i64], grid: EvalSteps) -> Self {
+        let on_grid = |t: i64| t >= grid.start && t <= grid.end && (t - grid.start) % grid.step == 0;
+        if grid.step > 0 && ts.iter().all(|&t| on_grid(t)) {
+            return Self::Grid(grid);
+        }
+        let mut ts = ts.to_vec();
+        ts.sort_unstable();
+        ts.dedup();
+        Self::Sorted(ts)
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Grid(g) => g.len(),
+            Self::Sorted(ts) => ts.len(),
+        }
+    }
+
+    fn ts(&self, slot: usize) -> i64 {
+        match self {
+            Self::Grid(g) => g.start + slot as i64 * g.step,
+            Self::Sorted(ts) => ts[slot],
+        }
+    }
+
+    fn slot(&self, t: i64) -> usize {
+        match self {
+            Self::Grid(g) => ((t - g.start) / g.step) as usize,
+            Self::Sorted(ts) => ts.partition_point(|&x| x < t),
+        }
     }
 }
 
@@ -124,9 +244,9 @@ impl AggregateExec {
             return Ok(Rows::default());
         }
         let members = Members::new(&qctx, &input, &node);
-        let steps = members.by_step(&input);
+        let steps = members.by_step(&input, node.steps);
         if let Some(op) = KOp::from_name(&node.op) {
-            return Self::select(op, &qctx, &node, &members, steps, &params);
+            return Self::select(op, &qctx, &node, &members, &input, &steps, &params);
         }
         let op = GroupOp::from_name(&node.op)
             .ok_or_else(|| EngineError::Unsupported(format!("aggregation {}", node.op)))?;
@@ -136,17 +256,18 @@ impl AggregateExec {
         // with samples at a step are visited.
         let mut groups: Vec<GroupAcc> = (0..members.groups.len()).map(|_| GroupAcc::default()).collect();
         let mut touched_at: Vec<Option<i64>> = vec![None; members.groups.len()];
-        for (t, samples) in steps {
+        for (t, samples) in steps.iter() {
             let mut annotations = Vec::new();
             let mut touched = Vec::new();
-            for (m, v) in &samples {
-                let member = &members.members[*m];
+            for e in samples {
+                let member = &members.members[e.member as usize];
                 if touched_at[member.group] != Some(t) {
                     touched_at[member.group] = Some(t);
                     touched.push(member.group);
                 }
-                let name = member.labels.metric_name().unwrap_or_default();
-                groups[member.group].add(op, v, member.drop_name, name, &mut annotations)?;
+                let name = member.name.as_str();
+                let v = steps.val(e, &input);
+                groups[member.group].add(op, &v, member.drop_name, name, &mut annotations)?;
             }
             for g in touched {
                 let Some((v, drop_name)) = groups[g].finish(op, params.at(t), &mut annotations) else {
@@ -171,14 +292,18 @@ impl AggregateExec {
         qctx: &QueryContext,
         node: &Aggregate,
         members: &Members,
-        steps: Vec<(i64, Vec<(usize, Val)>)>,
+        input: &Rows,
+        steps: &StepRows,
         params: &Params,
     ) -> Result<Rows> {
         let labels: Vec<&Labels> = members.members.iter().map(|m| m.labels.as_ref()).collect();
         let group_of: Vec<usize> = members.members.iter().map(|m| m.group).collect();
         let selector = Selector::new(op, &group_of, members.groups.len(), &labels);
         let mut rows = Rows::default();
-        for (t, samples) in steps {
+        let mut samples: Vec<(usize, Val)> = Vec::new();
+        for (t, entries) in steps.iter() {
+            samples.clear();
+            samples.extend(entries.iter().map(|e| (e.member as usize, steps.val(e, input))));
             let mut annotations = Vec::new();
             for (m, v) in selector.step(params.at(t), &samples, &mut annotations) {
                 rows.push_val(members.members[m].id, t, v);
