@@ -187,3 +187,55 @@ fn histogram(ts: &[i64], rnd: &mut Rng) -> Histogram {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use quiver_proto::chunkenc::decode_xor_into;
+    use quiver_proto::{Matcher, SeriesStore, TimeRange};
+
+    use super::*;
+
+    #[test]
+    fn has_gen_om_layout() {
+        let d = Dataset::like_gen_om(1000, 6).unwrap();
+        assert_eq!(d.series.len(), 999);
+        assert_eq!(d.samples(), 999 * 1440);
+        assert_eq!((d.start_ms, d.end_ms), (1_699_977_600_000, 1_699_999_200_000));
+        let buckets = d.series.iter().filter(|(l, _)| l.get("le").is_some()).count();
+        assert_eq!(buckets, 37 * 12);
+        // Cumulative buckets: +Inf holds every observation, as _count does.
+        let value_at = |name: &str, le: Option<&str>| {
+            let (_, s) =
+                d.series.iter().find(|(l, _)| l.metric_name() == Some(name) && l.get("le") == le).unwrap();
+            s.last().unwrap().v
+        };
+        assert_eq!(
+            value_at("http_request_duration_seconds_bucket", Some("+Inf")),
+            value_at("http_request_duration_seconds_count", None)
+        );
+    }
+
+    /// Every sample comes back through `BlockStore`, which reads the chunks of all selected
+    /// series of a block at once and merges the blocks.
+    #[tokio::test]
+    async fn round_trips_through_blocks() {
+        let d = Dataset::like_gen_om(54, 5).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(d.write_blocks(dir.path()).unwrap(), 3);
+        let store = open_block_store(dir.path()).await.unwrap();
+        let all = [Matcher::new(quiver_proto::MatchOp::RegexMatch, "__name__", ".+").unwrap()];
+        let got = store.select(&all, TimeRange::new(d.start_ms, d.end_ms)).await.unwrap();
+        let mut want = d.series.clone();
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got.len(), want.len());
+        for (s, (labels, samples)) in got.iter().zip(&want) {
+            assert_eq!(&s.labels, labels);
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            for c in &s.chunks {
+                decode_xor_into(&c.data, &mut ts, &mut vs).unwrap();
+            }
+            let decoded: Vec<Sample> = ts.into_iter().zip(vs).map(|(t, v)| Sample { t, v }).collect();
+            assert_eq!(&decoded, samples, "{labels}");
+        }
+    }
+}

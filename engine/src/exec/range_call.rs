@@ -171,3 +171,21 @@ fn advance<T>(samples: &[(i64, T)], from: usize, bound: i64) -> usize {
     }
     i
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn cursor_finds_left_open_windows_forward_and_back() {
+        let samples: Vec<(i64, ())> = [10, 20, 30, 40, 50].iter().map(|&t| (t, ())).collect();
+        let search = |start: i64, end: i64| {
+            (samples.partition_point(|s| s.0 <= start), samples.partition_point(|s| s.0 <= end))
+        };
+        let mut c = Cursor::default();
+        // Forward, pinned (`@`), backward, and past both ends.
+        for (start, end) in [(0, 5), (5, 20), (20, 40), (20, 40), (35, 60), (10, 30), (-10, 0), (60, 90)] {
+            assert_eq!(c.window(&samples, start, end), search(start, end), "({start}, {end}]");
+        }
+    }
+}

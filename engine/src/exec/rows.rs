@@ -188,3 +188,36 @@ impl Rows {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(samples: &[(u32, i64, f64)]) -> Rows {
+        let mut r = Rows::default();
+        for &(s, t, v) in samples {
+            r.push(s, t, v);
+        }
+        r
+    }
+
+    #[test]
+    fn by_step_keeps_row_order_within_a_step() {
+        let r = rows(&[(2, 20, 1.0), (2, 10, 2.0), (1, 10, 3.0), (1, 30, 4.0), (3, 20, 5.0)]);
+        let got: Vec<(i64, Vec<(u32, f64)>)> = r
+            .by_step()
+            .into_iter()
+            .map(|(t, s)| (t, s.into_iter().map(|(id, v)| (id, v.float().unwrap())).collect()))
+            .collect();
+        let want = vec![(10, vec![(2, 2.0), (1, 3.0)]), (20, vec![(2, 1.0), (3, 5.0)]), (30, vec![(1, 4.0)])];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sorted_orders_by_series_then_time() {
+        let r = rows(&[(2, 20, 1.0), (2, 10, 2.0), (1, 30, 3.0)]).sorted();
+        assert_eq!((r.series, r.ts, r.values), (vec![1, 2, 2], vec![30, 10, 20], vec![3.0, 2.0, 1.0]));
+        let already = rows(&[(1, 10, 1.0), (1, 20, 2.0), (2, 10, 3.0)]).sorted();
+        assert_eq!(already.values, vec![1.0, 2.0, 3.0]);
+    }
+}

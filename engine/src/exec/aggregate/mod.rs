@@ -11,6 +11,7 @@ mod count_values;
 mod group;
 mod params;
 mod select;
+mod steps;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,7 @@ use crate::error::{EngineError, Result};
 use group::{GroupAcc, GroupOp};
 use params::Params;
 use select::{KOp, Selector};
+use steps::StepRows;
 
 prom_exec!(AggregateExec, Aggregate);
 
@@ -90,133 +92,10 @@ impl Members {
         out
     }
 
-    /// The input's rows step by step, each step's in member order (rows of one member in row
-    /// order). Two counting passes over the rows, no hashing or sorting per sample: rows are
-    /// ordered by member, then dealt out to their steps in that order.
+    /// The input's rows step by step, each step's in member order.
     fn by_step(&self, input: &Rows, grid: EvalSteps) -> StepRows {
-        let max_id = self.members.iter().map(|m| m.id as usize).max().unwrap_or(0);
-        let mut member_of = vec![u32::MAX; max_id + 1];
-        for (i, m) in self.members.iter().enumerate() {
-            member_of[m.id as usize] = i as u32;
-        }
-        let n = self.members.len();
-        // Rows of unknown series (there are none: members come from the rows) map past the end.
-        let member =
-            |row: usize| member_of.get(input.series[row] as usize).map_or(usize::MAX, |&m| m as usize);
-        // Rows by member, stable: count, prefix sums, place.
-        let mut start = vec![0usize; n + 1];
-        for row in 0..input.len() {
-            let m = member(row);
-            if m < n {
-                start[m + 1] += 1;
-            }
-        }
-        for m in 0..n {
-            start[m + 1] += start[m];
-        }
-        let mut order = vec![0u32; start[n]];
-        for row in 0..input.len() {
-            let m = member(row);
-            if m < n {
-                order[start[m]] = row as u32;
-                start[m] += 1;
-            }
-        }
-        // Then by step, stable, the same way.
-        let slots = StepSlots::new(&input.ts, grid);
-        let slot_of: Vec<u32> = input.ts.iter().map(|&t| slots.slot(t) as u32).collect();
-        let mut at = vec![0usize; slots.len() + 1];
-        for &row in &order {
-            at[slot_of[row as usize] as usize + 1] += 1;
-        }
-        for s in 0..slots.len() {
-            at[s + 1] += at[s];
-        }
-        let steps: Vec<(i64, usize)> =
-            (0..slots.len()).filter(|&s| at[s + 1] > at[s]).map(|s| (slots.ts(s), at[s + 1])).collect();
-        let mut entries = vec![Entry::default(); order.len()];
-        for row in order {
-            let s = slot_of[row as usize] as usize;
-            let (member, value) = (member(row as usize) as u32, input.values[row as usize]);
-            entries[at[s]] = Entry { member, row, value };
-            at[s] += 1;
-        }
-        StepRows { steps, entries, hists: input.has_histograms() }
-    }
-}
-
-/// Rows grouped by step, steps ascending.
-#[derive(Debug)]
-struct StepRows {
-    /// Each step with rows: its timestamp and the end of its rows in `entries`.
-    steps: Vec<(i64, usize)>,
-    entries: Vec<Entry>,
-    /// Whether any row holds a histogram.
-    hists: bool,
-}
-
-/// One input row at its step. The float value is copied here because the rows are stored series
-/// by series and read step by step: reading it from the rows would miss the cache every time.
-#[derive(Debug, Default, Clone, Copy)]
-struct Entry {
-    member: u32,
-    row: u32,
-    value: f64,
-}
-
-impl StepRows {
-    /// The value of an entry of `input`, the rows the entries were made from.
-    fn val(&self, e: &Entry, input: &Rows) -> Val {
-        if self.hists { input.val(e.row as usize) } else { Val::F(e.value) }
-    }
-
-    /// Each step's timestamp and entries.
-    fn iter(&self) -> impl Iterator<Item = (i64, &[Entry])> {
-        let starts = std::iter::once(0).chain(self.steps.iter().map(|s| s.1));
-        self.steps.iter().zip(starts).map(|(&(t, end), start)| (t, &self.entries[start..end]))
-    }
-}
-
-/// The distinct timestamps of some rows, ascending, each with its slot.
-enum StepSlots {
-    /// Every timestamp is one of the evaluation steps (the usual case): the slot is the step's
-    /// index, found by arithmetic.
-    Grid(EvalSteps),
-    /// Other timestamps: sorted and deduplicated, found by binary search.
-    Sorted(Vec<i64>),
-}
-
-impl StepSlots {
-    fn new(ts: &[i64], grid: EvalSteps) -> Self {
-        let on_grid = |t: i64| t >= grid.start && t <= grid.end && (t - grid.start) % grid.step == 0;
-        if grid.step > 0 && ts.iter().all(|&t| on_grid(t)) {
-            return Self::Grid(grid);
-        }
-        let mut ts = ts.to_vec();
-        ts.sort_unstable();
-        ts.dedup();
-        Self::Sorted(ts)
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Self::Grid(g) => g.len(),
-            Self::Sorted(ts) => ts.len(),
-        }
-    }
-
-    fn ts(&self, slot: usize) -> i64 {
-        match self {
-            Self::Grid(g) => g.start + slot as i64 * g.step,
-            Self::Sorted(ts) => ts[slot],
-        }
-    }
-
-    fn slot(&self, t: i64) -> usize {
-        match self {
-            Self::Grid(g) => ((t - g.start) / g.step) as usize,
-            Self::Sorted(ts) => ts.partition_point(|&x| x < t),
-        }
+        let ids: Vec<u32> = self.members.iter().map(|m| m.id).collect();
+        StepRows::new(input, &ids, grid)
     }
 }
 
