@@ -1,6 +1,6 @@
 //! The query facade: PromQL text and evaluation times in, Prometheus-shaped results out.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use datafusion::execution::SessionStateBuilder;
@@ -14,7 +14,7 @@ use crate::error::{EngineError, Result};
 use crate::exec::{HistArena, QueryContext, Rows, Val};
 use crate::physical::PromQueryPlanner;
 use crate::series_table::SeriesTable;
-use crate::value::{Annotations, Point, QueryOutput, RangeSeries, Value, VectorSample};
+use crate::value::{Annotations, Point, QueryOutput, QueryStats, RangeSeries, Value, VectorSample};
 
 /// Evaluation settings; the defaults are Prometheus 3's.
 #[derive(Debug, Clone, Copy)]
@@ -166,7 +166,8 @@ impl QueryEngine {
             }
             Planned::String(s) => {
                 let value = Value::String { t: steps.end, s };
-                return Ok(QueryOutput { value, annotations: Annotations::default() });
+                let (annotations, stats) = (Annotations::default(), QueryStats::default());
+                return Ok(QueryOutput { value, annotations, stats });
             }
             Planned::Plan { plan, kind } => (plan, kind),
         };
@@ -187,58 +188,68 @@ impl QueryEngine {
             stop = control.stopped() => return Err(stop),
         };
         let annotations = qctx.annotations.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        Ok(QueryOutput { value, annotations })
+        let stats = QueryStats { samples_loaded: qctx.samples_loaded() };
+        Ok(QueryOutput { value, annotations, stats })
     }
 }
 
 /// Turns rows into the result type Prometheus returns for `kind`.
 fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, instant: bool) -> Result<Value> {
-    let labels_of = |id: u32| qctx.series.get(id).visible_labels();
+    let duplicate = || EngineError::Eval("vector cannot contain metrics with the same labelset".into());
     match (kind, instant) {
         (ValueKind::Scalar, true) => {
             Ok(Value::Scalar { t: steps.start, v: rows.values.first().copied().unwrap_or(f64::NAN) })
         }
         (ValueKind::Vector, true) => {
-            let mut seen: BTreeMap<Labels, ()> = BTreeMap::new();
+            let mut seen: HashSet<Arc<Labels>> = HashSet::with_capacity(rows.len());
             let mut out = Vec::with_capacity(rows.len());
             for i in 0..rows.len() {
-                let labels = labels_of(rows.series[i]);
-                if seen.insert(labels.clone(), ()).is_some() {
-                    return Err(EngineError::Eval(
-                        "vector cannot contain metrics with the same labelset".into(),
-                    ));
+                let labels = qctx.series.visible(rows.series[i]);
+                if !seen.insert(Arc::clone(&labels)) {
+                    return Err(duplicate());
                 }
-                out.push(VectorSample { labels, t: rows.ts[i], point: point(rows.val(i)) });
+                out.push(VectorSample {
+                    labels: Labels::clone(&labels),
+                    t: rows.ts[i],
+                    point: point(rows.val(i)),
+                });
             }
             Ok(Value::Vector(out))
         }
         _ => {
             // Range queries, and range vectors of instant queries: one series per label set.
-            let mut series: BTreeMap<Labels, BTreeMap<i64, Val>> = BTreeMap::new();
-            for i in 0..rows.len() {
-                let labels =
-                    if kind == ValueKind::Scalar { Labels::empty() } else { labels_of(rows.series[i]) };
-                if series.entry(labels).or_default().insert(rows.ts[i], rows.val(i)).is_some() {
-                    return Err(EngineError::Eval(
-                        "vector cannot contain metrics with the same labelset".into(),
-                    ));
-                }
+            // Rows come in runs of one series, so labels are looked up once per run, not per row.
+            let mut series: BTreeMap<Arc<Labels>, Vec<(i64, Val)>> = BTreeMap::new();
+            let mut i = 0;
+            while i < rows.len() {
+                let id = rows.series[i];
+                let end = i + rows.series[i..].iter().take_while(|&&s| s == id).count();
+                let labels = if kind == ValueKind::Scalar {
+                    Arc::new(Labels::empty())
+                } else {
+                    qctx.series.visible(id)
+                };
+                series.entry(labels).or_default().extend((i..end).map(|k| (rows.ts[k], rows.val(k))));
+                i = end;
             }
-            Ok(Value::Matrix(
-                series
-                    .into_iter()
-                    .map(|(labels, points)| {
-                        let mut s = RangeSeries { labels, ..RangeSeries::default() };
-                        for (t, v) in points {
-                            match v {
-                                Val::F(f) => s.floats.push((t, f)),
-                                Val::H(h) => s.histograms.push((t, FloatHistogram::clone(&h))),
-                            }
-                        }
-                        s
-                    })
-                    .collect(),
-            ))
+            let mut out = Vec::with_capacity(series.len());
+            for (labels, mut points) in series {
+                if !points.is_sorted_by_key(|p| p.0) {
+                    points.sort_by_key(|p| p.0);
+                }
+                if points.windows(2).any(|w| w[0].0 == w[1].0) {
+                    return Err(duplicate());
+                }
+                let mut s = RangeSeries { labels: Labels::clone(&labels), ..RangeSeries::default() };
+                for (t, v) in points {
+                    match v {
+                        Val::F(f) => s.floats.push((t, f)),
+                        Val::H(h) => s.histograms.push((t, FloatHistogram::clone(&h))),
+                    }
+                }
+                out.push(s);
+            }
+            Ok(Value::Matrix(out))
         }
     }
 }

@@ -17,8 +17,12 @@ pub(crate) struct SeriesEntry {
 impl SeriesEntry {
     /// The labels as the rest of the query sees them: without `__name__` once it is marked for
     /// dropping.
-    pub(crate) fn visible_labels(&self) -> Labels {
-        if self.drop_name { without_name(&self.labels) } else { Labels::clone(&self.labels) }
+    fn visible_labels(&self) -> Arc<Labels> {
+        if self.drop_name && self.labels.metric_name().is_some() {
+            Arc::new(without_name(&self.labels))
+        } else {
+            Arc::clone(&self.labels)
+        }
     }
 }
 
@@ -29,7 +33,11 @@ pub(crate) fn without_name(l: &Labels) -> Labels {
 #[derive(Debug, Default)]
 struct Inner {
     entries: Vec<SeriesEntry>,
+    /// Each entry's visible labels, built once: operators ask for them per sample.
+    visible: Vec<Arc<Labels>>,
     index: HashMap<SeriesEntry, u32>,
+    /// Answers of `with_name_dropped`, which operators ask per sample.
+    name_dropped: HashMap<u32, u32>,
 }
 
 /// Ids to series, shared by all operators of one query.
@@ -56,6 +64,7 @@ impl SeriesTable {
             return *id;
         }
         let id = inner.entries.len() as u32;
+        inner.visible.push(entry.visible_labels());
         inner.entries.push(entry.clone());
         inner.index.insert(entry, id);
         id
@@ -64,11 +73,17 @@ impl SeriesTable {
     /// The same series with its metric name marked for dropping (itself when it has no name or
     /// is already marked).
     pub(crate) fn with_name_dropped(&self, id: u32) -> u32 {
-        let e = self.get(id);
-        if e.drop_name || e.labels.metric_name().is_none() {
-            return id;
+        if let Some(out) = self.inner.read().unwrap_or_else(|p| p.into_inner()).name_dropped.get(&id) {
+            return *out;
         }
-        self.intern(Labels::clone(&e.labels), true)
+        let e = self.get(id);
+        let out = if e.drop_name || e.labels.metric_name().is_none() {
+            id
+        } else {
+            self.intern(Labels::clone(&e.labels), true)
+        };
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).name_dropped.insert(id, out);
+        out
     }
 
     pub(crate) fn get(&self, id: u32) -> SeriesEntry {
@@ -78,5 +93,12 @@ impl SeriesTable {
             .get(id as usize)
             .cloned()
             .unwrap_or(SeriesEntry { labels: Arc::new(Labels::empty()), drop_name: false })
+    }
+
+    /// The labels of a series as the rest of the query sees them: without `__name__` once it is
+    /// marked for dropping.
+    pub(crate) fn visible(&self, id: u32) -> Arc<Labels> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner.visible.get(id as usize).map(Arc::clone).unwrap_or_default()
     }
 }

@@ -46,9 +46,20 @@ pub struct Annotations {
     pub infos: Vec<String>,
 }
 
-/// A result with its annotations.
+/// What evaluating a query cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueryStats {
+    /// Samples decoded from chunks for the query's selectors, each counted once per selector
+    /// that loaded it: the count `max_samples` limits, and the work a query does per sample.
+    /// Prometheus's `totalQueryableSamples` differs: it counts a sample once per step whose
+    /// window holds it, so overlapping `rate(x[5m])` windows count it several times.
+    pub samples_loaded: u64,
+}
+
+/// A result with its annotations and cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryOutput {
     pub value: Value,
     pub annotations: Annotations,
+    pub stats: QueryStats,
 }

@@ -35,28 +35,92 @@ fn signature(labels: &Labels, matching: Option<&VectorMatching>) -> Labels {
     Labels::from_sorted(keep).unwrap_or_default()
 }
 
+/// Label sets numbered in order of first sight, so that steps compare and hash numbers.
+#[derive(Debug, Default)]
+struct Interned<K> {
+    ids: HashMap<K, u32>,
+}
+
+impl<K: std::hash::Hash + Eq> Interned<K> {
+    fn id(&mut self, k: K) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(k).or_insert(next)
+    }
+}
+
+/// What a matched pair of series gives, worked out at its first match and reused at every step.
+struct Pair {
+    /// The result's labels.
+    labels: Labels,
+    /// Many-to-one matching: the labels that must be unique within a match group, interned.
+    key: u32,
+    /// The output series and its visible labels (interned), once a sample was kept.
+    out: Option<(u32, u32)>,
+}
+
+/// The operator's state across steps: everything derived from labels is computed once per series
+/// (or matched pair), so a step deals in numbers.
 struct Ctx<'a> {
     node: &'a Binary,
     op: Op,
     qctx: &'a QueryContext,
-    /// Visible labels per series id, computed once.
-    labels: HashMap<u32, Labels>,
-    sigs: HashMap<u32, Labels>,
+    /// The signature (interned) of each input series, by series id; `u32::MAX` until computed.
+    sig_of: Vec<u32>,
+    sigs: Interned<Labels>,
+    /// Signature labels by interned id, for error messages.
+    sig_labels: Vec<Labels>,
+    pairs: HashMap<(u32, u32), Pair>,
+    keys: Interned<Labels>,
+    visible: Interned<Arc<Labels>>,
 }
 
 impl Ctx<'_> {
-    fn labels(&mut self, id: u32) -> Labels {
-        let q = self.qctx;
-        self.labels.entry(id).or_insert_with(|| q.series.get(id).visible_labels()).clone()
+    fn labels(&self, id: u32) -> Arc<Labels> {
+        self.qctx.series.visible(id)
     }
-    fn sig(&mut self, id: u32) -> Labels {
-        if let Some(s) = self.sigs.get(&id) {
-            return s.clone();
+
+    /// The interned signature of a series.
+    fn sig(&mut self, id: u32) -> u32 {
+        if let Some(&s) = self.sig_of.get(id as usize)
+            && s != u32::MAX
+        {
+            return s;
         }
-        let l = self.labels(id);
-        let s = signature(&l, self.node.matching.as_ref());
-        self.sigs.insert(id, s.clone());
+        let sig = signature(&self.labels(id), self.node.matching.as_ref());
+        let s = self.sigs.id(sig.clone());
+        if s as usize == self.sig_labels.len() {
+            self.sig_labels.push(sig);
+        }
+        if self.sig_of.len() <= id as usize {
+            self.sig_of.resize(id as usize + 1, u32::MAX);
+        }
+        self.sig_of[id as usize] = s;
         s
+    }
+
+    /// Matches series `many` with series `one` (once), and gives the pair's grouping key.
+    fn pair_key(&mut self, many: u32, one: u32, include: &[String], one_to_one: bool) -> u32 {
+        if let Some(p) = self.pairs.get(&(many, one)) {
+            return p.key;
+        }
+        let labels = BinaryExec::result_labels(self, many, one, include, one_to_one);
+        let key = if self.op.changes_metric_schema() { without_name(&labels) } else { labels.clone() };
+        let key = self.keys.id(key);
+        self.pairs.insert((many, one), Pair { labels, key, out: None });
+        key
+    }
+
+    /// The output series of a pair [`Ctx::pair_key`] matched, and its interned visible labels;
+    /// the series is registered at the pair's first kept sample, as Prometheus would meet it.
+    fn out(&mut self, many: u32, one: u32) -> (u32, u32) {
+        let drops_name = self.drops_name();
+        let (qctx, pairs, visible) = (self.qctx, &mut self.pairs, &mut self.visible);
+        let Some(p) = pairs.get_mut(&(many, one)) else { return (many, u32::MAX) };
+        *p.out.get_or_insert_with(|| {
+            let drop = drops_name && p.labels.metric_name().is_some();
+            let out = qctx.series.intern(p.labels.clone(), drop);
+            (out, visible.id(qctx.series.visible(out)))
+        })
     }
     /// Whether the result loses the metric name: arithmetic, or a comparison with `bool`.
     fn drops_name(&self) -> bool {
@@ -82,7 +146,17 @@ impl BinaryExec {
         let op = Op::parse(&node.op)?;
         let rhs = inputs.pop().unwrap_or_default().by_step();
         let lhs = inputs.pop().unwrap_or_default().by_step();
-        let mut cx = Ctx { node: &node, op, qctx: &qctx, labels: HashMap::new(), sigs: HashMap::new() };
+        let mut cx = Ctx {
+            node: &node,
+            op,
+            qctx: &qctx,
+            sig_of: Vec::new(),
+            sigs: Interned::default(),
+            sig_labels: Vec::new(),
+            pairs: HashMap::new(),
+            keys: Interned::default(),
+            visible: Interned::default(),
+        };
         let mut rows = Rows::default();
         let empty = Vec::new();
         let scalar = |s: &Samples| s.first().and_then(|(_, v)| v.float());
@@ -151,13 +225,13 @@ impl BinaryExec {
     }
 
     fn set_op(cx: &mut Ctx<'_>, rows: &mut Rows, t: i64, l: &Samples, r: &Samples) {
-        let rsigs: HashSet<Labels> = r.iter().map(|(id, _)| cx.sig(*id)).collect();
+        let rsigs: HashSet<u32> = r.iter().map(|(id, _)| cx.sig(*id)).collect();
         let mut push = |(id, v): &(u32, Val)| rows.push_val(*id, t, v.clone());
         match cx.op {
             Op::And => l.iter().filter(|(id, _)| rsigs.contains(&cx.sig(*id))).for_each(&mut push),
             Op::Unless => l.iter().filter(|(id, _)| !rsigs.contains(&cx.sig(*id))).for_each(&mut push),
             _ => {
-                let lsigs: HashSet<Labels> = l.iter().map(|(id, _)| cx.sig(*id)).collect();
+                let lsigs: HashSet<u32> = l.iter().map(|(id, _)| cx.sig(*id)).collect();
                 l.iter().for_each(&mut push);
                 r.iter().filter(|(id, _)| !lsigs.contains(&cx.sig(*id))).for_each(&mut push);
             }
@@ -181,10 +255,11 @@ impl BinaryExec {
             Cardinality::OneToMany(_) => (r, l, true),
             _ => (l, r, false),
         };
-        let mut one_by_sig: HashMap<Labels, (u32, &Val)> = HashMap::new();
+        let mut one_by_sig: HashMap<u32, (u32, &Val)> = HashMap::with_capacity(one.len());
         for (id, v) in one {
-            let sig = cx.sig(*id);
-            if let Some((prev, _)) = one_by_sig.insert(sig.clone(), (*id, v)) {
+            let s = cx.sig(*id);
+            if let Some((prev, _)) = one_by_sig.insert(s, (*id, v)) {
+                let sig = &cx.sig_labels[s as usize];
                 let side = if swapped { "left" } else { "right" };
                 let mut dup = [cx.labels(prev).to_string(), cx.labels(*id).to_string()];
                 dup.sort();
@@ -200,9 +275,9 @@ impl BinaryExec {
         };
         let one_to_one = matches!(cx.node.card, Cardinality::OneToOne);
         // One-to-one: the match groups used. Many-to-one: the result label sets per group.
-        let mut matched: HashSet<Labels> = HashSet::new();
-        let mut grouped: HashMap<Labels, HashSet<Labels>> = HashMap::new();
-        let mut out_seen: HashSet<Labels> = HashSet::new();
+        let mut matched: HashSet<u32> = HashSet::new();
+        let mut grouped: HashMap<u32, HashSet<u32>> = HashMap::new();
+        let mut out_seen: HashSet<u32> = HashSet::new();
         let mut last = None;
         for (id, v) in many {
             let sig = cx.sig(*id);
@@ -219,7 +294,7 @@ impl BinaryExec {
                 last = e.info;
             }
             let (val, keep) = if cx.node.return_bool { (bool_val(e.keep), true) } else { (e.val, e.keep) };
-            let labels = Self::result_labels(cx, *id, oid, &include, one_to_one);
+            let key = cx.pair_key(*id, oid, &include, one_to_one);
             if one_to_one {
                 if !matched.insert(sig) {
                     return Err(EngineError::Eval(
@@ -227,7 +302,6 @@ impl BinaryExec {
                     ));
                 }
             } else {
-                let key = if cx.op.changes_metric_schema() { without_name(&labels) } else { labels.clone() };
                 if !grouped.entry(sig).or_default().insert(key) {
                     return Err(EngineError::Eval(
                         "multiple matches for labels: grouping labels must ensure unique matches".into(),
@@ -237,9 +311,8 @@ impl BinaryExec {
             if !keep {
                 continue;
             }
-            let drop = cx.drops_name() && labels.metric_name().is_some();
-            let out = cx.qctx.series.intern(labels, drop);
-            if !out_seen.insert(cx.qctx.series.get(out).visible_labels()) {
+            let (out, visible) = cx.out(*id, oid);
+            if !out_seen.insert(visible) {
                 return Err(EngineError::Eval("vector cannot contain metrics with the same labelset".into()));
             }
             rows.push_val(out, t, val);
@@ -248,7 +321,7 @@ impl BinaryExec {
     }
 
     fn result_labels(
-        cx: &mut Ctx<'_>,
+        cx: &Ctx<'_>,
         many_id: u32,
         one_id: u32,
         include: &[String],

@@ -145,7 +145,7 @@ impl CallExec {
         // Relabelling may make two series identical at a step: Prometheus refuses that.
         let mut seen = std::collections::HashSet::new();
         for i in 0..rows.len() {
-            let visible = qctx.series.get(rows.series[i]).visible_labels();
+            let visible = qctx.series.visible(rows.series[i]);
             if !seen.insert((visible, rows.ts[i])) {
                 return Err(EngineError::Eval("vector cannot contain metrics with the same labelset".into()));
             }

@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use quiver_planner::node::Call;
 use quiver_proto::{Label, Labels};
@@ -72,7 +73,7 @@ pub(super) fn eval(node: &Call, qctx: &QueryContext, inputs: &mut Vec<Rows>) -> 
 /// An instant query's result order. `sort`/`sort_desc` keep floats only and put NaN last.
 fn sort(name: &str, by: &[String], qctx: &QueryContext, input: Rows) -> Rows {
     let mut idx: Vec<usize> = (0..input.len()).collect();
-    let labels: Vec<Labels> = input.series.iter().map(|id| qctx.series.get(*id).visible_labels()).collect();
+    let labels: Vec<Arc<Labels>> = input.series.iter().map(|id| qctx.series.visible(*id)).collect();
     match name {
         "sort" | "sort_desc" => {
             idx.retain(|&i| input.hists[i].is_none());

@@ -9,7 +9,9 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
-use quiver_proto::chunkenc::{Encoding, decode_float_histograms, decode_histograms, decode_xor_into};
+use quiver_proto::chunkenc::{
+    Encoding, decode_float_histograms, decode_histograms, decode_xor_into, xor_num_samples,
+};
 use quiver_proto::{CounterResetHint, FloatHistogram, SeriesStore, StoreSeries, is_stale_nan};
 
 pub(crate) use super::rows::{Hist, HistArena, Rows, Val};
@@ -64,6 +66,11 @@ impl QueryContext {
         }
         Ok(())
     }
+
+    /// Samples counted by [`QueryContext::account`] so far.
+    pub(crate) fn samples_loaded(&self) -> u64 {
+        *self.samples.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Runs a child plan and gathers its rows.
@@ -90,7 +97,7 @@ pub(crate) fn stream_of(
     let s2 = Arc::clone(&schema);
     let stream = futures::stream::once(async move {
         let rows = fut.await?;
-        rows.to_batch(s2, &qctx.hists)
+        rows.into_batch(s2, &qctx.hists)
     })
     .map_err(datafusion::error::DataFusionError::from);
     Box::pin(RecordBatchStreamAdapter::new(schema, stream))
@@ -134,7 +141,8 @@ impl SeriesSamples {
 
     /// The non-stale float and histogram samples, for range functions.
     pub(crate) fn split(&self) -> (Vec<(i64, f64)>, TimedHists) {
-        let (mut f, mut h) = (Vec::new(), Vec::new());
+        let mut f = Vec::with_capacity(if self.hists.is_empty() { self.len() } else { 0 });
+        let mut h = Vec::new();
         for i in 0..self.len() {
             if self.is_stale(i) {
                 continue;
@@ -182,6 +190,15 @@ pub(crate) fn decode_samples(s: &StoreSeries) -> Result<SeriesSamples> {
     let mut out = SeriesSamples::default();
     let mut sorted = true;
     let err = |e: quiver_proto::Error| EngineError::Eval(format!("{}: {e}", s.labels));
+    // XOR chunks say in their header how many samples they hold: size the columns once.
+    let floats: usize = s
+        .chunks
+        .iter()
+        .filter(|c| c.encoding == Encoding::Xor)
+        .map(|c| xor_num_samples(&c.data).unwrap_or(0))
+        .sum();
+    out.ts.reserve_exact(floats);
+    out.values.reserve_exact(floats);
     for c in &s.chunks {
         let before = out.ts.len();
         match c.encoding {

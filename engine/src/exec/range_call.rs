@@ -34,66 +34,39 @@ impl RangeCallExec {
         let (Some(lo), Some(hi)) = (steps.iter().map(|s| s.1).min(), steps.iter().map(|s| s.1).max()) else {
             return Ok(Rows::default());
         };
-        let series = match inputs.pop() {
-            Some(sub) => Self::from_subquery(&qctx, func, sub),
-            None => Self::from_store(&node, &qctx, func, TimeRange::new(lo - node.range_ms + 1, hi)).await?,
-        };
         let params: Vec<f64> = node.params.iter().map(|p| p.get()).collect();
-        let mut rows = Rows::default();
-        for s in &series {
-            qctx.check()?;
-            let hists: Vec<(i64, &FloatHistogram)> = s.hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
-            for &(step, end) in &steps {
-                let start = end - node.range_ms;
-                let (flo, fhi) = window(&s.floats, start, end);
-                let (hlo, hhi) = window(&hists, start, end);
-                // Below histogram_count and friends each window is read afresh: its first
-                // histogram has no predecessor to detect a counter reset against.
-                let stats: Vec<(i64, FloatHistogram)> = if node.selector.histogram_stats {
-                    (hlo..hhi)
-                        .map(|k| (hists[k].0, stats_histogram(hists[k].1, (k > hlo).then(|| hists[k - 1].1))))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let stats_refs: Vec<(i64, &FloatHistogram)> = stats.iter().map(|(t, h)| (*t, h)).collect();
-                let window_hists =
-                    if node.selector.histogram_stats { &stats_refs[..] } else { &hists[hlo..hhi] };
-                let mut w = Window::new(&s.floats[flo..fhi], window_hists, start, end);
-                w.eval_ts_ms = step;
-                w.metric_name = s.name.as_deref();
-                let out = eval_range(func, &w, &params).map_err(|e| EngineError::Eval(e.0))?;
-                for a in &out.annotations {
-                    let msg = a.message(crate::annotations::at(node.pos));
-                    if a.is_warning() { qctx.warn(msg) } else { qctx.info(msg) }
+        let mut ev = Evaluation {
+            func,
+            steps: &steps,
+            range_ms: node.range_ms,
+            params,
+            histogram_stats: node.selector.histogram_stats,
+            pos: node.pos,
+            qctx: &qctx,
+            rows: Rows::default(),
+        };
+        match inputs.pop() {
+            Some(sub) => {
+                for s in Self::from_subquery(&qctx, func, sub) {
+                    ev.series(&s)?;
                 }
-                match out.value {
-                    Some(RangeValue::Float(v)) => rows.push(s.out_id, step, v),
-                    Some(RangeValue::Histogram(h)) => rows.push_hist(s.out_id, step, Arc::new(h)),
-                    None => {}
+            }
+            None => {
+                let matchers = compile_matchers(&node.selector.matchers)?;
+                let range = TimeRange::new(lo - node.range_ms + 1, hi);
+                // Series by series, each decoded just before its windows are evaluated: its
+                // samples are still in cache, and its buffers are reused for the next one.
+                for s in qctx.store.select(&matchers, range).await? {
+                    let decoded = decode_samples(&s)?;
+                    qctx.account(decoded.len())?;
+                    let (floats, hists) = decoded.split();
+                    let name = s.labels.metric_name().map(str::to_string);
+                    let out_id = qctx.series.intern(s.labels, !func.keeps_metric_name());
+                    ev.series(&SeriesInput { name, out_id, floats, hists })?;
                 }
             }
         }
-        Ok(rows.sorted())
-    }
-
-    async fn from_store(
-        node: &RangeCall,
-        qctx: &QueryContext,
-        func: RangeFunction,
-        range: TimeRange,
-    ) -> Result<Vec<SeriesInput>> {
-        let matchers = compile_matchers(&node.selector.matchers)?;
-        let mut out = Vec::new();
-        for s in qctx.store.select(&matchers, range).await? {
-            let decoded = decode_samples(&s)?;
-            qctx.account(decoded.len())?;
-            let (floats, hists) = decoded.split();
-            let name = s.labels.metric_name().map(str::to_string);
-            let out_id = qctx.series.intern(s.labels, !func.keeps_metric_name());
-            out.push(SeriesInput { name, out_id, floats, hists });
-        }
-        Ok(out)
+        Ok(ev.rows.sorted())
     }
 
     /// The subquery's rows per series. Their counter reset hints become "unknown": a subquery
@@ -133,7 +106,103 @@ impl RangeCallExec {
     }
 }
 
-/// The index range of the samples in `(start, end]`.
-fn window<T>(samples: &[(i64, T)], start: i64, end: i64) -> (usize, usize) {
-    (samples.partition_point(|(t, _)| *t <= start), samples.partition_point(|(t, _)| *t <= end))
+/// The function evaluated over series after series.
+struct Evaluation<'a> {
+    func: RangeFunction,
+    /// (step, end of its window): the window is (end - range, end].
+    steps: &'a [(i64, i64)],
+    range_ms: i64,
+    params: Vec<f64>,
+    /// Below histogram_count and friends: histograms are read as HistogramStatsIterator does.
+    histogram_stats: bool,
+    pos: Option<quiver_planner::span::Pos>,
+    qctx: &'a QueryContext,
+    rows: Rows,
+}
+
+impl Evaluation<'_> {
+    /// Evaluates every step's window of one series.
+    fn series(&mut self, s: &SeriesInput) -> Result<()> {
+        self.qctx.check()?;
+        let hists: Vec<(i64, &FloatHistogram)> = s.hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
+        let (mut fw, mut hw) = (Cursor::default(), Cursor::default());
+        for &(step, end) in self.steps {
+            let start = end - self.range_ms;
+            let (flo, fhi) = fw.window(&s.floats, start, end);
+            let (hlo, hhi) = hw.window(&hists, start, end);
+            // Below histogram_count and friends each window is read afresh: its first
+            // histogram has no predecessor to detect a counter reset against.
+            let stats: Vec<(i64, FloatHistogram)> = if self.histogram_stats {
+                (hlo..hhi)
+                    .map(|k| (hists[k].0, stats_histogram(hists[k].1, (k > hlo).then(|| hists[k - 1].1))))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let stats_refs: Vec<(i64, &FloatHistogram)> = stats.iter().map(|(t, h)| (*t, h)).collect();
+            let window_hists = if self.histogram_stats { &stats_refs[..] } else { &hists[hlo..hhi] };
+            let mut w = Window::new(&s.floats[flo..fhi], window_hists, start, end);
+            w.eval_ts_ms = step;
+            w.metric_name = s.name.as_deref();
+            let out = eval_range(self.func, &w, &self.params).map_err(|e| EngineError::Eval(e.0))?;
+            for a in &out.annotations {
+                let msg = a.message(crate::annotations::at(self.pos));
+                if a.is_warning() { self.qctx.warn(msg) } else { self.qctx.info(msg) }
+            }
+            match out.value {
+                Some(RangeValue::Float(v)) => self.rows.push(s.out_id, step, v),
+                Some(RangeValue::Histogram(h)) => self.rows.push_hist(s.out_id, step, h),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The index range of the samples in `(start, end]` for one step after another. Windows move
+/// forward from step to step (`@` pins them, which is not backward either), so the bounds are
+/// advanced from the previous step's, each sample passed once per series; a window that moves
+/// back is searched afresh.
+#[derive(Debug, Default)]
+struct Cursor {
+    lo: usize,
+    hi: usize,
+}
+
+impl Cursor {
+    fn window<T>(&mut self, samples: &[(i64, T)], start: i64, end: i64) -> (usize, usize) {
+        self.lo = advance(samples, self.lo, start);
+        self.hi = advance(samples, self.hi, end).max(self.lo);
+        (self.lo, self.hi)
+    }
+}
+
+/// The index of the first sample after `bound`, searching forward from `from`.
+fn advance<T>(samples: &[(i64, T)], from: usize, bound: i64) -> usize {
+    if from > samples.len() || (from > 0 && samples[from - 1].0 > bound) {
+        return samples.partition_point(|(t, _)| *t <= bound);
+    }
+    let mut i = from;
+    while i < samples.len() && samples[i].0 <= bound {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cursor;
+
+    #[test]
+    fn cursor_finds_left_open_windows_forward_and_back() {
+        let samples: Vec<(i64, ())> = [10, 20, 30, 40, 50].iter().map(|&t| (t, ())).collect();
+        let search = |start: i64, end: i64| {
+            (samples.partition_point(|s| s.0 <= start), samples.partition_point(|s| s.0 <= end))
+        };
+        let mut c = Cursor::default();
+        // Forward, pinned (`@`), backward, and past both ends.
+        for (start, end) in [(0, 5), (5, 20), (20, 40), (20, 40), (35, 60), (10, 30), (-10, 0), (60, 90)] {
+            assert_eq!(c.window(&samples, start, end), search(start, end), "({start}, {end}]");
+        }
+    }
 }

@@ -104,16 +104,17 @@ impl Rows {
         self.hists.iter().any(Option::is_some)
     }
 
-    pub(crate) fn to_batch(&self, schema: SchemaRef, arena: &HistArena) -> Result<RecordBatch> {
+    /// The rows as a batch; the columns' buffers are moved, not copied.
+    pub(crate) fn into_batch(self, schema: SchemaRef, arena: &HistArena) -> Result<RecordBatch> {
         let hist: UInt32Array = if self.has_histograms() {
             self.hists.iter().map(|h| h.as_ref().map(|h| arena.put(h))).collect()
         } else {
             UInt32Array::new_null(self.len())
         };
         let cols: Vec<Arc<dyn Array>> = vec![
-            Arc::new(UInt32Array::from(self.series.clone())),
-            Arc::new(Int64Array::from(self.ts.clone())),
-            Arc::new(Float64Array::from(self.values.clone())),
+            Arc::new(UInt32Array::from(self.series)),
+            Arc::new(Int64Array::from(self.ts)),
+            Arc::new(Float64Array::from(self.values)),
             Arc::new(hist),
         ];
         RecordBatch::try_new(schema, cols).map_err(|e| EngineError::DataFusion(e.into()))
@@ -141,17 +142,43 @@ impl Rows {
         Ok(())
     }
 
-    /// Samples grouped by step timestamp, in row order within a step.
+    /// Samples grouped by step timestamp, in row order within a step. Each row's step is found
+    /// next to the previous row's (rows go series by series, step by step) or by binary search,
+    /// and each step's samples are allocated once.
     pub(crate) fn by_step(&self) -> BTreeMap<i64, Vec<(u32, Val)>> {
-        let mut out: BTreeMap<i64, Vec<(u32, Val)>> = BTreeMap::new();
-        for i in 0..self.len() {
-            out.entry(self.ts[i]).or_default().push((self.series[i], self.val(i)));
+        let mut steps = self.ts.clone();
+        steps.sort_unstable();
+        steps.dedup();
+        let mut prev = 0;
+        let slots: Vec<usize> = self
+            .ts
+            .iter()
+            .map(|&t| {
+                prev = match steps.get(prev + 1) {
+                    Some(&next) if next == t => prev + 1,
+                    _ => steps.partition_point(|&x| x < t),
+                };
+                prev
+            })
+            .collect();
+        let mut sizes = vec![0usize; steps.len()];
+        for &s in &slots {
+            sizes[s] += 1;
         }
-        out
+        let mut groups: Vec<Vec<(u32, Val)>> = sizes.into_iter().map(Vec::with_capacity).collect();
+        for (i, &s) in slots.iter().enumerate() {
+            groups[s].push((self.series[i], self.val(i)));
+        }
+        steps.into_iter().zip(groups).collect()
     }
 
-    /// Rows sorted by (series, timestamp), the order every operator emits.
+    /// Rows sorted by (series, timestamp), the order every operator emits. Operators that
+    /// produce series by series are mostly sorted already: then the rows are returned as they are.
     pub(crate) fn sorted(mut self) -> Self {
+        let key = |i: usize| (self.series[i], self.ts[i]);
+        if (1..self.len()).all(|i| key(i - 1) <= key(i)) {
+            return self;
+        }
         let mut idx: Vec<usize> = (0..self.len()).collect();
         idx.sort_by_key(|&i| (self.series[i], self.ts[i]));
         self.series = idx.iter().map(|&i| self.series[i]).collect();
@@ -159,5 +186,38 @@ impl Rows {
         self.values = idx.iter().map(|&i| self.values[i]).collect();
         self.hists = idx.iter().map(|&i| self.hists[i].clone()).collect();
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(samples: &[(u32, i64, f64)]) -> Rows {
+        let mut r = Rows::default();
+        for &(s, t, v) in samples {
+            r.push(s, t, v);
+        }
+        r
+    }
+
+    #[test]
+    fn by_step_keeps_row_order_within_a_step() {
+        let r = rows(&[(2, 20, 1.0), (2, 10, 2.0), (1, 10, 3.0), (1, 30, 4.0), (3, 20, 5.0)]);
+        let got: Vec<(i64, Vec<(u32, f64)>)> = r
+            .by_step()
+            .into_iter()
+            .map(|(t, s)| (t, s.into_iter().map(|(id, v)| (id, v.float().unwrap())).collect()))
+            .collect();
+        let want = vec![(10, vec![(2, 2.0), (1, 3.0)]), (20, vec![(2, 1.0), (3, 5.0)]), (30, vec![(1, 4.0)])];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn sorted_orders_by_series_then_time() {
+        let r = rows(&[(2, 20, 1.0), (2, 10, 2.0), (1, 30, 3.0)]).sorted();
+        assert_eq!((r.series, r.ts, r.values), (vec![1, 2, 2], vec![30, 10, 20], vec![3.0, 2.0, 1.0]));
+        let already = rows(&[(1, 10, 1.0), (1, 20, 2.0), (2, 10, 3.0)]).sorted();
+        assert_eq!(already.values, vec![1.0, 2.0, 3.0]);
     }
 }

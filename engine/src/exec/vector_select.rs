@@ -25,9 +25,15 @@ impl VectorSelectExec {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
             let id = qctx.series.intern(s.labels, node.timestamps);
+            let mut idx = 0;
             for &(step, eval) in &steps {
                 // The newest sample in the left-open lookback window (eval - lookback, eval].
-                let idx = samples.ts.partition_point(|&x| x <= eval);
+                // Steps go forward, so the search goes on from the previous step's sample.
+                idx = if idx > 0 && samples.ts[idx - 1] > eval {
+                    samples.ts.partition_point(|&x| x <= eval)
+                } else {
+                    idx + samples.ts[idx..].iter().take_while(|&&x| x <= eval).count()
+                };
                 let Some(i) = idx.checked_sub(1) else { continue };
                 if samples.ts[i] <= eval - node.lookback_ms || samples.is_stale(i) {
                     continue;

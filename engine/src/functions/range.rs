@@ -22,6 +22,8 @@
 //! Annotations carry no position: Prometheus reports them at the start of the function's first
 //! argument (for `quantile_over_time` that is the quantile, not the range vector).
 
+use std::sync::Arc;
+
 use quiver_proto::FloatHistogram;
 
 use crate::annotations::Annotation;
@@ -192,11 +194,12 @@ impl<'a> Window<'a> {
     }
 }
 
-/// A function's value for one window.
+/// A function's value for one window. The histogram is behind a pointer so that a result stays
+/// a few words: one is returned for every series at every step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RangeValue {
     Float(f64),
-    Histogram(FloatHistogram),
+    Histogram(Arc<FloatHistogram>),
 }
 
 /// The value (if any) and the annotations of one window.

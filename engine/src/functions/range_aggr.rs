@@ -2,6 +2,8 @@
 //! `double_exponential_smoothing` over float samples, as Prometheus computes them. The native
 //! histogram variants of `sum_over_time` and `avg_over_time` are in `range_hist`.
 
+use std::sync::Arc;
+
 use crate::annotations::Annotation;
 use crate::functions::FunctionError;
 use crate::functions::range::{RangeModifier, RangeResult, RangeValue, Window};
@@ -133,7 +135,7 @@ pub(crate) fn first_over_time(w: &Window<'_>) -> RangeResult {
         (Some(&(_, v)), None) => RangeResult::float(v),
         (Some(&(tf, v)), Some(&(th, _))) if tf < th => RangeResult::float(v),
         (_, Some(&(_, h))) => {
-            RangeResult { value: Some(RangeValue::Histogram(h.clone())), annotations: vec![] }
+            RangeResult { value: Some(RangeValue::Histogram(Arc::new(h.clone()))), annotations: vec![] }
         }
         (None, None) => RangeResult::none(),
     }
@@ -144,7 +146,7 @@ pub(crate) fn last_over_time(w: &Window<'_>) -> RangeResult {
         (Some(&(_, v)), None) => RangeResult::float(v),
         (Some(&(tf, v)), Some(&(th, _))) if th < tf => RangeResult::float(v),
         (_, Some(&(_, h))) => {
-            RangeResult { value: Some(RangeValue::Histogram(h.clone())), annotations: vec![] }
+            RangeResult { value: Some(RangeValue::Histogram(Arc::new(h.clone()))), annotations: vec![] }
         }
         (None, None) => RangeResult::none(),
     }

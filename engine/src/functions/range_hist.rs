@@ -7,6 +7,8 @@
 //! Where Prometheus would panic on a malformed histogram (spans that do not fit the buckets) the
 //! kernels fail with a [`FunctionError`].
 
+use std::sync::Arc;
+
 use quiver_proto::{CounterResetHint, FloatHistogram, HistogramError, HistogramErrorKind};
 
 use crate::annotations::{Annotation, HistogramOperation};
@@ -33,7 +35,7 @@ fn mixed_exp_custom(w: &Window<'_>) -> Annotation {
 }
 
 fn histogram_result(h: FloatHistogram, annotations: Anns) -> RangeResult {
-    RangeResult { value: Some(RangeValue::Histogram(h)), annotations }
+    RangeResult { value: Some(RangeValue::Histogram(Arc::new(h))), annotations }
 }
 
 /// `base += other` (or `-=`), with Prometheus's annotations; `Ok(false)` for a mix of exponential

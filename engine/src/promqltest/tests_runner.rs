@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use quiver_proto::{CounterResetHint, FloatHistogram, Labels, STALE_NAN_BITS, Span};
 
 use super::*;
-use crate::value::{Annotations, Point, QueryOutput, RangeSeries, Value, VectorSample};
+use crate::value::{Annotations, Point, QueryOutput, QueryStats, RangeSeries, Value, VectorSample};
 
 type Loaded = Vec<(Labels, Vec<(i64, Point)>)>;
 
@@ -60,7 +60,7 @@ fn lbl(pairs: &[(&str, &str)]) -> Labels {
 }
 
 fn out(value: Value) -> Result<QueryOutput, String> {
-    Ok(QueryOutput { value, annotations: Annotations::default() })
+    Ok(QueryOutput { value, annotations: Annotations::default(), stats: QueryStats::default() })
 }
 
 fn out_with(value: Value, warnings: &[&str], infos: &[&str]) -> Result<QueryOutput, String> {
@@ -70,6 +70,7 @@ fn out_with(value: Value, warnings: &[&str], infos: &[&str]) -> Result<QueryOutp
             warnings: warnings.iter().map(|s| s.to_string()).collect(),
             infos: infos.iter().map(|s| s.to_string()).collect(),
         },
+        stats: QueryStats::default(),
     })
 }
 

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use quiver_bucket::block::Block;
+use quiver_bucket::block::{Block, ChunkMeta};
+use quiver_proto::chunkenc::RawChunk;
 use quiver_proto::{Labels, Matcher, SeriesStore, StoreError, StoreFuture, StoreSeries, TimeRange};
 
 /// Blocks opened from a directory or a bucket.
@@ -22,26 +23,31 @@ impl BlockStore {
 impl SeriesStore for BlockStore {
     fn select<'a>(&'a self, matchers: &'a [Matcher], range: TimeRange) -> StoreFuture<'a, Vec<StoreSeries>> {
         Box::pin(async move {
-            let mut merged: BTreeMap<Labels, StoreSeries> = BTreeMap::new();
+            let mut merged: BTreeMap<Labels, Vec<RawChunk>> = BTreeMap::new();
             for b in &self.blocks {
                 let m = b.meta();
                 if !TimeRange::new(m.min_time, m.max_time - 1).overlaps(&range) {
                     continue;
                 }
                 let err = |e: quiver_bucket::Error| StoreError(e.to_string());
-                for entry in b.select(matchers, range).await.map_err(err)? {
-                    let chunks = b.read_chunks(&entry).await.map_err(err)?;
-                    let s = merged
-                        .entry(entry.labels.clone())
-                        .or_insert_with(|| StoreSeries { labels: entry.labels.clone(), chunks: Vec::new() });
-                    s.chunks.extend(chunks);
+                let entries = b.select(matchers, range).await.map_err(err)?;
+                // The chunks of all selected series in one call: the reader fetches nearby chunks
+                // in one request, where a call per series pays a request (on local disk a file
+                // open and a blocking-pool round trip) per series and block.
+                let metas: Vec<ChunkMeta> = entries.iter().flat_map(|e| e.chunks.iter().copied()).collect();
+                let mut chunks = b.chunk_reader().chunks(&metas).await.map_err(err)?.into_iter();
+                for entry in entries {
+                    let n = entry.chunks.len();
+                    merged.entry(entry.labels).or_default().extend(chunks.by_ref().take(n));
                 }
             }
-            let mut out: Vec<StoreSeries> = merged.into_values().collect();
-            for s in &mut out {
-                s.chunks.sort_by_key(|c| (c.min_time, c.max_time));
-            }
-            Ok(out)
+            Ok(merged
+                .into_iter()
+                .map(|(labels, mut chunks)| {
+                    chunks.sort_by_key(|c| (c.min_time, c.max_time));
+                    StoreSeries { labels, chunks }
+                })
+                .collect())
         })
     }
 }

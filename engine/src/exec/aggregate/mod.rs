@@ -11,12 +11,14 @@ mod count_values;
 mod group;
 mod params;
 mod select;
+mod steps;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use quiver_planner::EvalSteps;
 use quiver_planner::node::Aggregate;
 use quiver_proto::{Label, Labels, METRIC_NAME};
 
@@ -26,6 +28,7 @@ use crate::error::{EngineError, Result};
 use group::{GroupAcc, GroupOp};
 use params::Params;
 use select::{KOp, Selector};
+use steps::StepRows;
 
 prom_exec!(AggregateExec, Aggregate);
 
@@ -50,6 +53,8 @@ struct Member {
     /// All labels, `__name__` included even when it is marked for dropping: Prometheus groups
     /// and hashes on them (delayed name removal drops the name only at the very end).
     labels: Arc<Labels>,
+    /// The metric name, for annotations (looked up once, not per sample).
+    name: String,
     drop_name: bool,
     group: usize,
 }
@@ -59,16 +64,18 @@ struct Member {
 #[derive(Debug, Default)]
 struct Members {
     members: Vec<Member>,
-    index: HashMap<u32, usize>,
     groups: Vec<Labels>,
 }
 
 impl Members {
     fn new(qctx: &QueryContext, input: &Rows, node: &Aggregate) -> Self {
-        let mut ids: Vec<u32> = input.series.clone();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut entries: Vec<_> = ids.into_iter().map(|id| (id, qctx.series.get(id))).collect();
+        // Series ids are dense: a bitmap finds the distinct ones in one pass.
+        let mut present = vec![false; input.series.iter().max().map_or(0, |&m| m as usize + 1)];
+        for &id in &input.series {
+            present[id as usize] = true;
+        }
+        let ids = present.iter().enumerate().filter(|(_, p)| **p).map(|(id, _)| id as u32);
+        let mut entries: Vec<_> = ids.map(|id| (id, qctx.series.get(id))).collect();
         entries.sort_by(|a, b| (&a.1.labels, a.1.drop_name, a.0).cmp(&(&b.1.labels, b.1.drop_name, b.0)));
         let mut out = Members::default();
         let mut group_index: HashMap<Labels, usize> = HashMap::new();
@@ -79,24 +86,16 @@ impl Members {
                 out.groups.push(g);
                 next
             });
-            out.index.insert(id, out.members.len());
-            out.members.push(Member { id, labels: e.labels, drop_name: e.drop_name, group });
+            let name = e.labels.metric_name().unwrap_or_default().to_string();
+            out.members.push(Member { id, labels: e.labels, name, drop_name: e.drop_name, group });
         }
         out
     }
 
-    /// Each step's samples as (member index, value), in member order.
-    fn by_step(&self, input: &Rows) -> Vec<(i64, Vec<(usize, Val)>)> {
-        input
-            .by_step()
-            .into_iter()
-            .map(|(t, samples)| {
-                let mut s: Vec<(usize, Val)> =
-                    samples.into_iter().filter_map(|(id, v)| self.index.get(&id).map(|&m| (m, v))).collect();
-                s.sort_by_key(|(m, _)| *m);
-                (t, s)
-            })
-            .collect()
+    /// The input's rows step by step, each step's in member order.
+    fn by_step(&self, input: &Rows, grid: EvalSteps) -> StepRows {
+        let ids: Vec<u32> = self.members.iter().map(|m| m.id).collect();
+        StepRows::new(input, &ids, grid)
     }
 }
 
@@ -126,9 +125,9 @@ impl AggregateExec {
             return Ok(Rows::default());
         }
         let members = Members::new(&qctx, &input, &node);
-        let steps = members.by_step(&input);
+        let steps = members.by_step(&input, node.steps);
         if let Some(op) = KOp::from_name(&node.op) {
-            return Self::select(op, &qctx, &node, &members, steps, &params);
+            return Self::select(op, &qctx, &node, &members, &input, &steps, &params);
         }
         let op = GroupOp::from_name(&node.op)
             .ok_or_else(|| EngineError::Unsupported(format!("aggregation {}", node.op)))?;
@@ -138,18 +137,19 @@ impl AggregateExec {
         // with samples at a step are visited.
         let mut groups: Vec<GroupAcc> = (0..members.groups.len()).map(|_| GroupAcc::default()).collect();
         let mut touched_at: Vec<Option<i64>> = vec![None; members.groups.len()];
-        for (t, samples) in steps {
+        for (t, samples) in steps.iter() {
             qctx.check()?;
             let mut annotations = Vec::new();
             let mut touched = Vec::new();
-            for (m, v) in &samples {
-                let member = &members.members[*m];
+            for e in samples {
+                let member = &members.members[e.member as usize];
                 if touched_at[member.group] != Some(t) {
                     touched_at[member.group] = Some(t);
                     touched.push(member.group);
                 }
-                let name = member.labels.metric_name().unwrap_or_default();
-                groups[member.group].add(op, v, member.drop_name, name, &mut annotations)?;
+                let name = member.name.as_str();
+                let v = steps.val(e, &input);
+                groups[member.group].add(op, &v, member.drop_name, name, &mut annotations)?;
             }
             for g in touched {
                 let Some((v, drop_name)) = groups[g].finish(op, params.at(t), &mut annotations) else {
@@ -174,14 +174,18 @@ impl AggregateExec {
         qctx: &QueryContext,
         node: &Aggregate,
         members: &Members,
-        steps: Vec<(i64, Vec<(usize, Val)>)>,
+        input: &Rows,
+        steps: &StepRows,
         params: &Params,
     ) -> Result<Rows> {
         let labels: Vec<&Labels> = members.members.iter().map(|m| m.labels.as_ref()).collect();
         let group_of: Vec<usize> = members.members.iter().map(|m| m.group).collect();
         let selector = Selector::new(op, &group_of, members.groups.len(), &labels);
         let mut rows = Rows::default();
-        for (t, samples) in steps {
+        let mut samples: Vec<(usize, Val)> = Vec::new();
+        for (t, entries) in steps.iter() {
+            samples.clear();
+            samples.extend(entries.iter().map(|e| (e.member as usize, steps.val(e, input))));
             let mut annotations = Vec::new();
             for (m, v) in selector.step(params.at(t), &samples, &mut annotations) {
                 rows.push_val(members.members[m].id, t, v);
