@@ -18,6 +18,9 @@ pub enum EngineError {
     /// `ErrQueryTimeout`, `ErrQueryCanceled`), which clients match on.
     #[error("query processing would load too many samples into memory in query execution")]
     TooManySamples,
+    /// The selectors selected more series than `max_series`; worded as Thanos's series limit.
+    #[error("exceeded series limit: limit {limit} violated (got {got})")]
+    TooManySeries { limit: u64, got: u64 },
     /// The deadline passed; the stage is Prometheus's: "query execution" when the query had not
     /// started yet, "expression evaluation" while it ran.
     #[error("query timed out in {0}")]

@@ -23,6 +23,9 @@ pub struct EngineOptions {
     pub features: Features,
     /// Most samples one query may load before it fails (Prometheus's `--query.max-samples`).
     pub max_samples: u64,
+    /// Most series one query's selectors may select, counted once per selector that selects
+    /// one (as Thanos's `--store.limits.request-series` counts per request); 0 for no limit.
+    pub max_series: u64,
     pub default_subquery_step_ms: Option<i64>,
 }
 
@@ -32,6 +35,7 @@ impl Default for EngineOptions {
             lookback_ms: 5 * 60 * 1000,
             features: Features::default(),
             max_samples: 50_000_000,
+            max_series: 0,
             default_subquery_step_ms: None,
         }
     }
@@ -117,6 +121,8 @@ impl QueryEngine {
             annotations: Mutex::new(Annotations::default()),
             samples: Mutex::new(0),
             max_samples: self.opts.max_samples,
+            series_selected: Mutex::new(0),
+            max_series: self.opts.max_series,
             hists: HistArena::default(),
             control: control.clone(),
         });
@@ -188,7 +194,8 @@ impl QueryEngine {
             stop = control.stopped() => return Err(stop),
         };
         let annotations = qctx.annotations.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let stats = QueryStats { samples_loaded: qctx.samples_loaded() };
+        let stats =
+            QueryStats { samples_loaded: qctx.samples_loaded(), series_selected: qctx.series_selected() };
         Ok(QueryOutput { value, annotations, stats })
     }
 }
@@ -289,6 +296,18 @@ mod tests {
             e.to_string(),
             "query processing would load too many samples into memory in query execution"
         );
+
+        let mut series_limited = engine(10, 100, u64::MAX);
+        series_limited.opts.max_series = 9;
+        let e = series_limited.instant("sum(c_total)", 1_000_000).await.unwrap_err();
+        assert!(matches!(e, EngineError::TooManySeries { limit: 9, got: 10 }), "{e:?}");
+        assert_eq!(e.to_string(), "exceeded series limit: limit 9 violated (got 10)");
+        // Each selector counts the series it selects.
+        series_limited.opts.max_series = 19;
+        assert!(series_limited.instant("c_total / c_total", 1_000_000).await.is_err());
+        series_limited.opts.max_series = 20;
+        let out = series_limited.instant("c_total / c_total", 1_000_000).await.unwrap();
+        assert_eq!(out.stats.series_selected, 20);
 
         let control = QueryControl::default();
         control.cancel.cancel();

@@ -54,6 +54,9 @@ pub struct QueryStats {
     /// Prometheus's `totalQueryableSamples` differs: it counts a sample once per step whose
     /// window holds it, so overlapping `rate(x[5m])` windows count it several times.
     pub samples_loaded: u64,
+    /// Series selected by the query's selectors, each counted once per selector that selected
+    /// it: the count `max_series` limits.
+    pub series_selected: u64,
 }
 
 /// A result with its annotations and cost.

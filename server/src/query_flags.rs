@@ -24,6 +24,10 @@ pub(crate) struct QueryFlags {
     /// Most samples a single query may load into memory; a query over it fails.
     #[arg(long = "query.max-samples", env = "QUIVER_QUERY_MAX_SAMPLES", default_value_t = 50_000_000)]
     max_samples: u64,
+    /// Most series a single query's selectors may select (each selector counts the series it
+    /// selects); a query over it fails. 0 means no limit.
+    #[arg(long = "query.max-series", env = "QUIVER_QUERY_MAX_SERIES", default_value_t = 0)]
+    max_series: u64,
     /// Most time a query may take before it is aborted.
     #[arg(long = "query.timeout", env = "QUIVER_QUERY_TIMEOUT", default_value = "2m", value_parser = duration_flag)]
     timeout: Duration,
@@ -36,8 +40,12 @@ fn duration_flag(s: &str) -> Result<Duration, String> {
 
 impl QueryFlags {
     pub(crate) fn config(&self) -> QueryConfig {
-        let mut config =
-            QueryConfig { max_samples: self.max_samples, timeout: self.timeout, ..QueryConfig::default() };
+        let mut config = QueryConfig {
+            max_samples: self.max_samples,
+            max_series: self.max_series,
+            timeout: self.timeout,
+            ..QueryConfig::default()
+        };
         // As in Prometheus, a zero lookback delta means the default.
         if !self.lookback_delta.is_zero() {
             config.lookback_ms = i64::try_from(self.lookback_delta.as_millis()).unwrap_or(i64::MAX);
@@ -82,12 +90,14 @@ mod tests {
             "promql-delayed-name-removal",
             "--query.lookback-delta=1m30s",
             "--query.max-samples=100",
+            "--query.max-series=7",
             "--query.timeout=250ms",
         ])
         .query
         .config();
         assert!(c.features.experimental_functions && c.features.delayed_name_removal);
         assert_eq!((c.lookback_ms, c.max_samples, c.timeout), (90_000, 100, Duration::from_millis(250)));
+        assert_eq!(c.max_series, 7);
         assert!(Cli::try_parse_from(["x", "--query.timeout=2x"]).is_err());
     }
 }

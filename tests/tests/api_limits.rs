@@ -1,5 +1,5 @@
 //! `quiver up`'s query API beyond what Prometheus 2.42 can be compared on: blocks uploaded while
-//! it runs, `--query.timeout` and the `timeout` parameter, queries stopped when their client
+//! it runs, `--query.timeout` and the `timeout` parameter, `--query.max-series`, queries stopped when their client
 //! disconnects, `--enable-feature` gating, `explain=true`, and annotations as `infos`.
 
 use std::path::{Path, PathBuf};
@@ -73,6 +73,26 @@ async fn timeouts_answer_503_and_stop_the_query() {
     // Queries within the limit still answer.
     let (status, v) = api_get(&up.url(), "/api/v1/query", &[("query", "1 + 1")]).await;
     assert_eq!((status, &v["data"]["result"][1]), (200, &serde_json::json!("2")), "{v}");
+}
+
+/// `--query.max-series`: a query whose selectors select more series fails with a 422 naming the
+/// limit; one within it answers. The test data has 132 `http_requests_total` series.
+#[tokio::test]
+async fn series_limit_answers_422() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let up = QuiverUp::start(&bucket, &["--query.max-series=200"]).await;
+    let at = ("time", "1699992345.7");
+    let (status, v) =
+        api_get(&up.url(), "/api/v1/query", &[("query", "count(http_requests_total)"), at]).await;
+    assert_eq!((status, &v["data"]["result"][0]["value"][1]), (200, &serde_json::json!("132")), "{v}");
+    // Two selectors: 264 series selected.
+    let q = "count(http_requests_total) + count(http_requests_total)";
+    let (status, v) = api_get(&up.url(), "/api/v1/query", &[("query", q), at]).await;
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["errorType"], "execution");
+    assert_eq!(v["error"], "exceeded series limit: limit 200 violated (got 264)");
 }
 
 #[tokio::test]

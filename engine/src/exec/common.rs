@@ -12,7 +12,9 @@ use futures::{StreamExt, TryStreamExt};
 use quiver_proto::chunkenc::{
     Encoding, decode_float_histograms, decode_histograms, decode_xor_into, xor_num_samples,
 };
-use quiver_proto::{CounterResetHint, FloatHistogram, SeriesStore, StoreSeries, is_stale_nan};
+use quiver_proto::{
+    CounterResetHint, FloatHistogram, Matcher, SeriesStore, StoreSeries, TimeRange, is_stale_nan,
+};
 
 pub(crate) use super::rows::{Hist, HistArena, Rows, Val};
 use crate::control::QueryControl;
@@ -29,6 +31,9 @@ pub(crate) struct QueryContext {
     /// Samples loaded so far against the limit.
     pub(crate) samples: Mutex<u64>,
     pub(crate) max_samples: u64,
+    /// Series selected so far against the limit (0: none).
+    pub(crate) series_selected: Mutex<u64>,
+    pub(crate) max_series: u64,
     pub(crate) hists: HistArena,
     /// Deadline and cancellation; see [`QueryContext::check`].
     pub(crate) control: QueryControl,
@@ -65,6 +70,24 @@ impl QueryContext {
             return Err(EngineError::TooManySamples);
         }
         Ok(())
+    }
+
+    /// The series a selector selects from the store, counted against the query's series limit
+    /// before any of their chunks is decoded.
+    pub(crate) async fn select(&self, matchers: &[Matcher], range: TimeRange) -> Result<Vec<StoreSeries>> {
+        self.check()?;
+        let series = self.store.select(matchers, range).await?;
+        let mut n = self.series_selected.lock().unwrap_or_else(|p| p.into_inner());
+        *n += series.len() as u64;
+        if self.max_series > 0 && *n > self.max_series {
+            return Err(EngineError::TooManySeries { limit: self.max_series, got: *n });
+        }
+        Ok(series)
+    }
+
+    /// Series counted by [`QueryContext::select`] so far.
+    pub(crate) fn series_selected(&self) -> u64 {
+        *self.series_selected.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Samples counted by [`QueryContext::account`] so far.
@@ -360,11 +383,9 @@ macro_rules! prom_exec {
 pub(crate) use prom_exec;
 
 /// Compiles the planner's matcher specs.
-pub(crate) fn compile_matchers(
-    specs: &[quiver_planner::node::MatcherSpec],
-) -> Result<Vec<quiver_proto::Matcher>> {
+pub(crate) fn compile_matchers(specs: &[quiver_planner::node::MatcherSpec]) -> Result<Vec<Matcher>> {
     use quiver_planner::node::MatchKind;
-    use quiver_proto::{MatchOp, Matcher};
+    use quiver_proto::MatchOp;
     specs
         .iter()
         .map(|m| {

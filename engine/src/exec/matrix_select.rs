@@ -17,7 +17,7 @@ impl MatrixSelectExec {
         // Left-open, as in Prometheus 3: (eval - range, eval].
         let range = TimeRange::new(eval - node.range_ms + 1, eval);
         let mut rows = Rows::default();
-        for s in qctx.store.select(&matchers, range).await? {
+        for s in qctx.select(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
             let id = qctx.series.intern(s.labels, false);

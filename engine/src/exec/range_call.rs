@@ -56,7 +56,7 @@ impl RangeCallExec {
                 let range = TimeRange::new(lo - node.range_ms + 1, hi);
                 // Series by series, each decoded just before its windows are evaluated: its
                 // samples are still in cache, and its buffers are reused for the next one.
-                for s in qctx.store.select(&matchers, range).await? {
+                for s in qctx.select(&matchers, range).await? {
                     let decoded = decode_samples(&s)?;
                     qctx.account(decoded.len())?;
                     let (floats, hists) = decoded.split();

@@ -21,7 +21,7 @@ impl VectorSelectExec {
         };
         let range = TimeRange::new(lo - node.lookback_ms + 1, hi);
         let mut rows = Rows::default();
-        for s in qctx.store.select(&matchers, range).await? {
+        for s in qctx.select(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
             let id = qctx.series.intern(s.labels, node.timestamps);

@@ -95,6 +95,8 @@ mod tests {
         assert_eq!(e.to_string(), "invalid parameter \"query\": 1:3: parse error: x");
         assert_eq!(e.kind(), ("bad_data", StatusCode::BAD_REQUEST));
         assert_eq!(ApiError::from(EngineError::TooManySamples).kind().1, StatusCode::UNPROCESSABLE_ENTITY);
+        let series = ApiError::from(EngineError::TooManySeries { limit: 1, got: 2 });
+        assert_eq!(series.kind(), ("execution", StatusCode::UNPROCESSABLE_ENTITY));
         let timeout = ApiError::from(EngineError::Timeout("expression evaluation"));
         assert_eq!(timeout.kind(), ("timeout", StatusCode::SERVICE_UNAVAILABLE));
         assert_eq!(ApiError::from(EngineError::Cancelled("query execution")).kind().1.as_u16(), 499);

@@ -30,6 +30,8 @@ pub struct QueryConfig {
     pub lookback_ms: i64,
     /// `--query.max-samples`.
     pub max_samples: u64,
+    /// `--query.max-series`; 0 for no limit.
+    pub max_series: u64,
     /// `--query.timeout`.
     pub timeout: Duration,
     pub features: Features,
@@ -41,6 +43,7 @@ impl Default for QueryConfig {
         Self {
             lookback_ms: 5 * 60 * 1000,
             max_samples: 50_000_000,
+            max_series: 0,
             timeout: Duration::from_secs(120),
             features: Features::default(),
         }
@@ -53,6 +56,7 @@ impl QueryConfig {
             lookback_ms: self.lookback_ms,
             features: self.features,
             max_samples: self.max_samples,
+            max_series: self.max_series,
             // A subquery without a step uses the global evaluation interval, 1m by default.
             default_subquery_step_ms: Some(60_000),
         }
