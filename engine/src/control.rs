@@ -19,6 +19,8 @@ use crate::error::{EngineError, Result};
 /// expression was evaluated.
 const EXECUTION: &str = "query execution";
 const EVALUATION: &str = "expression evaluation";
+/// Where a query waits for a slot under the concurrency limit.
+const QUEUE: &str = "query queue";
 
 /// How a query is stopped before it finishes; the default never stops it.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +58,20 @@ impl QueryControl {
         Ok(())
     }
 
+    /// Waits for `fut` (a slot under the concurrency limit) unless the query must stop first;
+    /// the time spent waiting counts against the deadline, as in Prometheus's query queue.
+    pub async fn queued<T>(&self, fut: impl Future<Output = T>) -> Result<T> {
+        self.check_at(QUEUE)?;
+        tokio::select! {
+            biased;
+            out = fut => Ok(out),
+            stop = self.stopped() => Err(match stop {
+                EngineError::Timeout(_) => EngineError::Timeout(QUEUE),
+                _ => EngineError::Cancelled(QUEUE),
+            }),
+        }
+    }
+
     /// Resolves, with the error to return, when the running query must stop.
     pub(crate) async fn stopped(&self) -> EngineError {
         let deadline = async {
@@ -90,5 +106,18 @@ mod tests {
             c.check_before_start().map_err(|e| e.to_string()),
             Err("query timed out in query execution".into())
         );
+    }
+
+    #[tokio::test]
+    async fn queued_waits_unless_the_query_must_stop() {
+        let c = QueryControl::with_timeout(Duration::from_millis(20));
+        assert_eq!(c.queued(async { 7 }).await.ok(), Some(7));
+        let e = c.queued(std::future::pending::<()>()).await.map_err(|e| e.to_string());
+        assert_eq!(e, Err("query timed out in query queue".into()));
+
+        let c = QueryControl::default();
+        c.cancel.cancel();
+        let e = c.queued(std::future::pending::<()>()).await.map_err(|e| e.to_string());
+        assert_eq!(e, Err("query was canceled in query queue".into()));
     }
 }

@@ -28,6 +28,10 @@ pub(crate) struct QueryFlags {
     /// selects); a query over it fails. 0 means no limit.
     #[arg(long = "query.max-series", env = "QUIVER_QUERY_MAX_SERIES", default_value_t = 0)]
     max_series: u64,
+    /// Most queries evaluated at once; further ones wait, their wait counting against their
+    /// timeout.
+    #[arg(long = "query.max-concurrency", env = "QUIVER_QUERY_MAX_CONCURRENCY", default_value_t = 20)]
+    max_concurrency: usize,
     /// Most time a query may take before it is aborted.
     #[arg(long = "query.timeout", env = "QUIVER_QUERY_TIMEOUT", default_value = "2m", value_parser = duration_flag)]
     timeout: Duration,
@@ -43,6 +47,7 @@ impl QueryFlags {
         let mut config = QueryConfig {
             max_samples: self.max_samples,
             max_series: self.max_series,
+            max_concurrency: self.max_concurrency,
             timeout: self.timeout,
             ..QueryConfig::default()
         };
@@ -91,13 +96,14 @@ mod tests {
             "--query.lookback-delta=1m30s",
             "--query.max-samples=100",
             "--query.max-series=7",
+            "--query.max-concurrency=3",
             "--query.timeout=250ms",
         ])
         .query
         .config();
         assert!(c.features.experimental_functions && c.features.delayed_name_removal);
         assert_eq!((c.lookback_ms, c.max_samples, c.timeout), (90_000, 100, Duration::from_millis(250)));
-        assert_eq!(c.max_series, 7);
+        assert_eq!((c.max_series, c.max_concurrency), (7, 3));
         assert!(Cli::try_parse_from(["x", "--query.timeout=2x"]).is_err());
     }
 }

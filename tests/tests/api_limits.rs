@@ -1,5 +1,5 @@
 //! `quiver up`'s query API beyond what Prometheus 2.42 can be compared on: blocks uploaded while
-//! it runs, `--query.timeout` and the `timeout` parameter, `--query.max-series`, queries stopped when their client
+//! it runs, `--query.timeout` and the `timeout` parameter, `--query.max-series`, `--query.max-concurrency`, queries stopped when their client
 //! disconnects, `--enable-feature` gating, `explain=true`, and annotations as `infos`.
 
 use std::path::{Path, PathBuf};
@@ -93,6 +93,29 @@ async fn series_limit_answers_422() {
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["errorType"], "execution");
     assert_eq!(v["error"], "exceeded series limit: limit 200 violated (got 264)");
+}
+
+/// `--query.max-concurrency=1`: while the heavy query evaluates, another waits in the queue and
+/// times out there, with Prometheus's text for that stage; once the slot is free it answers.
+#[tokio::test]
+async fn queries_over_the_concurrency_limit_wait_in_the_queue() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let up = QuiverUp::start(&bucket, &["--query.max-concurrency=1"]).await;
+    let url = up.url();
+    let mut heavy = HEAVY.to_vec();
+    heavy.push(("timeout", "3s"));
+    let running = tokio::spawn(async move { api_get(&url, "/api/v1/query_range", &heavy).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let light = [("query", "1 + 1"), ("timeout", "200ms")];
+    let (status, v) = api_get(&up.url(), "/api/v1/query", &light).await;
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["error"], "query timed out in query queue");
+    let (status, v) = running.await.expect("heavy query task");
+    assert_eq!((status, &v["errorType"]), (503, &serde_json::json!("timeout")), "{v}");
+    let (status, v) = api_get(&up.url(), "/api/v1/query", &light).await;
+    assert_eq!((status, &v["data"]["result"][1]), (200, &serde_json::json!("2")), "{v}");
 }
 
 #[tokio::test]

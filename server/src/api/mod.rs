@@ -32,6 +32,8 @@ pub struct QueryConfig {
     pub max_samples: u64,
     /// `--query.max-series`; 0 for no limit.
     pub max_series: u64,
+    /// `--query.max-concurrency`: queries evaluated at once; more wait in a queue.
+    pub max_concurrency: usize,
     /// `--query.timeout`.
     pub timeout: Duration,
     pub features: Features,
@@ -44,6 +46,7 @@ impl Default for QueryConfig {
             lookback_ms: 5 * 60 * 1000,
             max_samples: 50_000_000,
             max_series: 0,
+            max_concurrency: 20,
             timeout: Duration::from_secs(120),
             features: Features::default(),
         }
@@ -68,11 +71,14 @@ impl QueryConfig {
 pub(crate) struct ApiState {
     pub(crate) blocks: Arc<BucketBlocks>,
     pub(crate) config: QueryConfig,
+    /// One permit per query evaluated at once (`--query.max-concurrency`).
+    pub(crate) slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl ApiState {
     pub(crate) fn new(blocks: Arc<BucketBlocks>, config: QueryConfig) -> Self {
-        Self { blocks, config }
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_concurrency.max(1)));
+        Self { blocks, config, slots }
     }
 }
 

@@ -2,6 +2,7 @@
 //! deadline (`--query.timeout`, or the request's shorter `timeout`) and a cancellation token
 //! that fires when the handler is dropped, which is what happens when the client disconnects.
 //! `explain=true` (our extension) answers with the DataFusion plans instead of evaluating.
+//! At most `--query.max-concurrency` queries evaluate at once; the others wait for a slot.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -104,7 +105,7 @@ async fn run(
         let data = json!({"logicalPlan": plans.logical, "physicalPlan": plans.physical});
         return Ok(success(data, &[], &[]));
     }
-    let mut out = evaluate(engine, query, eval, control).await?;
+    let mut out = evaluate(s, engine, query, eval, control).await?;
     let mut warnings = std::mem::take(&mut out.annotations.warnings);
     if limit > 0 && truncate(&mut out.value, limit) {
         warnings.push(TRUNCATED.into());
@@ -116,13 +117,19 @@ async fn run(
 /// when the client disconnects, the server drops the handler, the guard cancels the token, and
 /// the query stops at its next check.
 async fn evaluate(
+    s: &ApiState,
     engine: QueryEngine,
     query: String,
     eval: Eval,
     control: QueryControl,
 ) -> Result<QueryOutput, ApiError> {
     let guard = control.cancel.clone().drop_guard();
+    let slot = control
+        .queued(Arc::clone(&s.slots).acquire_owned())
+        .await?
+        .map_err(|e| ApiError::Internal(format!("query queue closed: {e}")))?;
     let task = tokio::spawn(async move {
+        let _slot = slot;
         let out = match eval {
             Eval::Instant(t) => engine.instant_with(&query, t, &control).await,
             Eval::Range { start, end, step } => engine.range_with(&query, start, end, step, &control).await,
