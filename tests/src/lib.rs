@@ -4,6 +4,7 @@
 
 pub mod bins;
 pub mod counting_store;
+pub mod json_diff;
 pub mod ports;
 pub mod prometheus;
 pub mod quiver_up;

@@ -2,18 +2,16 @@
 //! the same promtool-made blocks must give the same JSON for instant and range queries, series,
 //! label names and values, and the same error types and status codes for bad requests.
 //!
-//! JSON is compared whole (keys, arrays, labels, timestamps, `warnings`/`infos` present or not);
-//! sample values, which Prometheus writes as strings, must agree to 1e-9 relatively (summation
-//! order may differ in the last bits), and the test reports how many agree to the last bit.
+//! JSON is compared whole with [`quiver_tests::json_diff`].
 //! Evaluation times are off the 15 s sample grid so that Prometheus 3's left-open ranges, which
 //! Quiver implements, select the same samples as 2.42's closed ones.
 
 use std::path::Path;
 
 use quiver_tests::bins::{gen_om, promtool, quiver, run_ok};
+use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_up::{QuiverUp, api_get, api_post};
-use serde_json::Value;
 
 /// Blocks made by promtool; `blocks` is Prometheus's storage, `bucket` Quiver's (the blocks
 /// uploaded with `quiver tools bucket upload-blocks`, as an operator would).
@@ -47,69 +45,6 @@ impl Data {
         // Prometheus may compact its storage; Quiver reads its own copy in `bucket`.
         self.tmp.path()
     }
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
-}
-
-#[derive(Debug, Default)]
-struct Tally {
-    values: usize,
-    bit_exact: usize,
-}
-
-/// The first difference between two JSON documents, by path; strings that are both numbers
-/// compare with tolerance.
-fn diff(ours: &Value, theirs: &Value, path: &str, tally: &mut Tally) -> Result<(), String> {
-    let differ = || Err(format!("{path}: quiver {ours}, prometheus {theirs}"));
-    match (ours, theirs) {
-        (Value::Object(a), Value::Object(b)) => {
-            if a.keys().ne(b.keys()) {
-                return differ();
-            }
-            for (k, v) in a {
-                diff(v, &b[k], &format!("{path}.{k}"), tally)?;
-            }
-            Ok(())
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            if a.len() != b.len() {
-                return Err(format!("{path}: {} elements in quiver, {} in prometheus", a.len(), b.len()));
-            }
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                diff(x, y, &format!("{path}[{i}]"), tally)?;
-            }
-            Ok(())
-        }
-        (Value::String(a), Value::String(b)) if a == b => {
-            if a.parse::<f64>().is_ok() {
-                tally.values += 1;
-                tally.bit_exact += 1;
-            }
-            Ok(())
-        }
-        (Value::String(a), Value::String(b)) => match (a.parse::<f64>(), b.parse::<f64>()) {
-            (Ok(x), Ok(y)) if close(x, y) => {
-                tally.values += 1;
-                Ok(())
-            }
-            _ => differ(),
-        },
-        (a, b) if a == b => Ok(()),
-        _ => differ(),
-    }
-}
-
-/// An instant vector's order is unspecified unless the query sorts.
-fn normalize(query: &str, mut v: Value) -> Value {
-    if v["data"]["resultType"] == "vector"
-        && !query.contains("sort")
-        && let Some(r) = v["data"]["result"].as_array_mut()
-    {
-        r.sort_by_key(|s| s["metric"].to_string());
-    }
-    v
 }
 
 const INSTANT: &[&str] = &[

@@ -2,6 +2,7 @@
 
 mod chunks;
 mod encoding;
+mod external;
 mod index_reader;
 mod index_writer;
 mod meta;

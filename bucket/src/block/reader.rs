@@ -6,7 +6,7 @@ use std::sync::Arc;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use quiver_proto::chunkenc::{Encoding, RawChunk, decode_xor_into};
-use quiver_proto::{Matcher, Sample, TimeRange};
+use quiver_proto::{Labels, Matcher, Sample, TimeRange};
 use ulid::Ulid;
 
 use super::chunks::ChunkReader;
@@ -24,6 +24,8 @@ pub struct Block {
     index: IndexReader,
     chunks: ChunkReader,
     tombstones: Vec<Tombstone>,
+    /// meta.json's `thanos.labels`, as a label set; see `external.rs`.
+    pub(super) external: Labels,
 }
 
 impl Block {
@@ -33,6 +35,11 @@ impl Block {
         let name = dir.filename().unwrap_or(dir.as_ref()).to_string();
         let src = BlockSource::new(store, dir, name);
         let meta = BlockMeta::parse(src.name(), &src.get("meta.json").await?)?;
+        let external = Labels::from_pairs(meta.external_labels()).map_err(|e| Error::Corrupt {
+            block: src.name().to_string(),
+            file: "meta.json".into(),
+            reason: format!("external labels: {e}"),
+        })?;
         let index = IndexReader::open(src.clone()).await?;
         let chunks = ChunkReader::open(src.clone()).await?;
         let tombstones = match src.get("tombstones").await {
@@ -40,7 +47,7 @@ impl Block {
             Err(Error::MissingFile { .. }) => Vec::new(),
             Err(e) => return Err(e),
         };
-        Ok(Self { src, meta, index, chunks, tombstones })
+        Ok(Self { src, meta, index, chunks, tombstones, external })
     }
 
     pub fn meta(&self) -> &BlockMeta {

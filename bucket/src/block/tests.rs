@@ -193,3 +193,71 @@ async fn huge_counts_do_not_allocate_or_panic() {
     let e = open_err(tmp.path(), &ulid).await.to_string();
     assert!(e.contains("index"), "{e}");
 }
+
+/// A block whose meta.json names external labels, as Thanos's sidecar uploads it.
+async fn with_external_labels(dir: &std::path::Path, labels: &[(&str, &str)]) -> Block {
+    let metas = write_float_blocks(dir, series(6, 10), DEFAULT_BLOCK_DURATION_MS).unwrap();
+    let path = dir.join(metas[0].ulid.to_string()).join("meta.json");
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let ext: serde_json::Map<String, serde_json::Value> =
+        labels.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
+    meta["thanos"] = serde_json::json!({"labels": ext, "downsample": {"resolution": 0}, "source": "sidecar"});
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir).unwrap());
+    Block::open(store, Path::from(metas[0].ulid.to_string())).await.unwrap()
+}
+
+#[tokio::test]
+async fn external_labels_are_series_labels_answered_by_the_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    // `job` is also a series label: the external value replaces it, as in Thanos.
+    let block = with_external_labels(tmp.path(), &[("cluster", "eu-1"), ("job", "ext")]).await;
+    let names = |v: Vec<SeriesEntry>| v.iter().map(|s| s.labels.to_string()).collect::<Vec<_>>();
+
+    let all = names(block.select_external(&[], TimeRange::ALL).await.unwrap());
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[0], r#"{__name__="requests_total", cluster="eu-1", instance="host-001", job="ext"}"#);
+
+    let eu = [Matcher::equal("cluster", "eu-1"), Matcher::equal("__name__", "up")];
+    assert_eq!(block.select_external(&eu, TimeRange::ALL).await.unwrap().len(), 3);
+    // A matcher on an external label that rejects it rejects the whole block, whatever the
+    // series labels of that name say.
+    for rejecting in [
+        Matcher::equal("cluster", "us-1"),
+        Matcher::equal("job", "api"),
+        Matcher::new(MatchOp::RegexNoMatch, "cluster", "eu.*").unwrap(),
+        Matcher::equal("cluster", ""),
+    ] {
+        assert!(
+            block.select_external(std::slice::from_ref(&rejecting), TimeRange::ALL).await.unwrap().is_empty(),
+            "{rejecting}"
+        );
+    }
+    assert_eq!(
+        block.select_external(&[Matcher::equal("job", "ext")], TimeRange::ALL).await.unwrap().len(),
+        6
+    );
+
+    assert_eq!(block.label_names(), vec!["__name__", "cluster", "instance", "job"]);
+    assert_eq!(block.label_values("job"), vec!["ext"]);
+    assert_eq!(block.label_values("cluster"), vec!["eu-1"]);
+    let labels = block.series_labels(&[Matcher::equal("__name__", "up")]).await.unwrap();
+    assert!(labels.iter().all(|l| l.get("cluster") == Some("eu-1") && l.get("job") == Some("ext")));
+
+    // The raw view (tsdb dump, compaction) keeps the block's own labels.
+    let raw = block.select(&[Matcher::equal("job", "api")], TimeRange::ALL).await.unwrap();
+    assert_eq!(raw.len(), 2);
+}
+
+#[tokio::test]
+async fn invalid_external_label_names_are_a_corrupt_meta() {
+    let tmp = tempfile::tempdir().unwrap();
+    let metas = write_float_blocks(tmp.path(), series(1, 1), DEFAULT_BLOCK_DURATION_MS).unwrap();
+    let path = tmp.path().join(metas[0].ulid.to_string()).join("meta.json");
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    meta["thanos"] =
+        serde_json::json!({"labels": {"1bad": "x"}, "downsample": {"resolution": 0}, "source": "x"});
+    std::fs::write(&path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let e = open_err(tmp.path(), &metas[0].ulid.to_string()).await;
+    assert!(e.to_string().contains("meta.json is corrupt: external labels"), "{e}");
+}

@@ -1,4 +1,5 @@
-//! TSDB blocks as a series store: each block answers matchers and time range from its own index;
+//! TSDB blocks as a series store: each block answers matchers and time range from its own index
+//! and its external labels (which its series carry, as a Thanos store gateway serves them);
 //! series present in several blocks are merged, their chunks in time order.
 
 use std::collections::BTreeMap;
@@ -30,7 +31,7 @@ impl SeriesStore for BlockStore {
                     continue;
                 }
                 let err = |e: quiver_bucket::Error| StoreError(e.to_string());
-                let entries = b.select(matchers, range).await.map_err(err)?;
+                let entries = b.select_external(matchers, range).await.map_err(err)?;
                 // The chunks of all selected series in one call: the reader fetches nearby chunks
                 // in one request, where a call per series pays a request (on local disk a file
                 // open and a blocking-pool round trip) per series and block.

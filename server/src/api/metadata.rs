@@ -1,7 +1,8 @@
 //! `/api/v1/series`, `/api/v1/labels` and `/api/v1/label/<name>/values`, answered from the
 //! block indexes alone, no chunk read. As in Prometheus, a block takes part when its time range
 //! overlaps `[start, end]`; `series` also needs a chunk of the series in that range, while label
-//! names and values come from the matching series of those blocks whatever their chunks.
+//! names and values come from the matching series of those blocks whatever their chunks. Series
+//! carry their block's external labels.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use quiver_bucket::block::Block;
-use quiver_proto::{Labels, Matcher, TimeRange};
+use quiver_proto::{Labels, TimeRange};
 use serde_json::Value as Json;
 
 use super::params::{MAX_TIME_MS, MIN_TIME_MS, Params, label_name};
@@ -27,7 +28,7 @@ pub(crate) async fn series(State(s): State<ApiState>, params: Params) -> Result<
     let mut found: BTreeSet<Labels> = BTreeSet::new();
     for set in &sets {
         for b in &blocks {
-            found.extend(b.select(set, range).await?.into_iter().map(|e| e.labels));
+            found.extend(b.select_external(set, range).await?.into_iter().map(|e| e.labels));
         }
     }
     let found: Vec<Json> = found.iter().map(labels_json).collect();
@@ -42,12 +43,12 @@ pub(crate) async fn labels(State(s): State<ApiState>, params: Params) -> Result<
     let mut names: BTreeSet<String> = BTreeSet::new();
     if sets.is_empty() {
         for b in &blocks {
-            names.extend(b.index().label_names().into_iter().map(str::to_string));
+            names.extend(b.label_names());
         }
     }
     for set in &sets {
         for b in &blocks {
-            for l in matching(b, set).await? {
+            for l in b.series_labels(set).await? {
                 names.extend(l.iter().map(|l| l.name.clone()));
             }
         }
@@ -68,12 +69,13 @@ pub(crate) async fn label_values(
     let mut values: BTreeSet<String> = BTreeSet::new();
     if sets.is_empty() {
         for b in &blocks {
-            values.extend(b.index().label_values(&name).into_iter().map(str::to_string));
+            values.extend(b.label_values(&name));
         }
     }
     for set in &sets {
         for b in &blocks {
-            values.extend(matching(b, set).await?.iter().filter_map(|l| l.get(&name)).map(str::to_string));
+            values
+                .extend(b.series_labels(set).await?.iter().filter_map(|l| l.get(&name)).map(str::to_string));
         }
     }
     Ok(limited_answer(values.into_iter().map(Json::String).collect(), limit))
@@ -89,12 +91,6 @@ async fn overlapping(s: &ApiState, range: TimeRange) -> Result<Vec<Arc<Block>>, 
     let mut blocks = s.blocks.current().await?;
     blocks.retain(|b| b.meta().min_time <= range.max && range.min < b.meta().max_time);
     Ok(blocks)
-}
-
-/// The label sets of a block's series that match `matchers`.
-async fn matching(b: &Block, matchers: &[Matcher]) -> Result<Vec<Labels>, ApiError> {
-    let refs = b.index().select(matchers).await?;
-    Ok(b.index().series(&refs).await?.into_iter().map(|e| e.labels).collect())
 }
 
 fn limited_answer(mut items: Vec<Json>, limit: usize) -> Response {
