@@ -78,6 +78,26 @@ impl Block {
         &self.tombstones
     }
 
+    /// Whether the tombstones delete every chunk of `series` whole (Prometheus then leaves the
+    /// series out, even of `/api/v1/series`).
+    pub fn is_deleted(&self, series: &SeriesEntry) -> bool {
+        let deleted = self.deleted(series.series_ref);
+        !deleted.is_empty()
+            && series
+                .chunks
+                .iter()
+                .all(|c| deleted.iter().any(|d| d.min <= c.min_time && c.max_time <= d.max))
+    }
+
+    /// The time ranges (inclusive) the tombstones delete from series `series_ref`.
+    pub fn deleted(&self, series_ref: u32) -> Vec<TimeRange> {
+        self.tombstones
+            .iter()
+            .filter(|t| t.series_ref == u64::from(series_ref))
+            .map(|t| TimeRange::new(t.min_time, t.max_time))
+            .collect()
+    }
+
     /// Series matching `matchers` with at least one chunk overlapping `range`, keeping only
     /// those chunks.
     pub async fn select(&self, matchers: &[Matcher], range: TimeRange) -> Result<Vec<SeriesEntry>> {
@@ -98,12 +118,7 @@ impl Block {
     /// Native histogram chunks are skipped: this is the float view.
     pub async fn float_samples(&self, series: &SeriesEntry, range: TimeRange) -> Result<Vec<Sample>> {
         let chunks = self.read_chunks(series).await?;
-        let deleted: Vec<TimeRange> = self
-            .tombstones
-            .iter()
-            .filter(|t| t.series_ref == u64::from(series.series_ref))
-            .map(|t| TimeRange::new(t.min_time, t.max_time))
-            .collect();
+        let deleted = self.deleted(series.series_ref);
         let (mut ts, mut vs) = (Vec::new(), Vec::new());
         let mut out = Vec::new();
         for (c, meta) in chunks.iter().zip(&series.chunks) {

@@ -20,7 +20,7 @@ mod vector_select;
 pub(crate) use aggregate::AggregateExec;
 pub(crate) use binary::BinaryExec;
 pub(crate) use call::CallExec;
-pub(crate) use common::{HistArena, QueryContext, Rows, Val};
+pub(crate) use common::{HistArena, QueryContext, Rows, Val, decode_samples};
 pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
 pub(crate) use range_call::RangeCallExec;

@@ -44,7 +44,7 @@ impl MemoryStore {
     /// change) with the counter reset header the head writes, both at 120 samples. Returns the
     /// chunks that overlap `range`, whole: chunks are cut from the start of the series, not of
     /// the query, because a histogram's counter reset hint depends on its place in its chunk.
-    fn encode(samples: &[(i64, Point)], range: TimeRange) -> Result<Vec<RawChunk>, StoreError> {
+    pub(super) fn encode(samples: &[(i64, Point)], range: TimeRange) -> Result<Vec<RawChunk>, StoreError> {
         let err = |e: quiver_proto::Error| StoreError(e.to_string());
         let mut out = Vec::new();
         let mut floats: Option<(XorAppender, i64, i64)> = None;

@@ -28,7 +28,8 @@ pub(crate) async fn series(State(s): State<ApiState>, params: Params) -> Result<
     let mut found: BTreeSet<Labels> = BTreeSet::new();
     for set in &sets {
         for b in &blocks {
-            found.extend(b.select_external(set, range).await?.into_iter().map(|e| e.labels));
+            let live = b.select_external(set, range).await?.into_iter().filter(|e| !b.is_deleted(e));
+            found.extend(live.map(|e| e.labels));
         }
     }
     let found: Vec<Json> = found.iter().map(labels_json).collect();
