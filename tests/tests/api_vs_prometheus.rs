@@ -273,3 +273,45 @@ async fn timeout_as_prometheus_242() {
     assert_eq!((s1, &a["errorType"]), (503, &serde_json::json!("timeout")));
     assert_eq!(a["error"], "query timed out in expression evaluation");
 }
+
+/// The endpoints clients call beside queries (Grafana: metadata for autocompletion, exemplars,
+/// rules and alerts): the same answers as a Prometheus that scrapes nothing and has no rules.
+#[tokio::test]
+async fn status_endpoints_as_prometheus_242() {
+    let data = Data::new();
+    let prom = Prometheus::start(&data.blocks().join("blocks"), &[]).await;
+    let ours = QuiverUp::start(&data.blocks().join("bucket"), &[]).await;
+    let exemplars = |q| vec![("query", q), ("start", "1699990000"), ("end", "1699993600")];
+    let same_answer: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("/api/v1/metadata", vec![]),
+        ("/api/v1/metadata", vec![("metric", "http_requests_total"), ("limit", "5")]),
+        ("/api/v1/query_exemplars", exemplars("http_requests_total")),
+        ("/api/v1/query_exemplars", exemplars("rate(a[5m]) / b")),
+        ("/api/v1/query_exemplars", vec![("query", "up"), ("start", "1699990000"), ("end", "1699980000")]),
+        ("/api/v1/metadata", vec![("limit", "x")]),
+        ("/api/v1/rules", vec![]),
+        ("/api/v1/rules", vec![("type", "alert")]),
+        ("/api/v1/alerts", vec![]),
+        ("/api/v1/targets", vec![]),
+    ];
+    for (path, params) in &same_answer {
+        let (a, b) = (api_get(&ours.url(), path, params).await, api_get(&prom.url(), path, params).await);
+        assert_eq!(a, b, "{path} {params:?}");
+    }
+    // No selectors: no result at all, which Prometheus answers with 204 and no body.
+    let client = reqwest::Client::new();
+    for base in [ours.url(), prom.url()] {
+        let r = client.get(format!("{base}/api/v1/query_exemplars")).query(&exemplars("1 + 1")).send().await;
+        let r = r.expect("query_exemplars");
+        assert_eq!(r.status().as_u16(), 204, "{base}");
+        assert_eq!(r.text().await.expect("body"), "", "{base}");
+    }
+    // Parse errors: the same status and type; promql-parser words the message differently.
+    let bad = exemplars("sum(");
+    let (a, b) = (
+        api_get(&ours.url(), "/api/v1/query_exemplars", &bad).await,
+        api_get(&prom.url(), "/api/v1/query_exemplars", &bad).await,
+    );
+    assert_eq!((a.0, &a.1["errorType"]), (b.0, &b.1["errorType"]), "quiver {a:?}, prometheus {b:?}");
+    assert_eq!(a.0, 400);
+}

@@ -54,6 +54,25 @@ pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
     plan_top(&expr, &opts)
 }
 
+/// How many series selectors a query holds (what Prometheus's `parser.ExtractSelectors` finds),
+/// or its parse error.
+pub fn selector_count(text: &str) -> Result<usize> {
+    fn count(e: &Expr) -> usize {
+        match e {
+            Expr::VectorSelector(_) | Expr::MatrixSelector(_) => 1,
+            Expr::Paren(p) => count(&p.expr),
+            Expr::Unary(u) => count(&u.expr),
+            Expr::Subquery(s) => count(&s.expr),
+            Expr::Call(c) => c.args.args.iter().map(|a| count(a)).sum(),
+            Expr::Aggregate(a) => count(&a.expr) + a.param.as_deref().map_or(0, count),
+            Expr::Binary(b) => count(&b.lhs) + count(&b.rhs),
+            Expr::Extension(x) => x.expr.children().iter().map(count).sum(),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) => 0,
+        }
+    }
+    Ok(count(&parse(text)?))
+}
+
 /// Parses PromQL; a parse error says where it is, as Prometheus's do.
 fn parse(text: &str) -> Result<Expr> {
     match parse_unpositioned(text) {

@@ -69,3 +69,19 @@ fn fill_modifiers_are_refused_not_ignored() {
     let r = plan_query("a + fill(0) b", &PlanOptions::new(EvalSteps::instant(0)));
     assert!(matches!(r, Err(PlanError::Unsupported(ref m)) if m.contains("fill")), "{r:?}");
 }
+
+#[test]
+fn selectors_are_counted_through_every_expression_kind() {
+    for (q, n) in [
+        ("1 + 2", 0),
+        (r#""text""#, 0),
+        ("up", 1),
+        ("rate(x[5m]) / on(a) group_left rate(y[5m])", 2),
+        ("topk(scalar(k), -(x))", 2),
+        ("max_over_time((x offset 1m)[10m:1m])", 1),
+        ("a </ b", 2),
+    ] {
+        assert_eq!(selector_count(q).ok(), Some(n), "{q}");
+    }
+    assert!(matches!(selector_count("sum("), Err(PlanError::Parse(_))));
+}

@@ -7,6 +7,7 @@ mod error;
 mod metadata;
 mod params;
 mod query;
+mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/api/v1/series", get(metadata::series).post(metadata::series))
         .route("/api/v1/labels", get(metadata::labels).post(metadata::labels))
         .route("/api/v1/label/{name}/values", get(metadata::label_values))
+        .route("/api/v1/metadata", get(status::metadata))
+        .route("/api/v1/query_exemplars", get(status::query_exemplars).post(status::query_exemplars))
+        .route("/api/v1/rules", get(status::rules))
+        .route("/api/v1/alerts", get(status::alerts))
+        .route("/api/v1/targets", get(status::targets))
 }
 
 /// Most annotations of each kind in an answer, as Prometheus.
