@@ -13,7 +13,7 @@ prom_exec!(MatrixSelectExec, MatrixSelect);
 impl MatrixSelectExec {
     async fn run(node: MatrixSelect, qctx: Arc<QueryContext>, _inputs: Vec<Rows>) -> Result<Rows> {
         let matchers = compile_matchers(&node.selector.matchers)?;
-        let eval = node.selector.at_ms.unwrap_or(node.eval_ms) - node.selector.offset_ms;
+        let eval = node.selector.read_at(node.eval_ms);
         // Left-open, as in Prometheus 3: (eval - range, eval].
         let range = TimeRange::new(eval - node.range_ms + 1, eval);
         let mut rows = Rows::default();

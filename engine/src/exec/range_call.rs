@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use quiver_planner::node::RangeCall;
+use quiver_planner::node::{RangeCall, StepTimes};
 use quiver_proto::{CounterResetHint, FloatHistogram, TimeRange};
 
 use super::common::{Hist, QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
@@ -27,11 +27,9 @@ impl RangeCallExec {
     async fn run(node: RangeCall, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
         let func = RangeFunction::from_name(&node.func)
             .ok_or_else(|| EngineError::Unsupported(format!("range function {}", node.func)))?;
-        let sel = &node.selector;
         // (step, end of its window): the window is (end - range, end].
-        let steps: Vec<(i64, i64)> =
-            node.steps.timestamps().map(|t| (t, sel.at_ms.unwrap_or(t) - sel.offset_ms)).collect();
-        let (Some(lo), Some(hi)) = (steps.iter().map(|s| s.1).min(), steps.iter().map(|s| s.1).max()) else {
+        let Some(StepTimes { times: steps, lo, hi }) = node.selector.step_times(node.steps.timestamps())
+        else {
             return Ok(Rows::default());
         };
         let params: Vec<f64> = node.params.iter().map(|p| p.get()).collect();

@@ -190,10 +190,11 @@ impl Rows {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rows(samples: &[(u32, i64, f64)]) -> Rows {
+    /// Float rows of `(series, t, value)`, in the given order.
+    pub(crate) fn rows(samples: &[(u32, i64, f64)]) -> Rows {
         let mut r = Rows::default();
         for &(s, t, v) in samples {
             r.push(s, t, v);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use quiver_planner::node::VectorSelect;
+use quiver_planner::node::{StepTimes, VectorSelect};
 use quiver_proto::TimeRange;
 
 use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
@@ -14,9 +14,7 @@ impl VectorSelectExec {
     async fn run(node: VectorSelect, qctx: Arc<QueryContext>, _inputs: Vec<Rows>) -> Result<Rows> {
         let matchers = compile_matchers(&node.selector.matchers)?;
         let sel = &node.selector;
-        let steps: Vec<(i64, i64)> =
-            node.steps.timestamps().map(|t| (t, sel.at_ms.unwrap_or(t) - sel.offset_ms)).collect();
-        let (Some(lo), Some(hi)) = (steps.iter().map(|s| s.1).min(), steps.iter().map(|s| s.1).max()) else {
+        let Some(StepTimes { times: steps, lo, hi }) = sel.step_times(node.steps.timestamps()) else {
             return Ok(Rows::default());
         };
         let range = TimeRange::new(lo - node.lookback_ms + 1, hi);

@@ -81,6 +81,31 @@ pub struct Selector {
     pub histogram_stats: bool,
 }
 
+/// What [`Selector::step_times`] computes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepTimes {
+    /// `(step, time read at)` per step.
+    pub times: Vec<(i64, i64)>,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl Selector {
+    /// The time a selector reads at when evaluated at `t`: `@` pins it, `offset` moves it back.
+    pub fn read_at(&self, t: i64) -> i64 {
+        self.at_ms.unwrap_or(t) - self.offset_ms
+    }
+
+    /// Each step with the time it reads at, and the earliest and latest of those times; `None`
+    /// without steps.
+    pub fn step_times(&self, steps: impl Iterator<Item = i64>) -> Option<StepTimes> {
+        let times: Vec<(i64, i64)> = steps.map(|t| (t, self.read_at(t))).collect();
+        let lo = times.iter().map(|s| s.1).min()?;
+        let hi = times.iter().map(|s| s.1).max()?;
+        Some(StepTimes { times, lo, hi })
+    }
+}
+
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();

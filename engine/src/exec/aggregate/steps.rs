@@ -139,14 +139,7 @@ impl StepSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rows(samples: &[(u32, i64, f64)]) -> Rows {
-        let mut r = Rows::default();
-        for &(s, t, v) in samples {
-            r.push(s, t, v);
-        }
-        r
-    }
+    use crate::exec::rows::tests::rows;
 
     fn grouped(s: &StepRows) -> Vec<(i64, Vec<(u32, f64)>)> {
         s.iter().map(|(t, es)| (t, es.iter().map(|e| (e.member, e.value)).collect())).collect()
