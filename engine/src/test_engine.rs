@@ -24,7 +24,11 @@ impl ScriptEngine {
     pub fn new() -> std::io::Result<Self> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let opts = EngineOptions {
-            features: Features { experimental_functions: true, delayed_name_removal: true },
+            features: Features {
+                experimental_functions: true,
+                delayed_name_removal: true,
+                extended_range_selectors: true,
+            },
             default_subquery_step_ms: Some(60_000),
             ..EngineOptions::default()
         };

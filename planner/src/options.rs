@@ -42,6 +42,8 @@ pub struct Features {
     pub experimental_functions: bool,
     /// `promql-delayed-name-removal`: `__name__` is dropped at the end of evaluation.
     pub delayed_name_removal: bool,
+    /// `promql-extended-range-selectors`: the `anchored` and `smoothed` selector modifiers.
+    pub extended_range_selectors: bool,
 }
 
 /// What the planner needs to know beyond the query text.

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use promql_parser::parser::{AggregateExpr, BinaryExpr, Call, Expr};
+use promql_parser::parser::{AggregateExpr, BinaryExpr, Call, Expr, VectorSelector};
+
+use crate::node::SelectorModifier;
 
 /// A position as Prometheus prints it: 1-based line and column (in bytes, within the line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,15 +27,40 @@ pub struct Spans {
     /// such bytes and fails where a label name must be valid; promql-parser decodes them to
     /// characters, so only the text can tell.
     invalid_utf8: BTreeMap<usize, Vec<u8>>,
+    /// The `anchored`/`smoothed` modifier of each selector that has one, keyed by the
+    /// selector's address (see `plan/extended.rs`).
+    modifiers: BTreeMap<usize, SelectorModifier>,
+    /// Where the walk met each modifier keyword (byte offsets).
+    modifier_offsets: Vec<usize>,
+    /// A selector given both modifiers: the offset of the second.
+    modifier_conflict: Option<usize>,
 }
 
 impl Spans {
     pub fn locate(text: &str, expr: &Expr) -> Self {
-        let mut w =
-            Walker { s: text.as_bytes(), i: 0, starts: BTreeMap::new(), invalid_utf8: BTreeMap::new() };
+        let mut w = Walker { s: text.as_bytes(), i: 0, ..Walker::default() };
         let _ = w.expr(expr);
         let starts = w.starts.into_iter().map(|(k, off)| (k, pos_at(text, off))).collect();
-        Self { starts, invalid_utf8: w.invalid_utf8 }
+        Self {
+            starts,
+            invalid_utf8: w.invalid_utf8,
+            modifiers: w.modifiers,
+            modifier_offsets: w.modifier_offsets,
+            modifier_conflict: w.modifier_conflict,
+        }
+    }
+
+    /// The `anchored`/`smoothed` modifier written after a selector.
+    pub fn modifier(&self, vs: &VectorSelector) -> SelectorModifier {
+        self.modifiers.get(&(std::ptr::from_ref(vs) as usize)).copied().unwrap_or_default()
+    }
+
+    pub(crate) fn modifier_offsets(&self) -> &[usize] {
+        &self.modifier_offsets
+    }
+
+    pub(crate) fn modifier_conflict(&self) -> Option<usize> {
+        self.modifier_conflict
     }
 
     /// For a string literal that Go would decode to invalid UTF-8, its bytes as Go's `%q` prints
@@ -62,11 +89,15 @@ pub(crate) fn pos_at(text: &str, off: usize) -> Pos {
     Pos { line, col }
 }
 
+#[derive(Default)]
 struct Walker<'a> {
     s: &'a [u8],
     i: usize,
     starts: BTreeMap<usize, usize>,
     invalid_utf8: BTreeMap<usize, Vec<u8>>,
+    modifiers: BTreeMap<usize, SelectorModifier>,
+    modifier_offsets: Vec<usize>,
+    modifier_conflict: Option<usize>,
 }
 
 /// Whether a quoted PromQL string decodes (as Go decodes it) to UTF-8. Raw (backtick) strings
@@ -247,10 +278,20 @@ impl Walker<'_> {
         (self.i > start).then_some(())
     }
 
-    /// `offset d` and `@ t` modifiers, in any order.
-    fn modifiers(&mut self) -> Option<()> {
+    /// `offset d` and `@ t` modifiers, in any order, and after a selector (`sel`, its address)
+    /// `anchored` and `smoothed`.
+    fn modifiers(&mut self, sel: Option<usize>) -> Option<()> {
         loop {
-            if self.eat_keyword(&["offset"]) {
+            if let Some(key) = sel
+                && let Some(m) = crate::plan::extended::modifier_of(self.peek_ident())
+            {
+                let at = self.i;
+                self.i += m.to_string().len();
+                self.modifier_offsets.push(at);
+                if self.modifiers.insert(key, m).is_some() {
+                    self.modifier_conflict.get_or_insert(at);
+                }
+            } else if self.eat_keyword(&["offset"]) {
                 self.number()?;
             } else if self.eat(b'@').is_some() {
                 if self.eat_keyword(&["start", "end"]) {
@@ -302,19 +343,19 @@ impl Walker<'_> {
                 }
                 Some(())
             }
-            Expr::VectorSelector(_) => {
+            Expr::VectorSelector(vs) => {
                 self.selector()?;
-                self.modifiers()
+                self.modifiers(Some(std::ptr::from_ref(vs) as usize))
             }
-            Expr::MatrixSelector(_) => {
+            Expr::MatrixSelector(ms) => {
                 self.selector()?;
                 self.group(b'[', b']')?;
-                self.modifiers()
+                self.modifiers(Some(std::ptr::from_ref(&ms.vs) as usize))
             }
             Expr::Subquery(sq) => {
                 self.expr(&sq.expr)?;
                 self.group(b'[', b']')?;
-                self.modifiers()
+                self.modifiers(None)
             }
             Expr::Call(c) => self.call(c),
             Expr::Aggregate(a) => self.aggregate(a),

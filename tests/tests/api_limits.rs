@@ -140,9 +140,20 @@ async fn enable_feature_gates_experimental_promql() {
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);
     let plain = QuiverUp::start(&bucket, &[]).await;
-    let enabled =
-        QuiverUp::start(&bucket, &["--enable-feature=promql-experimental-functions,no-such-feature"]).await;
-    for query in ["mad_over_time(node_memory_usage_bytes[10m])", "limitk(2, node_memory_usage_bytes)"] {
+    let enabled = QuiverUp::start(
+        &bucket,
+        &[
+            "--enable-feature=promql-experimental-functions,no-such-feature",
+            "--enable-feature=promql-extended-range-selectors",
+        ],
+    )
+    .await;
+    for query in [
+        "mad_over_time(node_memory_usage_bytes[10m])",
+        "limitk(2, node_memory_usage_bytes)",
+        "rate(http_requests_total[5m] anchored)",
+        "node_memory_usage_bytes smoothed",
+    ] {
         let params = [("query", query), ("time", "1699992345.7")];
         let (status, v) = api_get(&plain.url(), "/api/v1/query", &params).await;
         assert_eq!((status, &v["errorType"]), (400, &serde_json::json!("bad_data")), "{query}: {v}");

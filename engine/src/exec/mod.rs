@@ -14,6 +14,7 @@ mod call_special;
 mod literal;
 mod matrix_select;
 mod range_call;
+mod smoothed;
 mod subquery;
 mod vector_select;
 

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use quiver_planner::node::{RangeCall, StepTimes};
+use quiver_planner::node::{RangeCall, SelectorModifier, StepTimes};
 use quiver_proto::{CounterResetHint, FloatHistogram, TimeRange};
 
 use super::common::{Hist, QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
 use crate::error::{EngineError, Result};
-use crate::functions::range::{RangeFunction, RangeValue, Window, eval_range};
+use crate::functions::range::{RangeFunction, RangeModifier, RangeValue, Window, eval_range};
 
 prom_exec!(RangeCallExec, RangeCall);
 
@@ -32,11 +32,22 @@ impl RangeCallExec {
         else {
             return Ok(Rows::default());
         };
+        let modifier = check_modifier(node.selector.modifier, func)?;
+        // How far the windows reach beyond the range: the lookback delta before it for both
+        // modifiers, and after it for `smoothed`.
+        let (before, after) = match modifier {
+            RangeModifier::None => (0, 0),
+            RangeModifier::Anchored => (node.lookback_ms, 0),
+            RangeModifier::Smoothed => (node.lookback_ms, node.lookback_ms),
+        };
         let params: Vec<f64> = node.params.iter().map(|p| p.get()).collect();
         let mut ev = Evaluation {
             func,
             steps: &steps,
             range_ms: node.range_ms,
+            modifier,
+            before,
+            after,
             params,
             histogram_stats: node.selector.histogram_stats,
             pos: node.pos,
@@ -51,7 +62,7 @@ impl RangeCallExec {
             }
             None => {
                 let matchers = compile_matchers(&node.selector.matchers)?;
-                let range = TimeRange::new(lo - node.range_ms + 1, hi);
+                let range = TimeRange::new(lo - node.range_ms - before + 1, hi + after);
                 // Series by series, each decoded just before its windows are evaluated: its
                 // samples are still in cache, and its buffers are reused for the next one.
                 for s in qctx.select(&matchers, range).await? {
@@ -110,6 +121,10 @@ struct Evaluation<'a> {
     /// (step, end of its window): the window is (end - range, end].
     steps: &'a [(i64, i64)],
     range_ms: i64,
+    modifier: RangeModifier,
+    /// How far the windows reach before the range and after it (see `run`).
+    before: i64,
+    after: i64,
     params: Vec<f64>,
     /// Below histogram_count and friends: histograms are read as HistogramStatsIterator does.
     histogram_stats: bool,
@@ -126,8 +141,8 @@ impl Evaluation<'_> {
         let (mut fw, mut hw) = (Cursor::default(), Cursor::default());
         for &(step, end) in self.steps {
             let start = end - self.range_ms;
-            let (flo, fhi) = fw.window(&s.floats, start, end);
-            let (hlo, hhi) = hw.window(&hists, start, end);
+            let (flo, fhi) = fw.window(&s.floats, start - self.before, end + self.after);
+            let (hlo, hhi) = hw.window(&hists, start - self.before, end + self.after);
             // Below histogram_count and friends each window is read afresh: its first
             // histogram has no predecessor to detect a counter reset against.
             let stats: Vec<(i64, FloatHistogram)> = if self.histogram_stats {
@@ -141,6 +156,7 @@ impl Evaluation<'_> {
             let window_hists = if self.histogram_stats { &stats_refs[..] } else { &hists[hlo..hhi] };
             let mut w = Window::new(&s.floats[flo..fhi], window_hists, start, end);
             w.eval_ts_ms = step;
+            w.modifier = self.modifier;
             w.metric_name = s.name.as_deref();
             let out = eval_range(self.func, &w, &self.params).map_err(|e| EngineError::Eval(e.0))?;
             for a in &out.annotations {
@@ -155,6 +171,26 @@ impl Evaluation<'_> {
         }
         Ok(())
     }
+}
+
+/// The kernel's modifier for a selector's; an error, with Prometheus's text, for a function the
+/// modifier does not apply to.
+fn check_modifier(m: SelectorModifier, func: RangeFunction) -> Result<RangeModifier> {
+    const ANCHORED: &[&str] = &["changes", "delta", "increase", "rate", "resets"];
+    const SMOOTHED: &[&str] = &["delta", "increase", "rate"];
+    let (modifier, allowed) = match m {
+        SelectorModifier::None => return Ok(RangeModifier::None),
+        SelectorModifier::Anchored => (RangeModifier::Anchored, ANCHORED),
+        SelectorModifier::Smoothed => (RangeModifier::Smoothed, SMOOTHED),
+    };
+    if !allowed.contains(&func.name()) {
+        return Err(EngineError::Eval(format!(
+            "{m} modifier can only be used with: {} - not with {}",
+            allowed.join(", "),
+            func.name()
+        )));
+    }
+    Ok(modifier)
 }
 
 /// The index range of the samples in `(start, end]` for one step after another. Windows move

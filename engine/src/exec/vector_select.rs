@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use quiver_planner::node::{StepTimes, VectorSelect};
+use quiver_planner::node::{SelectorModifier, StepTimes, VectorSelect};
 use quiver_proto::TimeRange;
 
 use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
+use super::smoothed::smoothed_series;
 use crate::error::Result;
 
 prom_exec!(VectorSelectExec, VectorSelect);
@@ -17,11 +18,19 @@ impl VectorSelectExec {
         let Some(StepTimes { times: steps, lo, hi }) = sel.step_times(node.steps.timestamps()) else {
             return Ok(Rows::default());
         };
-        let range = TimeRange::new(lo - node.lookback_ms + 1, hi);
+        let smoothed = sel.modifier == SelectorModifier::Smoothed && !node.timestamps;
+        let after = if smoothed { node.lookback_ms } else { 0 };
+        let range = TimeRange::new(lo - node.lookback_ms + 1, hi + after);
         let mut rows = Rows::default();
         for s in qctx.select(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
+            if smoothed {
+                let name = s.labels.metric_name().unwrap_or_default().to_string();
+                let id = qctx.series.intern(s.labels, false);
+                smoothed_series(&qctx, &node, &steps, &samples, &name, id, &mut rows)?;
+                continue;
+            }
             let id = qctx.series.intern(s.labels, node.timestamps);
             let mut idx = 0;
             for &(step, eval) in &steps {

@@ -19,10 +19,10 @@ pub mod instant;
 pub mod labels;
 pub mod range;
 mod range_aggr;
-mod range_hist;
+pub(crate) mod range_hist;
 #[cfg(test)]
 mod range_hist_tests;
-mod range_rate;
+pub(crate) mod range_rate;
 #[cfg(test)]
 mod range_tests;
 mod stats;

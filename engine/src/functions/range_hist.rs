@@ -184,6 +184,23 @@ fn interpolate(
     Ok(Some(result))
 }
 
+/// The histogram between two samples at `t`, as `x smoothed` reads it (Prometheus's
+/// `smoothSeries` calling `interpolateHistograms`); `None`, with a warning, when their buckets
+/// cannot be combined.
+pub(crate) fn interpolate_between(
+    metric_name: &str,
+    p1: (i64, &FloatHistogram),
+    p2: (i64, &FloatHistogram),
+    t: i64,
+    is_counter: bool,
+) -> Result<(Option<FloatHistogram>, Anns), FunctionError> {
+    let mut w = Window::new(&[], &[], t, t);
+    w.metric_name = Some(metric_name);
+    let mut annos = Anns::new();
+    let h = interpolate(&w, p1, p2, t, is_counter, &mut annos)?;
+    Ok((h, annos))
+}
+
 /// `rate`, `increase`, `delta` over histograms with the anchored or smoothed modifier
 /// (Prometheus's `extendedHistogramRate`).
 pub(crate) fn extended_histogram_rate(

@@ -95,7 +95,9 @@ pub(crate) fn search<T>(samples: &[(i64, T)], n: usize, pred: impl Fn(i64) -> bo
     samples[..n].partition_point(|s| !pred(s.0))
 }
 
-fn interpolate(p1: (i64, f64), p2: (i64, f64), t: i64, is_counter: bool) -> f64 {
+/// The value between two samples at `t`, linearly; for a counter a reset between them counts
+/// as a restart from zero.
+pub(crate) fn interpolate(p1: (i64, f64), p2: (i64, f64), t: i64, is_counter: bool) -> f64 {
     let (mut y1, y2) = (p1.1, p2.1);
     if is_counter && y2 < y1 {
         y1 = 0.0;

@@ -79,6 +79,29 @@ pub struct Selector {
     /// that needs buckets): native histograms are read as Prometheus's `HistogramStatsIterator`
     /// reads them, without buckets and with counter resets detected between the samples read.
     pub histogram_stats: bool,
+    pub modifier: SelectorModifier,
+}
+
+/// The experimental modifiers of a selector (`--enable-feature=promql-extended-range-selectors`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SelectorModifier {
+    #[default]
+    None,
+    /// `x[5m] anchored`: a range function also sees the last sample before the range.
+    Anchored,
+    /// `x[5m] smoothed`, `x smoothed`: values at the range's ends (or the step) interpolated
+    /// from the samples around them.
+    Smoothed,
+}
+
+impl fmt::Display for SelectorModifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SelectorModifier::None => "",
+            SelectorModifier::Anchored => "anchored",
+            SelectorModifier::Smoothed => "smoothed",
+        })
+    }
 }
 
 /// What [`Selector::step_times`] computes.
@@ -118,6 +141,9 @@ impl fmt::Display for Selector {
         }
         if self.histogram_stats {
             write!(f, " histogram_stats")?;
+        }
+        if self.modifier != SelectorModifier::None {
+            write!(f, " {}", self.modifier)?;
         }
         Ok(())
     }

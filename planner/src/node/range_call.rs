@@ -19,6 +19,9 @@ pub struct RangeCall {
     pub func: String,
     pub selector: Selector,
     pub range_ms: i64,
+    /// The lookback delta: how far before (`anchored`, `smoothed`) and after (`smoothed`) the
+    /// range a modified selector reads.
+    pub lookback_ms: i64,
     pub params: Vec<F64Bits>,
     pub steps: EvalSteps,
     pub inputs: Vec<LogicalPlan>,

@@ -6,6 +6,7 @@ use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 use super::Selector;
 use crate::options::EvalSteps;
 use crate::schema::sample_schema;
+use crate::span::Pos;
 
 /// An instant-vector selector evaluated at every step: the newest sample within the lookback
 /// window `(t - lookback, t]` of each series, unless it is a staleness marker.
@@ -17,6 +18,8 @@ pub struct VectorSelect {
     /// `timestamp(selector)`: each sample's timestamp in seconds instead of its value, with the
     /// metric name marked for dropping.
     pub timestamps: bool,
+    /// Where the selector starts, for annotations (`x smoothed` warns).
+    pub pos: Option<Pos>,
 }
 
 impl UserDefinedLogicalNodeCore for VectorSelect {

@@ -66,12 +66,13 @@ pub(crate) fn plan_call(expr: &Expr, c: &CallExpr, opts: &PlanOptions) -> Result
             return Ok(absent(input, arg, opts));
         }
         // The sample's own timestamp, which only a selector still knows.
-        ("timestamp", Some(Expr::VectorSelector(vs))) => {
+        ("timestamp", Some(arg @ Expr::VectorSelector(vs))) => {
             return Ok(extension(VectorSelect {
                 selector: selector(vs, opts)?,
                 lookback_ms: opts.lookback_ms,
                 steps: opts.steps,
                 timestamps: true,
+                pos: opts.pos(arg),
             }));
         }
         _ => {}
@@ -158,6 +159,7 @@ fn plan_range_call(name: &str, c: &CallExpr, i: usize, opts: &PlanOptions) -> Re
             func: name.to_string(),
             selector: sel,
             range_ms: range,
+            lookback_ms: opts.lookback_ms,
             params,
             steps: opts.steps,
             inputs,

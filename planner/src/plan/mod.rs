@@ -3,6 +3,7 @@
 mod aggregate;
 mod binary;
 mod call;
+pub(crate) mod extended;
 mod selector;
 mod subquery;
 mod trim;
@@ -50,7 +51,17 @@ pub enum Planned {
 /// Parses and plans a query.
 pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
     let expr = parse(text)?;
-    let opts = PlanOptions { spans: Arc::new(Spans::locate(text, &expr)), ..opts.clone() };
+    let spans = Spans::locate(text, &expr);
+    let scanned = extended::scan(text);
+    extended::check(text, &scanned, spans.modifier_offsets(), opts.features.extended_range_selectors)?;
+    if let Some(off) = spans.modifier_conflict() {
+        let pos = crate::span::pos_at(text, off);
+        return Err(PlanError::Parse(format!(
+            "{}:{}: parse error: anchored and smoothed modifiers cannot be used together",
+            pos.line, pos.col
+        )));
+    }
+    let opts = PlanOptions { spans: Arc::new(spans), ..opts.clone() };
     plan_top(&expr, &opts)
 }
 
@@ -86,6 +97,8 @@ fn parse(text: &str) -> Result<Expr> {
 
 /// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
 pub(crate) fn parse_unpositioned(text: &str) -> Result<Expr> {
+    let blanked = extended::scan(text);
+    let text = blanked.text.as_str();
     let scanned = trim::scan(text)?;
     if !scanned.has_trims() {
         return parse_raw(text);
@@ -147,7 +160,7 @@ pub fn plan_expr(expr: &Expr, opts: &PlanOptions) -> Result<LogicalPlan> {
         Expr::StringLiteral(_) => {
             Err(PlanError::Invalid("a string is only allowed as a query or function argument".into()))
         }
-        Expr::VectorSelector(vs) => selector::plan_vector_selector(vs, opts),
+        Expr::VectorSelector(vs) => selector::plan_vector_selector(vs, opts.pos(expr), opts),
         Expr::MatrixSelector(ms) => selector::plan_matrix_selector(ms, opts),
         Expr::Unary(u) => plan_unary(u, opts),
         Expr::Binary(b) => binary::plan_binary(expr, b, opts),

@@ -6,8 +6,9 @@ use promql_parser::parser::{AtModifier, MatrixSelector, Offset, VectorSelector};
 
 use super::extension;
 use crate::error::{PlanError, Result};
-use crate::node::{MatchKind, MatcherSpec, MatrixSelect, Selector, VectorSelect};
+use crate::node::{MatchKind, MatcherSpec, MatrixSelect, Selector, SelectorModifier, VectorSelect};
 use crate::options::PlanOptions;
+use crate::span::Pos;
 
 pub(crate) fn duration_ms(d: &Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -56,15 +57,21 @@ pub(crate) fn selector(vs: &VectorSelector, opts: &PlanOptions) -> Result<Select
         offset_ms: offset_ms(vs.offset.as_ref()),
         at_ms: at_ms(vs.at.as_ref(), opts),
         histogram_stats: opts.below_histogram_stats && !opts.below_bucket_user,
+        modifier: opts.spans.modifier(vs),
     })
 }
 
-pub(crate) fn plan_vector_selector(vs: &VectorSelector, opts: &PlanOptions) -> Result<LogicalPlan> {
+pub(crate) fn plan_vector_selector(
+    vs: &VectorSelector,
+    pos: Option<Pos>,
+    opts: &PlanOptions,
+) -> Result<LogicalPlan> {
     Ok(extension(VectorSelect {
         selector: selector(vs, opts)?,
         lookback_ms: opts.lookback_ms,
         steps: opts.steps,
         timestamps: false,
+        pos,
     }))
 }
 
@@ -75,11 +82,14 @@ pub(crate) fn plan_matrix_selector(ms: &MatrixSelector, opts: &PlanOptions) -> R
                 .into(),
         ));
     }
-    Ok(extension(MatrixSelect {
-        selector: selector(&ms.vs, opts)?,
-        range_ms: duration_ms(&ms.range),
-        eval_ms: opts.steps.start,
-    }))
+    let selector = selector(&ms.vs, opts)?;
+    if selector.modifier != SelectorModifier::None {
+        return Err(PlanError::Unsupported(format!(
+            "a range vector with the {} modifier as a result",
+            selector.modifier
+        )));
+    }
+    Ok(extension(MatrixSelect { selector, range_ms: duration_ms(&ms.range), eval_ms: opts.steps.start }))
 }
 
 pub(crate) fn range_ms(ms: &MatrixSelector) -> i64 {

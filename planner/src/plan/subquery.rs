@@ -6,7 +6,7 @@ use promql_parser::parser::SubqueryExpr;
 use super::selector::{at_ms, duration_ms, offset_ms};
 use super::{extension, plan_expr};
 use crate::error::Result;
-use crate::node::{Selector, Subquery};
+use crate::node::{Selector, SelectorModifier, Subquery};
 use crate::options::{EvalSteps, PlanOptions};
 
 /// Prometheus's step for a subquery without one (its default evaluation interval).
@@ -27,7 +27,13 @@ pub(crate) fn plan_subquery(sq: &SubqueryExpr, opts: &PlanOptions) -> Result<(Lo
     let inner_opts = PlanOptions { steps: inner, below_bucket_user: true, ..opts.clone() };
     let input = plan_expr(&sq.expr, &inner_opts)?;
     let node = Subquery { input, range_ms, offset_ms: offset, at_ms: at, inner };
-    let selector = Selector { matchers: Vec::new(), offset_ms: offset, at_ms: at, histogram_stats: false };
+    let selector = Selector {
+        matchers: Vec::new(),
+        offset_ms: offset,
+        at_ms: at,
+        histogram_stats: false,
+        modifier: SelectorModifier::None,
+    };
     Ok((extension(node), selector, range_ms))
 }
 
