@@ -28,6 +28,7 @@ impl ScriptEngine {
                 experimental_functions: true,
                 delayed_name_removal: true,
                 extended_range_selectors: true,
+                duration_expressions: true,
             },
             default_subquery_step_ms: Some(60_000),
             ..EngineOptions::default()

@@ -44,6 +44,8 @@ pub struct Features {
     pub delayed_name_removal: bool,
     /// `promql-extended-range-selectors`: the `anchored` and `smoothed` selector modifiers.
     pub extended_range_selectors: bool,
+    /// `promql-duration-expr`: arithmetic, `step()`, `range()`, `min_of`/`max_of` in durations.
+    pub duration_expressions: bool,
 }
 
 /// What the planner needs to know beyond the query text.

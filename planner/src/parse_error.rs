@@ -168,7 +168,9 @@ mod tests {
     use super::*;
 
     fn described(q: &str) -> String {
-        let parse = |s: &str| crate::plan::parse_unpositioned(s).map(|_| ()).map_err(|e| e.to_string());
+        let parse = |s: &str| {
+            crate::plan::parse_unpositioned(s, Default::default()).map(|_| ()).map_err(|e| e.to_string())
+        };
         let msg = parse(q).expect_err(q);
         describe(q, &msg, parse)
     }

@@ -278,6 +278,25 @@ impl Walker<'_> {
         (self.i > start).then_some(())
     }
 
+    /// What follows `offset`: a signed number or duration, or a duration expression term (a
+    /// parenthesised expression, `step()`, `min_of(a, b)`, ...).
+    fn offset_term(&mut self) -> Option<()> {
+        self.skip_ws();
+        if matches!(self.peek(), Some(b'-' | b'+')) {
+            self.i += 1;
+            self.skip_ws();
+        }
+        match self.peek()? {
+            b'(' => self.group(b'(', b')'),
+            b if is_ident_start(b) => {
+                self.eat_ident()?;
+                self.skip_ws();
+                if self.peek() == Some(b'(') { self.group(b'(', b')') } else { Some(()) }
+            }
+            _ => self.number(),
+        }
+    }
+
     /// `offset d` and `@ t` modifiers, in any order, and after a selector (`sel`, its address)
     /// `anchored` and `smoothed`.
     fn modifiers(&mut self, sel: Option<usize>) -> Option<()> {
@@ -292,7 +311,7 @@ impl Walker<'_> {
                     self.modifier_conflict.get_or_insert(at);
                 }
             } else if self.eat_keyword(&["offset"]) {
-                self.number()?;
+                self.offset_term()?;
             } else if self.eat(b'@').is_some() {
                 if self.eat_keyword(&["start", "end"]) {
                     self.group(b'(', b')')?;

@@ -10,7 +10,8 @@ use crate::api::{QueryConfig, parse_prometheus_duration};
 #[derive(Debug, Clone, Args)]
 pub(crate) struct QueryFlags {
     /// Comma-separated features to enable (repeatable): promql-experimental-functions,
-    /// promql-delayed-name-removal, promql-extended-range-selectors. Unknown names are ignored with a warning, as Prometheus does.
+    /// promql-delayed-name-removal, promql-extended-range-selectors,
+    /// promql-duration-expr. Unknown names are ignored with a warning, as Prometheus does.
     #[arg(long = "enable-feature", env = "QUIVER_ENABLE_FEATURE", value_delimiter = ',')]
     enable_feature: Vec<String>,
     /// How far back an instant selector looks for the latest sample.
@@ -60,6 +61,10 @@ impl QueryFlags {
                 "promql-experimental-functions" => {
                     config.features.experimental_functions = true;
                     tracing::info!("Experimental PromQL functions enabled.");
+                }
+                "promql-duration-expr" => {
+                    config.features.duration_expressions = true;
+                    tracing::info!("Experimental duration expression parsing enabled.");
                 }
                 "promql-extended-range-selectors" => {
                     config.features.extended_range_selectors = true;

@@ -3,7 +3,10 @@
 mod aggregate;
 mod binary;
 mod call;
+mod durations;
 pub(crate) mod extended;
+
+use durations::DurationContext;
 mod selector;
 mod subquery;
 mod trim;
@@ -50,7 +53,17 @@ pub enum Planned {
 
 /// Parses and plans a query.
 pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
-    let expr = parse(text)?;
+    let ctx = DurationContext::of(&opts.query_steps);
+    let expr = parse(text, ctx)?;
+    if let Some(off) = durations::rewrite(text, ctx)?.experimental_at
+        && !opts.features.duration_expressions
+    {
+        let pos = crate::span::pos_at(text, off);
+        return Err(PlanError::Parse(format!(
+            "{}:{}: parse error: experimental duration expression is not enabled",
+            pos.line, pos.col
+        )));
+    }
     let spans = Spans::locate(text, &expr);
     let scanned = extended::scan(text);
     extended::check(text, &scanned, spans.modifier_offsets(), opts.features.extended_range_selectors)?;
@@ -81,14 +94,14 @@ pub fn selector_count(text: &str) -> Result<usize> {
             Expr::NumberLiteral(_) | Expr::StringLiteral(_) => 0,
         }
     }
-    Ok(count(&parse(text)?))
+    Ok(count(&parse(text, DurationContext::default())?))
 }
 
 /// Parses PromQL; a parse error says where it is, as Prometheus's do.
-fn parse(text: &str) -> Result<Expr> {
-    match parse_unpositioned(text) {
+fn parse(text: &str, ctx: DurationContext) -> Result<Expr> {
+    match parse_unpositioned(text, ctx) {
         Err(PlanError::Parse(msg)) => {
-            let reparse = |s: &str| parse_unpositioned(s).map(|_| ()).map_err(|e| e.to_string());
+            let reparse = |s: &str| parse_unpositioned(s, ctx).map(|_| ()).map_err(|e| e.to_string());
             Err(PlanError::Parse(crate::parse_error::describe(text, &msg, reparse)))
         }
         other => other,
@@ -96,9 +109,10 @@ fn parse(text: &str) -> Result<Expr> {
 }
 
 /// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
-pub(crate) fn parse_unpositioned(text: &str) -> Result<Expr> {
+pub(crate) fn parse_unpositioned(text: &str, ctx: DurationContext) -> Result<Expr> {
     let blanked = extended::scan(text);
-    let text = blanked.text.as_str();
+    let rewritten = durations::rewrite(&blanked.text, ctx)?;
+    let text = rewritten.text.as_str();
     let scanned = trim::scan(text)?;
     if !scanned.has_trims() {
         return parse_raw(text);
