@@ -29,6 +29,7 @@ impl ScriptEngine {
                 delayed_name_removal: true,
                 extended_range_selectors: true,
                 duration_expressions: true,
+                binop_fill_modifiers: true,
             },
             default_subquery_step_ms: Some(60_000),
             ..EngineOptions::default()

@@ -46,6 +46,8 @@ pub struct Features {
     pub extended_range_selectors: bool,
     /// `promql-duration-expr`: arithmetic, `step()`, `range()`, `min_of`/`max_of` in durations.
     pub duration_expressions: bool,
+    /// `promql-binop-fill-modifiers`: `fill()`, `fill_left()`, `fill_right()` on binary operators.
+    pub binop_fill_modifiers: bool,
 }
 
 /// What the planner needs to know beyond the query text.

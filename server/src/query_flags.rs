@@ -11,7 +11,7 @@ use crate::api::{QueryConfig, parse_prometheus_duration};
 pub(crate) struct QueryFlags {
     /// Comma-separated features to enable (repeatable): promql-experimental-functions,
     /// promql-delayed-name-removal, promql-extended-range-selectors,
-    /// promql-duration-expr. Unknown names are ignored with a warning, as Prometheus does.
+    /// promql-duration-expr, promql-binop-fill-modifiers. Unknown names are ignored with a warning, as Prometheus does.
     #[arg(long = "enable-feature", env = "QUIVER_ENABLE_FEATURE", value_delimiter = ',')]
     enable_feature: Vec<String>,
     /// How far back an instant selector looks for the latest sample.
@@ -61,6 +61,10 @@ impl QueryFlags {
                 "promql-experimental-functions" => {
                     config.features.experimental_functions = true;
                     tracing::info!("Experimental PromQL functions enabled.");
+                }
+                "promql-binop-fill-modifiers" => {
+                    config.features.binop_fill_modifiers = true;
+                    tracing::info!("Experimental binary operator fill modifiers enabled.");
                 }
                 "promql-duration-expr" => {
                     config.features.duration_expressions = true;

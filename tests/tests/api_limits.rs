@@ -144,7 +144,7 @@ async fn enable_feature_gates_experimental_promql() {
         &bucket,
         &[
             "--enable-feature=promql-experimental-functions,no-such-feature",
-            "--enable-feature=promql-extended-range-selectors,promql-duration-expr",
+            "--enable-feature=promql-extended-range-selectors,promql-duration-expr,promql-binop-fill-modifiers",
         ],
     )
     .await;
@@ -154,6 +154,7 @@ async fn enable_feature_gates_experimental_promql() {
         "rate(http_requests_total[5m] anchored)",
         "node_memory_usage_bytes smoothed",
         "max_over_time(node_memory_usage_bytes[5m+5m])",
+        "node_memory_usage_bytes + fill(0) node_memory_usage_bytes",
     ] {
         let params = [("query", query), ("time", "1699992345.7")];
         let (status, v) = api_get(&plain.url(), "/api/v1/query", &params).await;

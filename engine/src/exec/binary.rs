@@ -72,6 +72,8 @@ struct Ctx<'a> {
     pairs: HashMap<(u32, u32), Pair>,
     keys: Interned<Labels>,
     visible: Interned<Arc<Labels>>,
+    /// `fill()` stand-ins by match group.
+    fill_ids: HashMap<u32, u32>,
 }
 
 impl Ctx<'_> {
@@ -122,6 +124,17 @@ impl Ctx<'_> {
             (out, visible.id(qctx.series.visible(out)))
         })
     }
+    /// The stand-in series of a match group a side lacks, under `fill()`: it has the group's
+    /// matching labels only, as in Prometheus.
+    fn fill_series(&mut self, sig: u32) -> u32 {
+        if let Some(&id) = self.fill_ids.get(&sig) {
+            return id;
+        }
+        let id = self.qctx.series.intern(self.sig_labels[sig as usize].clone(), false);
+        self.fill_ids.insert(sig, id);
+        id
+    }
+
     /// Whether the result loses the metric name: arithmetic, or a comparison with `bool`.
     fn drops_name(&self) -> bool {
         self.op.changes_metric_schema() || self.node.return_bool
@@ -134,6 +147,67 @@ impl Ctx<'_> {
             Some(a) => self.qctx.info(a.message(at(self.node.pos))),
             None => {}
         }
+    }
+}
+
+/// One step's matching of the "many" side against the "one" side: the groups matched so far
+/// (to find duplicates), and the step's annotation.
+struct Matches {
+    t: i64,
+    swapped: bool,
+    include: Vec<String>,
+    one_to_one: bool,
+    /// One-to-one: the match groups used.
+    matched: HashSet<u32>,
+    /// Many-to-one: the result label sets per match group.
+    grouped: HashMap<u32, HashSet<u32>>,
+    out_seen: HashSet<u32>,
+    last: Option<Annotation>,
+}
+
+impl Matches {
+    /// The operator over one matched pair (Prometheus's `doBinOp`).
+    fn pair(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        rows: &mut Rows,
+        sig: u32,
+        (id, v): (u32, &Val),
+        (oid, ov): (u32, &Val),
+    ) -> Result<()> {
+        let (lv, rv) = if self.swapped { (ov, v) } else { (v, ov) };
+        let e = match elem(cx.op, lv, rv)? {
+            Ok(e) => e,
+            Err(a) => {
+                self.last = Some(a);
+                return Ok(());
+            }
+        };
+        if e.info.is_some() {
+            self.last = e.info;
+        }
+        let (val, keep) = if cx.node.return_bool { (bool_val(e.keep), true) } else { (e.val, e.keep) };
+        let key = cx.pair_key(id, oid, &self.include, self.one_to_one);
+        if self.one_to_one {
+            if !self.matched.insert(sig) {
+                return Err(EngineError::Eval(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
+                ));
+            }
+        } else if !self.grouped.entry(sig).or_default().insert(key) {
+            return Err(EngineError::Eval(
+                "multiple matches for labels: grouping labels must ensure unique matches".into(),
+            ));
+        }
+        if !keep {
+            return Ok(());
+        }
+        let (out, visible) = cx.out(id, oid);
+        if !self.out_seen.insert(visible) {
+            return Err(EngineError::Eval("vector cannot contain metrics with the same labelset".into()));
+        }
+        rows.push_val(out, self.t, val);
+        Ok(())
     }
 }
 
@@ -156,6 +230,7 @@ impl BinaryExec {
             pairs: HashMap::new(),
             keys: Interned::default(),
             visible: Interned::default(),
+            fill_ids: HashMap::new(),
         };
         let mut rows = Rows::default();
         let empty = Vec::new();
@@ -246,11 +321,16 @@ impl BinaryExec {
         l: &Samples,
         r: &Samples,
     ) -> Result<Option<Annotation>> {
-        if l.is_empty() || r.is_empty() {
+        let (fill_lhs, fill_rhs) = (cx.node.fill_lhs.map(|v| v.get()), cx.node.fill_rhs.map(|v| v.get()));
+        if (l.is_empty() && r.is_empty())
+            || ((l.is_empty() || r.is_empty()) && fill_lhs.is_none() && fill_rhs.is_none())
+        {
             // Nothing can match; not even duplicates on one side are an error then.
             return Ok(None);
         }
-        // Prometheus matches the "many" side against the "one" side; group_right swaps them.
+        // Prometheus matches the "many" side against the "one" side; group_right swaps them
+        // (and, as Prometheus does, the fill values keep their meaning for the swapped sides:
+        // `fill_rhs` stands in for a missing "one", `fill_lhs` for a missing "many").
         let (many, one, swapped) = match &cx.node.card {
             Cardinality::OneToMany(_) => (r, l, true),
             _ => (l, r, false),
@@ -269,55 +349,41 @@ impl BinaryExec {
                 )));
             }
         }
-        let include: Vec<String> = match &cx.node.card {
-            Cardinality::ManyToOne(l) | Cardinality::OneToMany(l) => l.clone(),
-            _ => Vec::new(),
+        let mut m = Matches {
+            t,
+            swapped,
+            include: match &cx.node.card {
+                Cardinality::ManyToOne(l) | Cardinality::OneToMany(l) => l.clone(),
+                _ => Vec::new(),
+            },
+            one_to_one: matches!(cx.node.card, Cardinality::OneToOne),
+            matched: HashSet::new(),
+            grouped: HashMap::new(),
+            out_seen: HashSet::new(),
+            last: None,
         };
-        let one_to_one = matches!(cx.node.card, Cardinality::OneToOne);
-        // One-to-one: the match groups used. Many-to-one: the result label sets per group.
-        let mut matched: HashSet<u32> = HashSet::new();
-        let mut grouped: HashMap<u32, HashSet<u32>> = HashMap::new();
-        let mut out_seen: HashSet<u32> = HashSet::new();
-        let mut last = None;
         for (id, v) in many {
             let sig = cx.sig(*id);
-            let Some(&(oid, ov)) = one_by_sig.get(&sig) else { continue };
-            let (lv, rv) = if swapped { (ov, v) } else { (v, ov) };
-            let e = match elem(cx.op, lv, rv)? {
-                Ok(e) => e,
-                Err(a) => {
-                    last = Some(a);
-                    continue;
+            match (one_by_sig.get(&sig), fill_rhs) {
+                (Some(&(oid, ov)), _) => m.pair(cx, rows, sig, (*id, v), (oid, ov))?,
+                (None, Some(fill)) => {
+                    let oid = cx.fill_series(sig);
+                    m.pair(cx, rows, sig, (*id, v), (oid, &Val::F(fill)))?;
                 }
-            };
-            if e.info.is_some() {
-                last = e.info;
+                (None, None) => {}
             }
-            let (val, keep) = if cx.node.return_bool { (bool_val(e.keep), true) } else { (e.val, e.keep) };
-            let key = cx.pair_key(*id, oid, &include, one_to_one);
-            if one_to_one {
-                if !matched.insert(sig) {
-                    return Err(EngineError::Eval(
-                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
-                    ));
-                }
-            } else {
-                if !grouped.entry(sig).or_default().insert(key) {
-                    return Err(EngineError::Eval(
-                        "multiple matches for labels: grouping labels must ensure unique matches".into(),
-                    ));
-                }
-            }
-            if !keep {
-                continue;
-            }
-            let (out, visible) = cx.out(*id, oid);
-            if !out_seen.insert(visible) {
-                return Err(EngineError::Eval("vector cannot contain metrics with the same labelset".into()));
-            }
-            rows.push_val(out, t, val);
         }
-        Ok(last)
+        if let Some(fill) = fill_lhs {
+            for (id, v) in one {
+                let sig = cx.sig(*id);
+                let done = if m.one_to_one { m.matched.contains(&sig) } else { m.grouped.contains_key(&sig) };
+                if !done {
+                    let fake = cx.fill_series(sig);
+                    m.pair(cx, rows, sig, (fake, &Val::F(fill)), (*id, v))?;
+                }
+            }
+        }
+        Ok(m.last)
     }
 
     fn result_labels(

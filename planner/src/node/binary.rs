@@ -3,6 +3,7 @@ use std::fmt;
 use datafusion_common::{DFSchemaRef, Result, internal_err};
 use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
+use super::F64Bits;
 use super::vector_select::static_schema;
 use crate::options::EvalSteps;
 use crate::span::Pos;
@@ -38,6 +39,10 @@ pub struct Binary {
     pub return_bool: bool,
     pub matching: Option<VectorMatching>,
     pub card: Cardinality,
+    /// `fill_left(v)` / `fill_right(v)` (`fill(v)` sets both): the value a side takes for a
+    /// match group it lacks, so the other side's series still give a result.
+    pub fill_lhs: Option<F64Bits>,
+    pub fill_rhs: Option<F64Bits>,
     pub steps: EvalSteps,
     /// Where the expression starts, for annotations.
     pub pos: Option<Pos>,
@@ -65,10 +70,17 @@ impl UserDefinedLogicalNodeCore for Binary {
             write!(f, " {}({})", if m.on { "on" } else { "ignoring" }, m.labels.join(", "))?;
         }
         match &self.card {
-            Cardinality::ManyToOne(l) => write!(f, " group_left({})", l.join(", ")),
-            Cardinality::OneToMany(l) => write!(f, " group_right({})", l.join(", ")),
-            Cardinality::OneToOne | Cardinality::ManyToMany => Ok(()),
+            Cardinality::ManyToOne(l) => write!(f, " group_left({})", l.join(", "))?,
+            Cardinality::OneToMany(l) => write!(f, " group_right({})", l.join(", "))?,
+            Cardinality::OneToOne | Cardinality::ManyToMany => {}
         }
+        if let Some(v) = self.fill_lhs {
+            write!(f, " fill_left({})", v.get())?;
+        }
+        if let Some(v) = self.fill_rhs {
+            write!(f, " fill_right({})", v.get())?;
+        }
+        Ok(())
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
         let (Some(rhs), Some(lhs)) = (inputs.pop(), inputs.pop()) else {

@@ -5,7 +5,7 @@ use promql_parser::parser::{BinModifier, BinaryExpr, Expr, LabelModifier, Vector
 use super::trim::TrimExpr;
 use super::{extension, plan_expr};
 use crate::error::{PlanError, Result};
-use crate::node::{Binary, Cardinality, VectorMatching};
+use crate::node::{Binary, Cardinality, F64Bits, VectorMatching};
 use crate::options::PlanOptions;
 use crate::span::Pos;
 
@@ -33,11 +33,17 @@ fn plan_operator(
     let lhs_scalar = lhs.value_type() == ValueType::Scalar;
     let rhs_scalar = rhs.value_type() == ValueType::Scalar;
     let (mut matching, mut card, mut return_bool) = (None, Cardinality::OneToOne, false);
+    let (mut fill_lhs, mut fill_rhs) = (None, None);
     if let Some(m) = modifier {
-        // Never ignore a modifier silently (DESIGN §4): fill() is not evaluated yet.
-        if m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some() {
-            return Err(PlanError::Unsupported("the fill(), fill_left() and fill_right() modifiers".into()));
+        if (m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some()) && !opts.features.binop_fill_modifiers
+        {
+            let at = pos.map(|p| format!("{}:{}: ", p.line, p.col)).unwrap_or_default();
+            return Err(PlanError::Parse(format!(
+                "{at}parse error: binop fill modifiers are experimental and not enabled"
+            )));
         }
+        fill_lhs = m.fill_values.lhs.map(F64Bits::new);
+        fill_rhs = m.fill_values.rhs.map(F64Bits::new);
         return_bool = m.return_bool;
         matching = m.matching.as_ref().map(|lm| match lm {
             LabelModifier::Include(l) => VectorMatching { on: true, labels: l.labels.clone() },
@@ -64,6 +70,8 @@ fn plan_operator(
         return_bool,
         matching,
         card,
+        fill_lhs,
+        fill_rhs,
         steps: opts.steps,
         pos,
     }))

@@ -65,9 +65,19 @@ fn aggregation_parameters_are_literals_or_inputs() {
 }
 
 #[test]
-fn fill_modifiers_are_refused_not_ignored() {
-    let r = plan_query("a + fill(0) b", &PlanOptions::new(EvalSteps::instant(0)));
-    assert!(matches!(r, Err(PlanError::Unsupported(ref m)) if m.contains("fill")), "{r:?}");
+fn experimental_syntax_needs_its_feature() {
+    let cases: [(&str, fn(&mut crate::Features)); 3] = [
+        ("a + fill(0) b", |f| f.binop_fill_modifiers = true),
+        ("rate(a[5m] anchored)", |f| f.extended_range_selectors = true),
+        ("rate(a[5m+1m])", |f| f.duration_expressions = true),
+    ];
+    for (q, enable) in cases {
+        let mut opts = PlanOptions::new(EvalSteps::instant(0));
+        let r = plan_query(q, &opts);
+        assert!(matches!(r, Err(PlanError::Parse(ref m)) if m.contains("not enabled")), "{q}: {r:?}");
+        enable(&mut opts.features);
+        assert!(plan_query(q, &opts).is_ok(), "{q}");
+    }
 }
 
 #[test]
