@@ -64,9 +64,12 @@ fn aggregation_parameters_are_literals_or_inputs() {
     assert_eq!(plan.inputs().len(), 1);
 }
 
+/// Turns one feature on.
+type Enable = fn(&mut crate::Features);
+
 #[test]
 fn experimental_syntax_needs_its_feature() {
-    let cases: [(&str, fn(&mut crate::Features)); 3] = [
+    let cases: [(&str, Enable); 3] = [
         ("a + fill(0) b", |f| f.binop_fill_modifiers = true),
         ("rate(a[5m] anchored)", |f| f.extended_range_selectors = true),
         ("rate(a[5m+1m])", |f| f.duration_expressions = true),
