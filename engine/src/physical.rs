@@ -13,8 +13,8 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, Phy
 use quiver_planner::node;
 
 use crate::exec::{
-    AggregateExec, BinaryExec, CallExec, MatrixSelectExec, NumberLiteralExec, QueryContext, RangeCallExec,
-    SubqueryExec, VectorSelectExec,
+    AggregateExec, BinaryExec, CallExec, InfoExec, MatrixSelectExec, NumberLiteralExec, QueryContext,
+    RangeCallExec, SubqueryExec, VectorSelectExec,
 };
 
 /// Plans PromQL extension nodes for one query.
@@ -51,6 +51,8 @@ impl ExtensionPlanner for PromExtensionPlanner {
             Arc::new(BinaryExec::new(n.clone(), inputs, q))
         } else if let Some(n) = any.downcast_ref::<node::Subquery>() {
             Arc::new(SubqueryExec::new(n.clone(), inputs, q))
+        } else if let Some(n) = any.downcast_ref::<node::Info>() {
+            Arc::new(InfoExec::new(n.clone(), inputs, q))
         } else if let Some(n) = any.downcast_ref::<node::Call>() {
             Arc::new(CallExec::new(n.clone(), inputs, q))
         } else {

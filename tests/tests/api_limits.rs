@@ -155,6 +155,7 @@ async fn enable_feature_gates_experimental_promql() {
         "node_memory_usage_bytes smoothed",
         "max_over_time(node_memory_usage_bytes[5m+5m])",
         "node_memory_usage_bytes + fill(0) node_memory_usage_bytes",
+        r#"info(node_memory_usage_bytes, {data=~".*"})"#,
     ] {
         let params = [("query", query), ("time", "1699992345.7")];
         let (status, v) = api_get(&plain.url(), "/api/v1/query", &params).await;

@@ -11,6 +11,7 @@ mod call_histogram;
 #[cfg(test)]
 mod call_histogram_tests;
 mod call_special;
+mod info;
 mod literal;
 mod matrix_select;
 mod range_call;
@@ -22,6 +23,7 @@ pub(crate) use aggregate::AggregateExec;
 pub(crate) use binary::BinaryExec;
 pub(crate) use call::CallExec;
 pub(crate) use common::{HistArena, QueryContext, Rows, Val, decode_samples};
+pub(crate) use info::InfoExec;
 pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
 pub(crate) use range_call::RangeCallExec;

@@ -4,6 +4,7 @@
 mod aggregate;
 mod binary;
 mod call;
+mod info;
 mod literal;
 mod matrix_select;
 mod range_call;
@@ -15,6 +16,7 @@ use std::fmt;
 pub use aggregate::Aggregate;
 pub use binary::{Binary, Cardinality, VectorMatching};
 pub use call::Call;
+pub use info::Info;
 pub use literal::NumberLiteral;
 pub use matrix_select::MatrixSelect;
 pub use range_call::RangeCall;

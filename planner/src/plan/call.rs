@@ -61,6 +61,7 @@ pub(crate) fn plan_call(expr: &Expr, c: &CallExpr, opts: &PlanOptions) -> Result
             };
             return Ok(extension(NumberLiteral { value: F64Bits::new(v), steps: opts.steps }));
         }
+        ("info", Some(_)) => return super::info::plan_info(c, opts),
         ("absent", Some(arg)) => {
             let input = plan_expr(arg, opts)?;
             return Ok(absent(input, arg, opts));

@@ -5,6 +5,7 @@ mod binary;
 mod call;
 mod durations;
 pub(crate) mod extended;
+mod info;
 
 use durations::DurationContext;
 mod selector;
@@ -112,7 +113,8 @@ fn parse(text: &str, ctx: DurationContext) -> Result<Expr> {
 pub(crate) fn parse_unpositioned(text: &str, ctx: DurationContext) -> Result<Expr> {
     let blanked = extended::scan(text);
     let rewritten = durations::rewrite(&blanked.text, ctx)?;
-    let text = rewritten.text.as_str();
+    let marked = info::mark_label_selectors(&rewritten.text);
+    let text = marked.as_deref().unwrap_or(&rewritten.text);
     let scanned = trim::scan(text)?;
     if !scanned.has_trims() {
         return parse_raw(text);

@@ -1,0 +1,224 @@
+//! `InfoExec`: `info(v, {selector})` as Prometheus's `evalInfo` computes it. The info series
+//! are selected once, for the identifying label values (`instance`, `job`) that `v` has; at each
+//! step each series of `v` takes the data labels of the newest matching info series per info
+//! metric.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use quiver_planner::node::Info;
+use quiver_proto::{Labels, METRIC_NAME, MatchOp, Matcher, TimeRange};
+
+use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
+use crate::error::{EngineError, Result};
+
+prom_exec!(InfoExec, Info);
+
+/// The labels an info series is joined on.
+const IDENTIFYING: [&str; 2] = ["instance", "job"];
+const TARGET_INFO: &str = "target_info";
+
+/// One info series: its labels and, per step, the timestamp of its sample in effect then.
+struct InfoSeries {
+    labels: Arc<Labels>,
+    name: String,
+    at_step: HashMap<i64, i64>,
+}
+
+impl InfoExec {
+    async fn run(node: Info, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
+        let base = inputs.pop().unwrap_or_default();
+        let all = compile_matchers(&node.data_matchers)?;
+        let (name_matchers, data): (Vec<Matcher>, Vec<Matcher>) =
+            all.into_iter().partition(|m| m.name == METRIC_NAME);
+        let name_matchers = if node.has_selector {
+            effective_name_matchers(name_matchers)?
+        } else {
+            vec![Matcher::new(MatchOp::Equal, METRIC_NAME, TARGET_INFO).map_err(eval)?]
+        };
+        // Data label matchers by label name.
+        let mut data_by_name: BTreeMap<String, Vec<Matcher>> = BTreeMap::new();
+        for m in data {
+            data_by_name.entry(m.name.clone()).or_default().push(m);
+        }
+
+        // Series of `v` that are info series themselves are passed on unchanged.
+        let base_ids: BTreeSet<u32> = base.series.iter().copied().collect();
+        let mut ignored: HashSet<u32> = HashSet::new();
+        let mut id_values: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for &id in &base_ids {
+            let labels = qctx.series.get(id).labels;
+            let name = labels.metric_name().unwrap_or_default();
+            if name_matchers.iter().all(|m| m.matches(name)) {
+                ignored.insert(id);
+                continue;
+            }
+            for l in IDENTIFYING {
+                if let Some(v) = labels.get(l).filter(|v| !v.is_empty()) {
+                    id_values.entry(l).or_default().insert(v.to_string());
+                }
+            }
+        }
+        let infos = if id_values.is_empty() {
+            Vec::new()
+        } else {
+            Self::select_info(&node, &qctx, &id_values, &data_by_name, &name_matchers).await?
+        };
+        let info_names: BTreeSet<&str> = infos.iter().map(|s| s.name.as_str()).collect();
+
+        let mut rows = Rows::default();
+        let by_step = base.by_step();
+        let mut out_ids: HashMap<(u32, Vec<(String, String)>), u32> = HashMap::new();
+        for (t, samples) in &by_step {
+            qctx.check()?;
+            // The newest info sample per (info metric, identifying labels) at this step.
+            let mut newest: HashMap<(String, Vec<String>), (i64, &InfoSeries)> = HashMap::new();
+            for s in &infos {
+                let Some(&orig) = s.at_step.get(t) else { continue };
+                let key = (s.name.clone(), identifying(&s.labels));
+                match newest.get(&key) {
+                    Some(&(prev, _)) if prev > orig => {}
+                    Some(&(prev, existing)) if prev == orig => {
+                        return Err(EngineError::Eval(format!(
+                            "found duplicate series for info metric: existing {} @ {prev}, new {} @ {orig}",
+                            existing.labels, s.labels
+                        )));
+                    }
+                    _ => {
+                        newest.insert(key, (orig, s));
+                    }
+                }
+            }
+            let mut seen_out: HashSet<Arc<Labels>> = HashSet::new();
+            for (id, v) in samples {
+                if ignored.contains(id) {
+                    rows.push_val(*id, *t, v.clone());
+                    continue;
+                }
+                let entry = qctx.series.get(*id);
+                let Some(added) = Self::data_labels(&entry.labels, &info_names, &newest, &data_by_name)?
+                else {
+                    continue;
+                };
+                let out = match out_ids.get(&(*id, added.clone())) {
+                    Some(&out) => out,
+                    None => {
+                        let extra = Labels::from_pairs(added.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+                            .map_err(eval)?;
+                        let out = qctx.series.intern(entry.labels.merged_with(&extra), entry.drop_name);
+                        out_ids.insert((*id, added), out);
+                        out
+                    }
+                };
+                if !seen_out.insert(qctx.series.visible(out)) {
+                    return Err(EngineError::Eval(
+                        "vector cannot contain metrics with the same labelset".into(),
+                    ));
+                }
+                rows.push_val(out, *t, v.clone());
+            }
+        }
+        Ok(rows.sorted())
+    }
+
+    /// The data labels a series of `v` gains at a step; `None` when it has to be left out (no
+    /// info series matched while a data matcher needs a value).
+    fn data_labels(
+        base: &Labels,
+        info_names: &BTreeSet<&str>,
+        newest: &HashMap<(String, Vec<String>), (i64, &InfoSeries)>,
+        data: &BTreeMap<String, Vec<Matcher>>,
+    ) -> Result<Option<Vec<(String, String)>>> {
+        let mut added: BTreeMap<String, String> = BTreeMap::new();
+        let mut seen = 0;
+        for name in info_names {
+            let Some((_, info)) = newest.get(&(name.to_string(), identifying(base))) else { continue };
+            for l in info.labels.iter().filter(|l| l.name != METRIC_NAME) {
+                if !data.is_empty() && !data.contains_key(&l.name) {
+                    continue;
+                }
+                if added.get(&l.name).is_some_and(|v| *v != l.value) {
+                    return Err(EngineError::Eval(format!("conflicting label: {}", l.name)));
+                }
+                if base.get(&l.name).is_some() {
+                    continue;
+                }
+                added.insert(l.name.clone(), l.value.clone());
+            }
+            seen += 1;
+        }
+        if seen == 0 && data.values().flatten().any(|m| !m.matches("")) {
+            return Ok(None);
+        }
+        Ok(Some(added.into_iter().collect()))
+    }
+
+    /// The info series for the identifying values of `v`, each evaluated at every step as an
+    /// instant selector would (as of the first selector's `@` and offset).
+    async fn select_info(
+        node: &Info,
+        qctx: &QueryContext,
+        id_values: &BTreeMap<&str, BTreeSet<String>>,
+        data: &BTreeMap<String, Vec<Matcher>>,
+        name_matchers: &[Matcher],
+    ) -> Result<Vec<InfoSeries>> {
+        let mut matchers = Vec::new();
+        for (name, values) in id_values {
+            let re = values.iter().map(|v| regex::escape(v)).collect::<Vec<_>>().join("|");
+            matchers.push(Matcher::new(MatchOp::RegexMatch, *name, re).map_err(eval)?);
+        }
+        matchers.extend(data.values().flatten().cloned());
+        matchers.extend(name_matchers.iter().cloned());
+        let read_at = |t: i64| node.at_ms.unwrap_or(t) - node.offset_ms;
+        let (lo, hi) = match node.at_ms {
+            Some(at) => (at, at),
+            None => (node.steps.start, node.steps.end),
+        };
+        let range = TimeRange::new(lo - node.lookback_ms + 1 - node.offset_ms, hi - node.offset_ms);
+        let mut out = Vec::new();
+        for s in qctx.select(&matchers, range).await? {
+            let samples = decode_samples(&s)?;
+            qctx.account(samples.len())?;
+            let mut at_step = HashMap::new();
+            for t in node.steps.timestamps() {
+                let r = read_at(t);
+                let idx = samples.ts.partition_point(|&x| x <= r);
+                let Some(i) = idx.checked_sub(1) else { continue };
+                if samples.ts[i] <= r - node.lookback_ms || samples.is_stale(i) {
+                    continue;
+                }
+                if samples.hist(i).is_some() {
+                    return Err(EngineError::Eval("info sample should be float".into()));
+                }
+                at_step.insert(t, samples.ts[i]);
+            }
+            let name = s.labels.metric_name().unwrap_or_default().to_string();
+            out.push(InfoSeries { labels: Arc::new(s.labels), name, at_step });
+        }
+        Ok(out)
+    }
+}
+
+/// The values of the identifying labels (empty when missing).
+fn identifying(labels: &Labels) -> Vec<String> {
+    IDENTIFYING.iter().map(|l| labels.get(l).unwrap_or_default().to_string()).collect()
+}
+
+/// The `__name__` matchers that pick the info metrics (Prometheus's `effectiveInfoNameMatchers`):
+/// as given when one of them is positive, after a `.+_info` one when all are negative, and
+/// `target_info` when there are none.
+fn effective_name_matchers(given: Vec<Matcher>) -> Result<Vec<Matcher>> {
+    if given.iter().any(|m| matches!(m.op, MatchOp::Equal | MatchOp::RegexMatch)) {
+        return Ok(given);
+    }
+    if given.is_empty() {
+        return Ok(vec![Matcher::new(MatchOp::Equal, METRIC_NAME, TARGET_INFO).map_err(eval)?]);
+    }
+    let mut out = vec![Matcher::new(MatchOp::RegexMatch, METRIC_NAME, ".+_info").map_err(eval)?];
+    out.extend(given);
+    Ok(out)
+}
+
+fn eval(e: quiver_proto::Error) -> EngineError {
+    EngineError::Eval(e.to_string())
+}
