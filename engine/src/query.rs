@@ -125,6 +125,7 @@ impl QueryEngine {
             max_series: self.opts.max_series,
             hists: HistArena::default(),
             control: control.clone(),
+            delayed_name_removal: self.opts.features.delayed_name_removal,
         });
         // PromQL operators read their inputs whole, from one partition.
         let config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);

@@ -15,10 +15,10 @@ pub(crate) struct SeriesEntry {
 }
 
 impl SeriesEntry {
-    /// The labels as the rest of the query sees them: without `__name__` once it is marked for
-    /// dropping.
+    /// The labels as the rest of the query sees them: without `__name__` (and the metadata
+    /// labels `__type__` and `__unit__`) once it is marked for dropping.
     fn visible_labels(&self) -> Arc<Labels> {
-        if self.drop_name && self.labels.metric_name().is_some() {
+        if self.drop_name && has_metadata(&self.labels) {
             Arc::new(without_name(&self.labels))
         } else {
             Arc::clone(&self.labels)
@@ -26,8 +26,19 @@ impl SeriesEntry {
     }
 }
 
+/// The labels Prometheus drops with the metric name (`schema.IsMetadataLabel`): the name and the
+/// type-and-unit labels.
+const METADATA: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
+
+/// Whether `l` has a label that dropping the metric name removes.
+pub(crate) fn has_metadata(l: &Labels) -> bool {
+    l.iter().any(|l| METADATA.contains(&l.name.as_str()))
+}
+
+/// `l` without the metric name and the type-and-unit labels.
 pub(crate) fn without_name(l: &Labels) -> Labels {
-    Labels::from_sorted(l.iter().filter(|l| l.name != METRIC_NAME).cloned().collect()).unwrap_or_default()
+    Labels::from_sorted(l.iter().filter(|l| !METADATA.contains(&l.name.as_str())).cloned().collect())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Default)]
@@ -77,7 +88,7 @@ impl SeriesTable {
             return *out;
         }
         let e = self.get(id);
-        let out = if e.drop_name || e.labels.metric_name().is_none() {
+        let out = if e.drop_name || !has_metadata(&e.labels) {
             id
         } else {
             self.intern(Labels::clone(&e.labels), true)

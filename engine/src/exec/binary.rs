@@ -14,7 +14,7 @@ use super::binary_elem::{Op, elem};
 use super::common::{QueryContext, Rows, Val, prom_exec};
 use crate::annotations::{Annotation, at};
 use crate::error::{EngineError, Result};
-use crate::series_table::without_name;
+use crate::series_table::{has_metadata, without_name};
 
 prom_exec!(BinaryExec, Binary);
 
@@ -88,7 +88,9 @@ impl Ctx<'_> {
         {
             return s;
         }
-        let sig = signature(&self.labels(id), self.node.matching.as_ref());
+        let labels =
+            if self.qctx.delayed_name_removal { self.qctx.series.get(id).labels } else { self.labels(id) };
+        let sig = signature(&labels, self.node.matching.as_ref());
         let s = self.sigs.id(sig.clone());
         if s as usize == self.sig_labels.len() {
             self.sig_labels.push(sig);
@@ -119,7 +121,7 @@ impl Ctx<'_> {
         let (qctx, pairs, visible) = (self.qctx, &mut self.pairs, &mut self.visible);
         let Some(p) = pairs.get_mut(&(many, one)) else { return (many, u32::MAX) };
         *p.out.get_or_insert_with(|| {
-            let drop = drops_name && p.labels.metric_name().is_some();
+            let drop = drops_name && has_metadata(&p.labels);
             let out = qctx.series.intern(p.labels.clone(), drop);
             (out, visible.id(qctx.series.visible(out)))
         })

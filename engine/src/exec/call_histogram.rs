@@ -196,7 +196,7 @@ impl<'a> Evaluator<'a> {
             (Some((label, _)), Some(v)) => set_label(labels, label, v),
             _ => Labels::clone(labels),
         };
-        let has_name = out.metric_name().is_some();
+        let has_name = crate::series_table::has_metadata(&out);
         let id = self.qctx.series.intern(out, has_name);
         self.out_ids.insert(key, id);
         id

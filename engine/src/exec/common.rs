@@ -37,6 +37,9 @@ pub(crate) struct QueryContext {
     pub(crate) hists: HistArena,
     /// Deadline and cancellation; see [`QueryContext::check`].
     pub(crate) control: QueryControl,
+    /// `promql-delayed-name-removal`: a series marked for dropping its name still has it (and
+    /// its `__type__`/`__unit__`) where vector matching compares labels.
+    pub(crate) delayed_name_removal: bool,
 }
 
 impl QueryContext {

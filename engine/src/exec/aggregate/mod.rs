@@ -25,6 +25,7 @@ use quiver_proto::{Label, Labels, METRIC_NAME};
 use super::common::{QueryContext, Rows, Val, prom_exec};
 use crate::annotations::Annotation;
 use crate::error::{EngineError, Result};
+use crate::series_table::has_metadata;
 use group::{GroupAcc, GroupOp};
 use params::Params;
 use select::{KOp, Selector};
@@ -156,7 +157,7 @@ impl AggregateExec {
                     continue;
                 };
                 // The flag matters only when the group keeps the name (`by (__name__)`).
-                let drop_name = drop_name && members.groups[g].metric_name().is_some();
+                let drop_name = drop_name && has_metadata(&members.groups[g]);
                 let id = *out_ids
                     .entry((g, drop_name))
                     .or_insert_with(|| qctx.series.intern(members.groups[g].clone(), drop_name));
