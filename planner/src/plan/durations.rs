@@ -9,6 +9,7 @@
 //! a whole expression is read; after `offset` only one term (a literal, `( ... )`, or a function,
 //! each with a sign), as in Prometheus: `x offset 1m * 2` multiplies the selected values.
 
+use super::lex::{skip_comment, skip_quoted, word_end};
 use crate::error::{PlanError, Result};
 
 /// What `step()` and `range()` stand for, in seconds.
@@ -44,8 +45,8 @@ pub(crate) fn rewrite(query: &str, ctx: DurationContext) -> Result<Rewritten> {
     let (mut i, mut copied, mut braces) = (0, 0, 0usize);
     while i < b.len() {
         match b[i] {
-            b'#' => i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p),
-            q @ (b'"' | b'\'' | b'`') => i = skip_quoted(b, i, q),
+            b'#' => i = skip_comment(b, i),
+            b'"' | b'\'' | b'`' => i = skip_quoted(b, i),
             b'{' => {
                 braces += 1;
                 i += 1;
@@ -394,27 +395,6 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
-}
-
-/// The end of a word, number or duration starting at `i` (`1h30m`, `1.5`, `1e3`, `min_of`).
-fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.')) {
-        i += 1;
-    }
-    i
-}
-
-fn skip_quoted(b: &[u8], i: usize, q: u8) -> usize {
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' if q != b'`' => j += 2,
-            b'\n' if q != b'`' => return j,
-            c if c == q => return j + 1,
-            _ => j += 1,
-        }
-    }
-    b.len()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! right after its selector and records it there. A keyword the walk does not meet (after a
 //! subquery, say) is an error, so a modifier is never dropped silently.
 
+use super::lex::{skip_comment, skip_quoted, word_end};
 use crate::error::{PlanError, Result};
 use crate::node::SelectorModifier;
 
@@ -66,7 +67,7 @@ pub(crate) fn scan(query: &str) -> Scanned {
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'#' {
-            i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p);
+            i = skip_comment(b, i);
         } else if matches!(c, b'"' | b'\'' | b'`') {
             i = skip_quoted(b, i);
             prev = Prev::Other;
@@ -107,29 +108,6 @@ pub(crate) fn scan(query: &str) -> Scanned {
     }
     text.push_str(&query[copied..]);
     Scanned { text, found }
-}
-
-/// The end of an identifier, number or duration starting at `i` (`5m`, `1h30m`, `0x1f`, `1e3`).
-fn word_end(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b':' | b'.')) {
-        i += 1;
-    }
-    i
-}
-
-/// The index after the quoted string starting at `i`.
-fn skip_quoted(b: &[u8], i: usize) -> usize {
-    let q = b[i];
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' if q != b'`' => j += 2,
-            b'\n' if q != b'`' => return j,
-            c if c == q => return j + 1,
-            _ => j += 1,
-        }
-    }
-    b.len()
 }
 
 /// Checks the modifiers the walk attached against those the pre-pass found: each must have

@@ -8,6 +8,7 @@
 use datafusion_expr::LogicalPlan;
 use promql_parser::parser::{Call as CallExpr, Expr};
 
+use super::lex::{skip_comment, skip_quoted};
 use super::selector::{at_ms, offset_ms, selector};
 use super::{extension, plan_expr, strip_parens};
 use crate::error::{PlanError, Result};
@@ -92,8 +93,8 @@ pub(crate) fn mark_label_selectors(text: &str) -> Option<String> {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'#' => i = b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p),
-            q @ (b'"' | b'\'' | b'`') => i = skip_quoted(b, i, q),
+            b'#' => i = skip_comment(b, i),
+            b'"' | b'\'' | b'`' => i = skip_quoted(b, i),
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let end = i + b[i..]
                     .iter()
@@ -133,8 +134,8 @@ fn second_arg_brace_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open;
     while i < b.len() {
         match b[i] {
-            q @ (b'"' | b'\'' | b'`') => {
-                i = skip_quoted(b, i, q);
+            b'"' | b'\'' | b'`' => {
+                i = skip_quoted(b, i);
                 continue;
             }
             b'(' | b'[' | b'{' => depth += 1,
@@ -152,7 +153,7 @@ fn second_arg_brace_end(b: &[u8], open: usize) -> Option<usize> {
                 let mut j = start + 1;
                 while j < b.len() {
                     match b[j] {
-                        q @ (b'"' | b'\'' | b'`') => j = skip_quoted(b, j, q),
+                        b'"' | b'\'' | b'`' => j = skip_quoted(b, j),
                         b'}' => return Some(j),
                         _ => j += 1,
                     }
@@ -164,19 +165,6 @@ fn second_arg_brace_end(b: &[u8], open: usize) -> Option<usize> {
         i += 1;
     }
     None
-}
-
-fn skip_quoted(b: &[u8], i: usize, q: u8) -> usize {
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' if q != b'`' => j += 2,
-            b'\n' if q != b'`' => return j,
-            c if c == q => return j + 1,
-            _ => j += 1,
-        }
-    }
-    b.len()
 }
 
 #[cfg(test)]

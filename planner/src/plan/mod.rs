@@ -6,6 +6,7 @@ mod call;
 mod durations;
 pub(crate) mod extended;
 mod info;
+mod lex;
 
 use durations::DurationContext;
 mod selector;

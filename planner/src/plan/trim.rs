@@ -17,6 +17,7 @@ use promql_parser::parser::token::{T_GTR, T_LSS};
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{BinModifier, BinaryExpr, Expr, Extension};
 
+use super::lex::{skip_comment, skip_quoted};
 use crate::error::{PlanError, Result};
 
 /// Which trim operator.
@@ -62,7 +63,7 @@ pub(crate) fn scan(query: &str) -> Result<Scanned> {
     while i < b.len() {
         match b[i] {
             b'#' => i = skip_comment(b, i),
-            q @ (b'"' | b'\'') => i = skip_quoted(b, i, q),
+            b'"' | b'\'' => i = skip_quoted(b, i),
             b'`' => i = b[i + 1..].iter().position(|&c| c == b'`').map_or(b.len(), |p| i + p + 2),
             c @ (b'<' | b'>') => match b.get(i + 1) {
                 Some(b'=') => i += 2,
@@ -90,26 +91,6 @@ pub(crate) fn scan(query: &str) -> Result<Scanned> {
     }
     text.push_str(&query[copied..]);
     Ok(Scanned { text, ops })
-}
-
-/// The index after a `#` comment (it runs to the end of the line).
-fn skip_comment(b: &[u8], i: usize) -> usize {
-    b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p)
-}
-
-/// The index after a quoted string starting at `i`; backslash escapes the next byte, and a
-/// newline ends an (unterminated) string as in Prometheus's lexer.
-fn skip_quoted(b: &[u8], i: usize, quote: u8) -> usize {
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'\n' => return j,
-            c if c == quote => return j + 1,
-            _ => j += 1,
-        }
-    }
-    b.len()
 }
 
 /// Whether the next token from `i` (after spaces and comments) is the keyword `bool`, which
