@@ -139,6 +139,22 @@ impl Evaluation<'_> {
         self.qctx.check()?;
         let hists: Vec<(i64, &FloatHistogram)> = s.hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
         let (mut fw, mut hw) = (Cursor::default(), Cursor::default());
+        // For rate and increase: drops[k] counts the samples up to k below their predecessor,
+        // so whether a window holds a counter reset is one subtraction.
+        let drops: Vec<u32> = if matches!(self.func, RangeFunction::Rate | RangeFunction::Increase) {
+            let mut n = 0;
+            let mut prev = f64::NAN;
+            s.floats
+                .iter()
+                .map(|&(_, v)| {
+                    n += u32::from(v < prev);
+                    prev = v;
+                    n
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         for &(step, end) in self.steps {
             let start = end - self.range_ms;
             let (flo, fhi) = fw.window(&s.floats, start - self.before, end + self.after);
@@ -158,6 +174,9 @@ impl Evaluation<'_> {
             w.eval_ts_ms = step;
             w.modifier = self.modifier;
             w.metric_name = s.name.as_deref();
+            if fhi > flo && !drops.is_empty() {
+                w.float_drops = Some(drops[fhi - 1] > drops[flo]);
+            }
             let out = eval_range(self.func, &w, &self.params).map_err(|e| EngineError::Eval(e.0))?;
             for a in &out.annotations {
                 let msg = a.message(crate::annotations::at(self.pos));

@@ -158,6 +158,10 @@ pub struct Window<'a> {
     /// `None` when the type-and-unit-labels feature is off (the "might not be a counter" info
     /// then checks the name's suffix); `Some(value of __type__, empty if unset)` when it is on.
     pub type_label: Option<&'a str>,
+    /// Whether some float sample in the window is below the one before it (a counter reset),
+    /// when the caller knows (`None`: not known, the kernel looks). `rate` and `increase` then
+    /// skip their pass over the window, which for long ranges is most of their work.
+    pub float_drops: Option<bool>,
 }
 
 impl<'a> Window<'a> {
@@ -178,6 +182,7 @@ impl<'a> Window<'a> {
             metric_name: None,
             modifier: RangeModifier::None,
             type_label: None,
+            float_drops: None,
         }
     }
 

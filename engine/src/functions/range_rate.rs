@@ -33,7 +33,7 @@ pub(crate) fn extrapolated_rate(
     let first = f[0];
     let last = f[f.len() - 1];
     let mut result = last.1 - first.1;
-    if is_counter {
+    if is_counter && w.float_drops != Some(false) {
         for p in f.windows(2) {
             if p[1].1 < p[0].1 {
                 result += p[0].1;
