@@ -48,6 +48,8 @@ pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig) -> Router {
         .route("/", get(home_page))
         .merge(crate::api::routes())
         .with_state(state)
+        // Range answers are large JSON; clients that accept gzip (Grafana does) get it.
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 async fn buildinfo() -> Json<serde_json::Value> {

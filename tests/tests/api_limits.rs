@@ -118,6 +118,31 @@ async fn queries_over_the_concurrency_limit_wait_in_the_queue() {
     assert_eq!((status, &v["data"]["result"][1]), (200, &serde_json::json!("2")), "{v}");
 }
 
+/// Answers are gzipped for clients that accept it, as Prometheus's are, and decode to the plain
+/// answer.
+#[tokio::test]
+async fn answers_are_gzipped_when_accepted() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (blocks, bucket) = blocks(tmp.path());
+    upload(&blocks, &bucket);
+    let up = QuiverUp::start(&bucket, &[]).await;
+    let params =
+        [("query", "http_requests_total"), ("start", "1699990000"), ("end", "1699993600"), ("step", "15")];
+    let url = format!("{}/api/v1/query_range", up.url());
+    let client = reqwest::Client::new();
+    let r =
+        client.get(&url).query(&params).header("Accept-Encoding", "gzip").send().await.expect("gzip request");
+    assert_eq!(r.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    let compressed = r.bytes().await.expect("body");
+    let mut plain = String::new();
+    flate2::read::GzDecoder::new(&compressed[..]).read_to_string(&mut plain).expect("gunzip");
+    let (status, expected) = api_get(&up.url(), "/api/v1/query_range", &params).await;
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&plain).expect("json"), expected);
+    assert!(compressed.len() * 2 < plain.len(), "{} bytes gzipped from {}", compressed.len(), plain.len());
+}
+
 #[tokio::test]
 async fn a_query_stops_when_its_client_disconnects() {
     let tmp = tempfile::tempdir().expect("tempdir");
