@@ -326,8 +326,10 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
             token.cancel();
         });
-        let e =
-            engine.range_with("sum(rate(c_total[8h]))", 0, 30_000_000, 15_000, &control).await.unwrap_err();
+        let e = engine
+            .range_with("sum(quantile_over_time(0.5, c_total[8h]))", 0, 30_000_000, 15_000, &control)
+            .await
+            .unwrap_err();
         assert_eq!(e.to_string(), "query was canceled in expression evaluation");
     }
 
@@ -338,8 +340,10 @@ mod tests {
         let engine = engine(200, 2_000, u64::MAX);
         let control = QueryControl::with_timeout(Duration::from_millis(20));
         let started = Instant::now();
-        let e =
-            engine.range_with("sum(rate(c_total[8h]))", 0, 30_000_000, 15_000, &control).await.unwrap_err();
+        let e = engine
+            .range_with("sum(quantile_over_time(0.5, c_total[8h]))", 0, 30_000_000, 15_000, &control)
+            .await
+            .unwrap_err();
         assert_eq!(e.to_string(), "query timed out in expression evaluation");
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
