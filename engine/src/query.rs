@@ -21,7 +21,8 @@ use crate::value::{Annotations, Point, QueryOutput, QueryStats, RangeSeries, Val
 pub struct EngineOptions {
     pub lookback_ms: i64,
     pub features: Features,
-    /// Most samples one query may load before it fails (Prometheus's `--query.max-samples`).
+    /// Most samples one query may hold in memory at once before it fails (Prometheus's
+    /// `--query.max-samples`): what its selectors output, plus the series being decoded.
     pub max_samples: u64,
     /// Most series one query's selectors may select, counted once per selector that selects
     /// one (as Thanos's `--store.limits.request-series` counts per request); 0 for no limit.
@@ -120,6 +121,7 @@ impl QueryEngine {
             store: Arc::clone(&self.store),
             annotations: Mutex::new(Annotations::default()),
             samples: Mutex::new(0),
+            held: Mutex::new(0),
             max_samples: self.opts.max_samples,
             series_selected: Mutex::new(0),
             max_series: self.opts.max_series,

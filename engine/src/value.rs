@@ -50,7 +50,7 @@ pub struct Annotations {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueryStats {
     /// Samples decoded from chunks for the query's selectors, each counted once per selector
-    /// that loaded it: the count `max_samples` limits, and the work a query does per sample.
+    /// that loaded it: the work a query does per sample (`max_samples` limits what is held).
     /// Prometheus's `totalQueryableSamples` differs: it counts a sample once per step whose
     /// window holds it, so overlapping `rate(x[5m])` windows count it several times.
     pub samples_loaded: u64,

@@ -28,8 +28,12 @@ pub(crate) struct QueryContext {
     pub(crate) series: Arc<SeriesTable>,
     pub(crate) store: Arc<dyn SeriesStore>,
     pub(crate) annotations: Mutex<Annotations>,
-    /// Samples loaded so far against the limit.
+    /// Samples decoded so far (the query's cost, reported in its stats).
     pub(crate) samples: Mutex<u64>,
+    /// Samples the selectors' outputs hold, against `max_samples`: like Prometheus's count of
+    /// samples in memory at once, not of every sample decoded on the way (a series' decoded
+    /// samples count only while it is processed).
+    pub(crate) held: Mutex<u64>,
     pub(crate) max_samples: u64,
     /// Series selected so far against the limit (0: none).
     pub(crate) series_selected: Mutex<u64>,
@@ -63,13 +67,25 @@ impl QueryContext {
         self.control.check()
     }
 
-    /// Counts samples against the query's limit. Selectors call it once per series, which makes
-    /// it the place where loading series also checks for a timeout or cancellation.
+    /// Counts a series' `n` decoded samples: in the query's stats, and against the limit while
+    /// they are in memory next to what the selectors hold. Selectors call it once per series,
+    /// which makes it the place where loading series also checks for a timeout or cancellation.
     pub(crate) fn account(&self, n: usize) -> Result<()> {
         self.check()?;
-        let mut s = self.samples.lock().unwrap_or_else(|p| p.into_inner());
-        *s += n as u64;
-        if *s > self.max_samples {
+        *self.samples.lock().unwrap_or_else(|p| p.into_inner()) += n as u64;
+        let held = *self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held + n as u64 > self.max_samples {
+            return Err(EngineError::TooManySamples);
+        }
+        Ok(())
+    }
+
+    /// Counts `n` samples a selector keeps in its output against the limit, for the rest of the
+    /// query.
+    pub(crate) fn hold(&self, n: usize) -> Result<()> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        *held += n as u64;
+        if *held > self.max_samples {
             return Err(EngineError::TooManySamples);
         }
         Ok(())

@@ -21,11 +21,13 @@ impl MatrixSelectExec {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
             let id = qctx.series.intern(s.labels, false);
+            let before = rows.len();
             for i in 0..samples.len() {
                 if range.contains(samples.ts[i]) && !samples.is_stale(i) {
                     rows.push_val(id, samples.ts[i], samples.val(i));
                 }
             }
+            qctx.hold(rows.len() - before)?;
         }
         Ok(rows)
     }

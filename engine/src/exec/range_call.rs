@@ -71,7 +71,9 @@ impl RangeCallExec {
                     let (floats, hists) = decoded.split();
                     let name = s.labels.metric_name().map(str::to_string);
                     let out_id = qctx.series.intern(s.labels, !func.keeps_metric_name());
+                    let before = ev.rows.len();
                     ev.series(&SeriesInput { name, out_id, floats, hists })?;
+                    qctx.hold(ev.rows.len() - before)?;
                 }
             }
         }

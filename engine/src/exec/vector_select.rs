@@ -25,10 +25,12 @@ impl VectorSelectExec {
         for s in qctx.select(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
+            let before = rows.len();
             if smoothed {
                 let name = s.labels.metric_name().unwrap_or_default().to_string();
                 let id = qctx.series.intern(s.labels, false);
                 smoothed_series(&qctx, &node, &steps, &samples, &name, id, &mut rows)?;
+                qctx.hold(rows.len() - before)?;
                 continue;
             }
             let id = qctx.series.intern(s.labels, node.timestamps);
@@ -60,6 +62,7 @@ impl VectorSelectExec {
                     rows.push_val(id, step, samples.val(i));
                 }
             }
+            qctx.hold(rows.len() - before)?;
         }
         Ok(rows)
     }
