@@ -61,6 +61,11 @@ const INSTANT: &[&str] = &[
     "quantile(0.9, node_memory_usage_bytes)",
     "sum without (instance) (http_requests_total offset 30m)",
     r#"label_replace(node_memory_usage_bytes, "host", "$1", "instance", "(.*):.*")"#,
+    // Without delayed name removal (Prometheus 3's default, 2.42's only way) the name is gone
+    // once `rate` or arithmetic drops it: relabelling and grouping no longer see it.
+    r#"label_replace(rate(http_requests_total{job="api",method="GET"}[5m]), "was", "$1", "__name__", "(.+)")"#,
+    "sum by (__name__, job) (rate(http_requests_total[5m]))",
+    r#"count by (__name__) (node_memory_usage_bytes * 2 or node_memory_usage_bytes)"#,
     // A range vector as the result of an instant query.
     r#"http_requests_total{job="api",method="GET",status="200"}[2m]"#,
     // A subquery without a step takes the default evaluation interval, 1m. Its steps are whole

@@ -88,9 +88,7 @@ impl Ctx<'_> {
         {
             return s;
         }
-        let labels =
-            if self.qctx.delayed_name_removal { self.qctx.series.get(id).labels } else { self.labels(id) };
-        let sig = signature(&labels, self.node.matching.as_ref());
+        let sig = signature(&self.qctx.entry(id).labels, self.node.matching.as_ref());
         let s = self.sigs.id(sig.clone());
         if s as usize == self.sig_labels.len() {
             self.sig_labels.push(sig);

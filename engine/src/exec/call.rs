@@ -119,7 +119,7 @@ impl CallExec {
                 let out = match cache.get(&id) {
                     Some(o) => *o,
                     None => {
-                        let e = qctx.series.get(id);
+                        let e = qctx.entry(id);
                         let o = match r.apply(&e.labels) {
                             Some(l) => qctx.series.intern(l, e.drop_name && !r.sets_metric_name()),
                             None => id,
@@ -136,7 +136,7 @@ impl CallExec {
             for i in 0..input.len() {
                 let id = input.series[i];
                 let out = *cache.entry(id).or_insert_with(|| {
-                    let e = qctx.series.get(id);
+                    let e = qctx.entry(id);
                     qctx.series.intern(j.apply(&e.labels), e.drop_name && !j.sets_metric_name())
                 });
                 rows.push_val(out, input.ts[i], input.val(i));

@@ -175,7 +175,7 @@ impl<'a> Evaluator<'a> {
     fn info(&mut self, id: u32) -> &SeriesInfo {
         let qctx = self.qctx;
         self.series.entry(id).or_insert_with(|| {
-            let labels = qctx.series.get(id).labels;
+            let labels = qctx.entry(id).labels;
             SeriesInfo {
                 group: Arc::new(labels_without_le(&labels)),
                 upper_bound: bucket_upper_bound(&labels, true),

@@ -19,7 +19,7 @@ use quiver_proto::{
 pub(crate) use super::rows::{Hist, HistArena, Rows, Val};
 use crate::control::QueryControl;
 use crate::error::{EngineError, Result};
-use crate::series_table::SeriesTable;
+use crate::series_table::{SeriesEntry, SeriesTable};
 use crate::value::Annotations;
 
 /// Everything one query's operators share.
@@ -102,6 +102,17 @@ impl QueryContext {
             return Err(EngineError::TooManySeries { limit: self.max_series, got: *n });
         }
         Ok(series)
+    }
+
+    /// A series as operators that read its labels see it. With delayed name removal, all its
+    /// labels, the mark saying what goes at the end; without, as Prometheus 3 does by default,
+    /// its name (and `__type__`/`__unit__`) are gone as soon as an operation drops them.
+    pub(crate) fn entry(&self, id: u32) -> SeriesEntry {
+        let e = self.series.get(id);
+        if self.delayed_name_removal || !e.drop_name {
+            return e;
+        }
+        SeriesEntry { labels: self.series.visible(id), drop_name: false }
     }
 
     /// Series counted by [`QueryContext::select`] so far.

@@ -47,7 +47,7 @@ impl InfoExec {
         let mut ignored: HashSet<u32> = HashSet::new();
         let mut id_values: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for &id in &base_ids {
-            let labels = qctx.series.get(id).labels;
+            let labels = qctx.entry(id).labels;
             let name = labels.metric_name().unwrap_or_default();
             if name_matchers.iter().all(|m| m.matches(name)) {
                 ignored.insert(id);
@@ -95,7 +95,7 @@ impl InfoExec {
                     rows.push_val(*id, *t, v.clone());
                     continue;
                 }
-                let entry = qctx.series.get(*id);
+                let entry = qctx.entry(*id);
                 let Some(added) = Self::data_labels(&entry.labels, &info_names, &newest, &data_by_name)?
                 else {
                     continue;

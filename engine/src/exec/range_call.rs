@@ -87,7 +87,7 @@ impl RangeCallExec {
         for i in 0..rows.len() {
             let id = rows.series[i];
             let s = by_series.entry(id).or_insert_with(|| {
-                let e = qctx.series.get(id);
+                let e = qctx.entry(id);
                 let name = e.labels.metric_name().map(str::to_string);
                 let drop = e.drop_name || !func.keeps_metric_name();
                 let out_id = qctx.series.intern(quiver_proto::Labels::clone(&e.labels), drop);

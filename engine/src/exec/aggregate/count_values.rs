@@ -33,7 +33,7 @@ pub(super) fn eval(node: &Aggregate, qctx: &QueryContext, input: &Rows) -> Resul
                 Val::H(h) => h.to_string(),
             };
             // Prometheus sets the label on the full labels, before the metric name is dropped.
-            let entry = qctx.series.get(id);
+            let entry = qctx.entry(id);
             let mut labels: Vec<Label> = entry.labels.iter().filter(|l| l.name != label).cloned().collect();
             let at = labels.partition_point(|l| l.name.as_str() < label);
             labels.insert(at, Label::new(label, value));

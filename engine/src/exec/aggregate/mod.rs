@@ -76,7 +76,7 @@ impl Members {
             present[id as usize] = true;
         }
         let ids = present.iter().enumerate().filter(|(_, p)| **p).map(|(id, _)| id as u32);
-        let mut entries: Vec<_> = ids.map(|id| (id, qctx.series.get(id))).collect();
+        let mut entries: Vec<_> = ids.map(|id| (id, qctx.entry(id))).collect();
         entries.sort_by(|a, b| (&a.1.labels, a.1.drop_name, a.0).cmp(&(&b.1.labels, b.1.drop_name, b.0)));
         let mut out = Members::default();
         let mut group_index: HashMap<Labels, usize> = HashMap::new();
