@@ -73,6 +73,78 @@ pub(crate) fn value_json(v: &Value) -> Json {
     }
 }
 
+/// `{"resultType":...,"result":...}` of [`value_json`], written straight into `out`: a range
+/// answer has a point per series and step, and a tree of JSON values for each of them would cost
+/// more than computing them.
+pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Matrix(series) => {
+            out.extend_from_slice(br#"{"resultType":"matrix","result":["#);
+            for (i, s) in series.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(br#"{"metric":"#);
+                write_json(out, &labels_json(&s.labels));
+                out.extend_from_slice(br#","values":["#);
+                for (k, (t, v)) in s.floats.iter().enumerate() {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    write_point(out, *t, *v);
+                }
+                out.push(b']');
+                if !s.histograms.is_empty() {
+                    out.extend_from_slice(br#","histograms":"#);
+                    let hs: Vec<Json> =
+                        s.histograms.iter().map(|(t, h)| json!([ts(*t), histogram_json(h)])).collect();
+                    write_json(out, &Json::Array(hs));
+                }
+                out.push(b'}');
+            }
+            out.extend_from_slice(b"]}");
+        }
+        Value::Vector(samples) => {
+            out.extend_from_slice(br#"{"resultType":"vector","result":["#);
+            for (i, s) in samples.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(br#"{"metric":"#);
+                write_json(out, &labels_json(&s.labels));
+                match &s.point {
+                    Point::Float(v) => {
+                        out.extend_from_slice(br#","value":"#);
+                        write_point(out, s.t, *v);
+                    }
+                    Point::Histogram(h) => {
+                        out.extend_from_slice(br#","histogram":"#);
+                        write_json(out, &json!([ts(s.t), histogram_json(h)]));
+                    }
+                }
+                out.push(b'}');
+            }
+            out.extend_from_slice(b"]}");
+        }
+        other => write_json(out, &value_json(other)),
+    }
+}
+
+/// `[t,"v"]`.
+fn write_point(out: &mut Vec<u8>, t: i64, v: f64) {
+    out.push(b'[');
+    write_json(out, &ts(t));
+    out.extend_from_slice(b",\"");
+    // Go's formatting of a float has no character JSON would need to escape.
+    out.extend_from_slice(format_api_float(v).as_bytes());
+    out.extend_from_slice(b"\"]");
+}
+
+fn write_json(out: &mut Vec<u8>, v: &Json) {
+    // Writing into a Vec cannot fail, and a serde_json::Value always serializes.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +178,41 @@ mod tests {
         assert_eq!(buckets[0], json!([1, "-1", "-0.5", "1"]));
         assert_eq!(buckets[1], json!([3, "-0.001", "0.001", "1"]));
         assert_eq!(buckets[2], json!([0, "0.5", "1", "3"]));
+    }
+
+    /// The streamed answer parses to the same JSON as the tree.
+    #[test]
+    fn written_values_equal_the_json_tree() {
+        use quiver_engine::value::{RangeSeries, VectorSample};
+        let labels = quiver_proto::Labels::from_pairs([("__name__", "a\"b"), ("job", "x\ny")]).unwrap();
+        let h = FloatHistogram { schema: 0, count: 2.0, sum: 3.0, ..Default::default() };
+        let values = [
+            Value::Scalar { t: 1_500, v: f64::NAN },
+            Value::String { t: 2_000, s: "s\"".into() },
+            Value::Vector(vec![
+                VectorSample { labels: labels.clone(), t: 1_700_000_000_300, point: Point::Float(-0.5) },
+                VectorSample {
+                    labels: labels.clone(),
+                    t: 1_700_000_000_000,
+                    point: Point::Histogram(h.clone()),
+                },
+            ]),
+            Value::Vector(Vec::new()),
+            Value::Matrix(vec![
+                RangeSeries {
+                    labels: labels.clone(),
+                    floats: vec![(0, 1.0), (15_500, f64::INFINITY)],
+                    histograms: vec![(30_000, h)],
+                },
+                RangeSeries { labels, floats: vec![(1, 1e21)], histograms: Vec::new() },
+            ]),
+            Value::Matrix(Vec::new()),
+        ];
+        for v in &values {
+            let mut out = Vec::new();
+            write_value_json(v, &mut out);
+            let parsed: Json = serde_json::from_slice(&out).unwrap();
+            assert_eq!(parsed, value_json(v), "{}", String::from_utf8_lossy(&out));
+        }
     }
 }

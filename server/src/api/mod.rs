@@ -113,6 +113,22 @@ fn success(data: Json, warnings: &[String], infos: &[String]) -> Response {
     axum::Json(body).into_response()
 }
 
+/// As [`success`] for a query result, written straight out (see
+/// [`crate::api_json::write_value_json`]).
+fn success_value(value: &quiver_engine::value::Value, warnings: &[String], infos: &[String]) -> Response {
+    let mut body = Vec::with_capacity(4096);
+    body.extend_from_slice(br#"{"status":"success","data":"#);
+    crate::api_json::write_value_json(value, &mut body);
+    for (key, items, kind) in [("warnings", warnings, "warning"), ("infos", infos, "info")] {
+        if let Some(list) = limited(items, kind) {
+            body.extend_from_slice(format!(",\"{key}\":").as_bytes());
+            let _ = serde_json::to_writer(&mut body, &list);
+        }
+    }
+    body.push(b'}');
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 fn limited(items: &[String], kind: &str) -> Option<Json> {
     if items.is_empty() {
         return None;

@@ -16,7 +16,7 @@ use quiver_planner::EvalSteps;
 use serde_json::json;
 
 use super::params::Params;
-use super::{ApiError, ApiState, TRUNCATED, success};
+use super::{ApiError, ApiState, TRUNCATED, success, success_value};
 
 /// Prometheus refuses range queries with more points per series than this.
 const MAX_POINTS: i64 = 11_000;
@@ -110,7 +110,7 @@ async fn run(
     if limit > 0 && truncate(&mut out.value, limit) {
         warnings.push(TRUNCATED.into());
     }
-    Ok(success(crate::api_json::value_json(&out.value), &warnings, &out.annotations.infos))
+    Ok(success_value(&out.value, &warnings, &out.annotations.infos))
 }
 
 /// Runs the query in a task of its own so that its computing never holds up this handler:

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Quiver beside Prometheus 2.42 and VictoriaMetrics 1.79 on the same generated data, in one run:
+# the eight standard range queries of ../shared/testbench/bench_q.sh against each, the median
+# latency per system, and the ratios. Installs what it needs (Debian packages), builds Quiver in
+# release mode, and starts every server on a free loopback port, stopping each by its PID.
+#
+# usage: scripts/bench-compare.sh [SERIES=1000] [HOURS=6] [STEP=60] [RUNS=7]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SERIES=${1:-1000}
+HOURS=${2:-6}
+STEP=${3:-60}
+RUNS=${4:-7}
+TESTBENCH=${QUIVER_SHARED_DIR:-../shared}/testbench
+
+need_apt=()
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if ((${#need_apt[@]})); then
+    echo "installing Debian packages: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/quiver-target}"
+cargo build --release --locked -q -p quiver
+QUIVER="$CARGO_TARGET_DIR/release/quiver"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_ready() { # URL
+    for _ in $(seq 1 300); do
+        curl -fs -o /dev/null "$1" && return 0
+        sleep 0.2
+    done
+    echo "not ready: $1" >&2
+    return 1
+}
+
+echo "data: $SERIES series x ${HOURS}h at 15 s (gen_om.py), as promtool-made TSDB blocks"
+python3 "$TESTBENCH/gen_om.py" "$work/in.om" "$SERIES" "$HOURS" >/dev/null
+promtool tsdb create-blocks-from openmetrics "$work/in.om" "$work/blocks" >/dev/null
+cp -r "$work/blocks" "$work/prometheus"
+mkdir -p "$work/bucket"
+"$QUIVER" tools bucket upload-blocks --path "$work/blocks" \
+    --objstore.config "$(printf 'type: FILESYSTEM\nconfig:\n  directory: %s\n' "$work/bucket")" >/dev/null
+# gen_om.py ends its data at 1700000000 rounded down to 2 h.
+END=$((1700000000 - 1700000000 % 7200))
+START=$((END - HOURS * 3600))
+
+qport=$(free_port)
+"$QUIVER" up --data-dir "$work/bucket" --http-address "127.0.0.1:$qport" >"$work/quiver.log" 2>&1 &
+pids+=($!)
+pport=$(free_port)
+printf 'global:\n  scrape_interval: 1h\n' >"$work/p.yml"
+prometheus --config.file="$work/p.yml" --storage.tsdb.path="$work/prometheus" \
+    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$pport" >"$work/prometheus.log" 2>&1 &
+pids+=($!)
+vport=$(free_port)
+victoria-metrics -storageDataPath="$work/vm" -httpListenAddr="127.0.0.1:$vport" -retentionPeriod=100y \
+    -search.latencyOffset=0s -search.disableCache >"$work/vm.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$qport/-/ready"
+wait_ready "http://127.0.0.1:$pport/-/ready"
+wait_ready "http://127.0.0.1:$vport/health"
+
+# VictoriaMetrics takes the same samples as Prometheus text with millisecond timestamps.
+python3 - "$work/in.om" "$work/vm.prom" <<'EOF'
+import sys
+with open(sys.argv[1]) as src, open(sys.argv[2], "w") as out:
+    for line in src:
+        if line.startswith("#") or not line.strip():
+            continue
+        series, value, ts = line.rsplit(" ", 2)
+        out.write(f"{series} {value} {int(float(ts) * 1000)}\n")
+EOF
+curl -fs --data-binary "@$work/vm.prom" "http://127.0.0.1:$vport/api/v1/import/prometheus"
+curl -fs "http://127.0.0.1:$vport/internal/force_flush" >/dev/null
+
+for sys in quiver:$qport prometheus:$pport victoriametrics:$vport; do
+    name=${sys%%:*}
+    port=${sys##*:}
+    echo "running the queries against $name ($RUNS runs each after a warm-up)"
+    TMPDIR="$work" bash "$TESTBENCH/bench_q.sh" "http://127.0.0.1:$port" "$START" "$END" "$STEP" "$RUNS" >"$work/$name.txt"
+done
+
+python3 - "$work" <<'EOF'
+import re, sys
+work = sys.argv[1]
+systems = ["quiver", "prometheus", "victoriametrics"]
+rows = {}
+for s in systems:
+    for line in open(f"{work}/{s}.txt"):
+        m = re.match(r"(.*?)\s+min=\s*([\d.]+)ms med=\s*([\d.]+)ms max=\s*([\d.]+)ms\s*(.*)", line.rstrip())
+        if m:
+            rows.setdefault(m.group(1), {})[s] = (float(m.group(3)), m.group(5))
+print(f"\n{'query':<92} {'quiver':>9} {'prom':>9} {'vm':>9} {'prom/q':>7} {'vm/q':>6}")
+for q, r in rows.items():
+    q_ms, p_ms, v_ms = (r.get(s, (float("nan"), ""))[0] for s in systems)
+    shapes = {r[s][1] for s in systems if s in r}
+    note = "" if len(shapes) == 1 else "  (results differ in shape: " + " | ".join(sorted(shapes)) + ")"
+    print(f"{q:<92} {q_ms:8.1f}ms {p_ms:8.1f}ms {v_ms:8.1f}ms {p_ms / q_ms:6.2f}x {v_ms / q_ms:5.2f}x{note}")
+print("\nmedian wall time per query_range (curl time_total); ratios above 1 mean Quiver is faster")
+EOF
