@@ -79,21 +79,11 @@ pub(crate) fn value_json(v: &Value) -> Json {
 pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Matrix(series) => {
-            out.extend_from_slice(br#"{"resultType":"matrix","result":["#);
-            for (i, s) in series.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(br#"{"metric":"#);
-                write_json(out, &labels_json(&s.labels));
-                out.extend_from_slice(br#","values":["#);
-                for (k, (t, v)) in s.floats.iter().enumerate() {
-                    if k > 0 {
-                        out.push(b',');
-                    }
-                    write_point(out, *t, *v);
-                }
-                out.push(b']');
+            out.extend_from_slice(br#"{"resultType":"matrix","result":"#);
+            write_list(out, series, |out, s| {
+                write_metric(out, &s.labels);
+                out.extend_from_slice(br#","values":"#);
+                write_list(out, &s.floats, |out, (t, v)| write_point(out, *t, *v));
                 if !s.histograms.is_empty() {
                     out.extend_from_slice(br#","histograms":"#);
                     let hs: Vec<Json> =
@@ -101,17 +91,13 @@ pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
                     write_json(out, &Json::Array(hs));
                 }
                 out.push(b'}');
-            }
-            out.extend_from_slice(b"]}");
+            });
+            out.push(b'}');
         }
         Value::Vector(samples) => {
-            out.extend_from_slice(br#"{"resultType":"vector","result":["#);
-            for (i, s) in samples.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(br#"{"metric":"#);
-                write_json(out, &labels_json(&s.labels));
+            out.extend_from_slice(br#"{"resultType":"vector","result":"#);
+            write_list(out, samples, |out, s| {
+                write_metric(out, &s.labels);
                 match &s.point {
                     Point::Float(v) => {
                         out.extend_from_slice(br#","value":"#);
@@ -123,11 +109,29 @@ pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
                     }
                 }
                 out.push(b'}');
-            }
-            out.extend_from_slice(b"]}");
+            });
+            out.push(b'}');
         }
         other => write_json(out, &value_json(other)),
     }
+}
+
+/// `[a,b,...]`, each item written by `item`.
+fn write_list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
+/// `{"metric":{...}` of a series, its object left open.
+fn write_metric(out: &mut Vec<u8>, labels: &quiver_proto::Labels) {
+    out.extend_from_slice(br#"{"metric":"#);
+    write_json(out, &labels_json(labels));
 }
 
 /// `[t,"v"]`.
