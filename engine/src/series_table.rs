@@ -46,9 +46,11 @@ struct Inner {
     entries: Vec<SeriesEntry>,
     /// Each entry's visible labels, built once: operators ask for them per sample.
     visible: Vec<Arc<Labels>>,
-    index: HashMap<SeriesEntry, u32>,
+    /// Label sets are hashed for every series an operator outputs: with foldhash (randomly
+    /// seeded per table), which costs a fraction of SipHash on short strings.
+    index: HashMap<SeriesEntry, u32, foldhash::fast::RandomState>,
     /// Answers of `with_name_dropped`, which operators ask per sample.
-    name_dropped: HashMap<u32, u32>,
+    name_dropped: HashMap<u32, u32, foldhash::fast::RandomState>,
 }
 
 /// Ids to series, shared by all operators of one query.
