@@ -126,6 +126,30 @@ impl QueryContext {
     }
 }
 
+/// The index of the first of `items` (in ascending time `t`) after `bound`, searching forward
+/// from `from`. Evaluation steps move forward (`@` pins them, which is not backward either), so
+/// each sample is passed once per series; a bound that moves back is searched afresh.
+pub(crate) fn advance<T>(items: &[T], t: impl Fn(&T) -> i64, from: usize, bound: i64) -> usize {
+    if from > items.len() || (from > 0 && t(&items[from - 1]) > bound) {
+        return items.partition_point(|x| t(x) <= bound);
+    }
+    from + items[from..].iter().take_while(|x| t(x) <= bound).count()
+}
+
+/// The sample an instant selector reads at `eval`: the newest in the left-open lookback window
+/// `(eval - lookback, eval]`, unless it is a staleness marker. `cursor` carries the search from
+/// one step to the next (see [`advance`]).
+pub(crate) fn newest_in_lookback(
+    samples: &SeriesSamples,
+    cursor: &mut usize,
+    eval: i64,
+    lookback_ms: i64,
+) -> Option<usize> {
+    *cursor = advance(&samples.ts, |&t| t, *cursor, eval);
+    let i = cursor.checked_sub(1)?;
+    (samples.ts[i] > eval - lookback_ms && !samples.is_stale(i)).then_some(i)
+}
+
 /// Runs a child plan and gathers its rows.
 pub(crate) async fn collect_rows(
     plan: &Arc<dyn ExecutionPlan>,

@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use quiver_planner::node::Info;
+use quiver_planner::node::{Info, StepTimes};
 use quiver_proto::{Labels, METRIC_NAME, MatchOp, Matcher, TimeRange};
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
+use super::common::{QueryContext, Rows, compile_matchers, decode_samples, newest_in_lookback, prom_exec};
 use crate::error::{EngineError, Result};
 
 prom_exec!(InfoExec, Info);
@@ -18,12 +18,17 @@ prom_exec!(InfoExec, Info);
 const IDENTIFYING: [&str; 2] = ["instance", "job"];
 const TARGET_INFO: &str = "target_info";
 
-/// One info series: its labels and, per step, the timestamp of its sample in effect then.
+/// One info series: its labels, its metric name and identifying label values (what it is
+/// joined on), and per step the timestamp of its sample in effect then.
 struct InfoSeries {
     labels: Arc<Labels>,
     name: String,
+    ids: Vec<String>,
     at_step: HashMap<i64, i64>,
 }
+
+/// The newest info sample at a step per (info metric, identifying label values).
+type Newest<'a> = HashMap<(&'a str, &'a [String]), (i64, &'a InfoSeries)>;
 
 impl InfoExec {
     async fn run(node: Info, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
@@ -72,10 +77,10 @@ impl InfoExec {
         for (t, samples) in &by_step {
             qctx.check()?;
             // The newest info sample per (info metric, identifying labels) at this step.
-            let mut newest: HashMap<(String, Vec<String>), (i64, &InfoSeries)> = HashMap::new();
+            let mut newest: Newest<'_> = HashMap::new();
             for s in &infos {
                 let Some(&orig) = s.at_step.get(t) else { continue };
-                let key = (s.name.clone(), identifying(&s.labels));
+                let key = (s.name.as_str(), s.ids.as_slice());
                 match newest.get(&key) {
                     Some(&(prev, _)) if prev > orig => {}
                     Some(&(prev, existing)) if prev == orig => {
@@ -96,7 +101,9 @@ impl InfoExec {
                     continue;
                 }
                 let entry = qctx.entry(*id);
-                let Some(added) = Self::data_labels(&entry.labels, &info_names, &newest, &data_by_name)?
+                let ids = identifying(&entry.labels);
+                let Some(added) =
+                    Self::data_labels(&entry.labels, &ids, &info_names, &newest, &data_by_name)?
                 else {
                     continue;
                 };
@@ -125,14 +132,15 @@ impl InfoExec {
     /// info series matched while a data matcher needs a value).
     fn data_labels(
         base: &Labels,
+        ids: &[String],
         info_names: &BTreeSet<&str>,
-        newest: &HashMap<(String, Vec<String>), (i64, &InfoSeries)>,
+        newest: &Newest<'_>,
         data: &BTreeMap<String, Vec<Matcher>>,
     ) -> Result<Option<Vec<(String, String)>>> {
         let mut added: BTreeMap<String, String> = BTreeMap::new();
         let mut seen = 0;
         for name in info_names {
-            let Some((_, info)) = newest.get(&(name.to_string(), identifying(base))) else { continue };
+            let Some((_, info)) = newest.get(&(*name, ids)) else { continue };
             for l in info.labels.iter().filter(|l| l.name != METRIC_NAME) {
                 if !data.is_empty() && !data.contains_key(&l.name) {
                     continue;
@@ -169,31 +177,29 @@ impl InfoExec {
         }
         matchers.extend(data.values().flatten().cloned());
         matchers.extend(name_matchers.iter().cloned());
-        let read_at = |t: i64| node.at_ms.unwrap_or(t) - node.offset_ms;
-        let (lo, hi) = match node.at_ms {
-            Some(at) => (at, at),
-            None => (node.steps.start, node.steps.end),
+        let Some(StepTimes { times: steps, lo, hi }) = node.reference.step_times(node.steps.timestamps())
+        else {
+            return Ok(Vec::new());
         };
-        let range = TimeRange::new(lo - node.lookback_ms + 1 - node.offset_ms, hi - node.offset_ms);
+        let range = TimeRange::new(lo - node.lookback_ms + 1, hi);
         let mut out = Vec::new();
         for s in qctx.select(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
             let mut at_step = HashMap::new();
-            for t in node.steps.timestamps() {
-                let r = read_at(t);
-                let idx = samples.ts.partition_point(|&x| x <= r);
-                let Some(i) = idx.checked_sub(1) else { continue };
-                if samples.ts[i] <= r - node.lookback_ms || samples.is_stale(i) {
+            let mut cursor = 0;
+            for &(t, r) in &steps {
+                let Some(i) = newest_in_lookback(&samples, &mut cursor, r, node.lookback_ms) else {
                     continue;
-                }
+                };
                 if samples.hist(i).is_some() {
                     return Err(EngineError::Eval("info sample should be float".into()));
                 }
                 at_step.insert(t, samples.ts[i]);
             }
             let name = s.labels.metric_name().unwrap_or_default().to_string();
-            out.push(InfoSeries { labels: Arc::new(s.labels), name, at_step });
+            let ids = identifying(&s.labels);
+            out.push(InfoSeries { labels: Arc::new(s.labels), name, ids, at_step });
         }
         Ok(out)
     }

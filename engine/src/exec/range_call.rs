@@ -8,7 +8,9 @@ use std::sync::Arc;
 use quiver_planner::node::{RangeCall, SelectorModifier, StepTimes};
 use quiver_proto::{CounterResetHint, FloatHistogram, TimeRange};
 
-use super::common::{Hist, QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
+use super::common::{
+    Hist, QueryContext, Rows, advance, compile_matchers, decode_samples, prom_exec, stats_histogram,
+};
 use crate::error::{EngineError, Result};
 use crate::functions::range::{RangeFunction, RangeModifier, RangeValue, Window, eval_range};
 
@@ -63,8 +65,8 @@ impl RangeCallExec {
             None => {
                 let matchers = compile_matchers(&node.selector.matchers)?;
                 let range = TimeRange::new(lo - node.range_ms - before + 1, hi + after);
-                // Series by series, each decoded just before its windows are evaluated: its
-                // samples are still in cache, and its buffers are reused for the next one.
+                // Series by series, each decoded just before its windows are evaluated (its
+                // samples are still in cache) and dropped after: one series' samples at a time.
                 for s in qctx.select(&matchers, range).await? {
                     let decoded = decode_samples(&s)?;
                     qctx.account(decoded.len())?;
@@ -214,10 +216,8 @@ fn check_modifier(m: SelectorModifier, func: RangeFunction) -> Result<RangeModif
     Ok(modifier)
 }
 
-/// The index range of the samples in `(start, end]` for one step after another. Windows move
-/// forward from step to step (`@` pins them, which is not backward either), so the bounds are
-/// advanced from the previous step's, each sample passed once per series; a window that moves
-/// back is searched afresh.
+/// The index range of the samples in `(start, end]` for one step after another, both bounds
+/// carried forward from the previous step's (see [`advance`]).
 #[derive(Debug, Default)]
 struct Cursor {
     lo: usize,
@@ -226,22 +226,10 @@ struct Cursor {
 
 impl Cursor {
     fn window<T>(&mut self, samples: &[(i64, T)], start: i64, end: i64) -> (usize, usize) {
-        self.lo = advance(samples, self.lo, start);
-        self.hi = advance(samples, self.hi, end).max(self.lo);
+        self.lo = advance(samples, |s| s.0, self.lo, start);
+        self.hi = advance(samples, |s| s.0, self.hi, end).max(self.lo);
         (self.lo, self.hi)
     }
-}
-
-/// The index of the first sample after `bound`, searching forward from `from`.
-fn advance<T>(samples: &[(i64, T)], from: usize, bound: i64) -> usize {
-    if from > samples.len() || (from > 0 && samples[from - 1].0 > bound) {
-        return samples.partition_point(|(t, _)| *t <= bound);
-    }
-    let mut i = from;
-    while i < samples.len() && samples[i].0 <= bound {
-        i += 1;
-    }
-    i
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use quiver_planner::node::{SelectorModifier, StepTimes, VectorSelect};
 use quiver_proto::TimeRange;
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec, stats_histogram};
+use super::common::{
+    QueryContext, Rows, compile_matchers, decode_samples, newest_in_lookback, prom_exec, stats_histogram,
+};
 use super::smoothed::smoothed_series;
 use crate::error::Result;
 
@@ -34,19 +36,11 @@ impl VectorSelectExec {
                 continue;
             }
             let id = qctx.series.intern(s.labels, node.timestamps);
-            let mut idx = 0;
+            let mut cursor = 0;
             for &(step, eval) in &steps {
-                // The newest sample in the left-open lookback window (eval - lookback, eval].
-                // Steps go forward, so the search goes on from the previous step's sample.
-                idx = if idx > 0 && samples.ts[idx - 1] > eval {
-                    samples.ts.partition_point(|&x| x <= eval)
-                } else {
-                    idx + samples.ts[idx..].iter().take_while(|&&x| x <= eval).count()
-                };
-                let Some(i) = idx.checked_sub(1) else { continue };
-                if samples.ts[i] <= eval - node.lookback_ms || samples.is_stale(i) {
+                let Some(i) = newest_in_lookback(&samples, &mut cursor, eval, node.lookback_ms) else {
                     continue;
-                }
+                };
                 if node.timestamps {
                     rows.push(id, step, samples.ts[i] as f64 / 1000.0);
                 } else if let (true, Some(h)) = (sel.histogram_stats, samples.hist(i)) {

@@ -3,8 +3,8 @@ use std::fmt;
 use datafusion_common::{DFSchemaRef, Result, internal_err};
 use datafusion_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
-use super::MatcherSpec;
 use super::vector_select::static_schema;
+use super::{MatcherSpec, Selector};
 use crate::options::EvalSteps;
 
 /// `info(v, {data selector})` (experimental): each series of `v` gains the data labels of the
@@ -19,9 +19,9 @@ pub struct Info {
     /// Whether a second argument was given (without one, only `target_info` is used).
     pub has_selector: bool,
     /// The `@` and offset of the first selector in `v`, with its enclosing subqueries': the
-    /// info series are read as of that time.
-    pub at_ms: Option<i64>,
-    pub offset_ms: i64,
+    /// info series are read as of that time. It has no matchers (as a `RangeCall`'s over a
+    /// subquery).
+    pub reference: Selector,
     pub lookback_ms: i64,
     pub steps: EvalSteps,
 }
@@ -41,11 +41,7 @@ impl UserDefinedLogicalNodeCore for Info {
     }
     fn fmt_for_explain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m: Vec<String> = self.data_matchers.iter().map(ToString::to_string).collect();
-        write!(f, "Info: {{{}}} offset={}ms", m.join(", "), self.offset_ms)?;
-        if let Some(at) = self.at_ms {
-            write!(f, " @ {at}ms")?;
-        }
-        write!(f, " steps={:?}", self.steps)
+        write!(f, "Info: {{{}}} reference={} steps={:?}", m.join(", "), self.reference, self.steps)
     }
     fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
         match inputs.pop() {

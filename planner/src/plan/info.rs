@@ -12,7 +12,7 @@ use super::lex::{skip_comment, skip_quoted};
 use super::selector::{at_ms, offset_ms, selector};
 use super::{extension, plan_expr, strip_parens};
 use crate::error::{PlanError, Result};
-use crate::node::Info;
+use crate::node::{Info, Selector, SelectorModifier};
 use crate::options::PlanOptions;
 
 pub(crate) fn plan_info(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
@@ -29,12 +29,18 @@ pub(crate) fn plan_info(c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan>
         Some(_) => return Err(PlanError::Invalid("info's second argument must be a label selector".into())),
     };
     let (at_ms, offset_ms) = reference_time(v, opts);
+    let reference = Selector {
+        matchers: Vec::new(),
+        offset_ms,
+        at_ms,
+        histogram_stats: false,
+        modifier: SelectorModifier::None,
+    };
     Ok(extension(Info {
         input: plan_expr(v, opts)?,
         data_matchers,
         has_selector,
-        at_ms,
-        offset_ms,
+        reference,
         lookback_ms: opts.lookback_ms,
         steps: opts.steps,
     }))
