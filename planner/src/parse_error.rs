@@ -4,18 +4,27 @@
 //! error at the first token whose prefix of the query fails the same way (inside a group that
 //! token closes, at the start of the group's contents).
 
+use crate::error::PlanError;
 use crate::span::{Pos, pos_at};
+
+/// `L:C: parse error: message`, as Prometheus prints a parse error at `pos`.
+pub(crate) fn at_pos(pos: Pos, message: &str) -> String {
+    format!("{}:{}: parse error: {message}", pos.line, pos.col)
+}
+
+/// A parse error at byte offset `off` of `text`.
+pub(crate) fn error_at(text: &str, off: usize, message: &str) -> PlanError {
+    PlanError::Parse(at_pos(pos_at(text, off), message))
+}
 
 /// `message` prefixed with its position the way Prometheus prints parse errors.
 pub(crate) fn describe(text: &str, message: &str, parse: impl Fn(&str) -> Result<(), String>) -> String {
     // promql-parser says only "invalid promql query" for a query cut short (`1 +`): if an operand
     // would complete it, the error is the end of the input, as Prometheus says.
     if !at_end(message) && completes(text, &parse) {
-        let pos = pos_at(text, text.len());
-        return format!("{}:{}: parse error: unexpected end of input", pos.line, pos.col);
+        return at_pos(pos_at(text, text.len()), "unexpected end of input");
     }
-    let pos = locate(text, message, parse);
-    format!("{}:{}: parse error: {message}", pos.line, pos.col)
+    at_pos(locate(text, message, parse), message)
 }
 
 fn locate(text: &str, message: &str, parse: impl Fn(&str) -> Result<(), String>) -> Pos {

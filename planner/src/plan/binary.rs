@@ -37,10 +37,10 @@ fn plan_operator(
     if let Some(m) = modifier {
         if (m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some()) && !opts.features.binop_fill_modifiers
         {
-            let at = pos.map(|p| format!("{}:{}: ", p.line, p.col)).unwrap_or_default();
-            return Err(PlanError::Parse(format!(
-                "{at}parse error: binop fill modifiers are experimental and not enabled"
-            )));
+            const MSG: &str = "binop fill modifiers are experimental and not enabled";
+            let msg =
+                pos.map_or_else(|| format!("parse error: {MSG}"), |p| crate::parse_error::at_pos(p, MSG));
+            return Err(PlanError::Parse(msg));
         }
         fill_lhs = m.fill_values.lhs.map(F64Bits::new);
         fill_rhs = m.fill_values.rhs.map(F64Bits::new);

@@ -10,8 +10,10 @@
 //! subquery, say) is an error, so a modifier is never dropped silently.
 
 use super::lex::{skip_comment, skip_quoted, word_end};
-use crate::error::{PlanError, Result};
+use crate::error::Result;
 use crate::node::SelectorModifier;
+use crate::parse_error::error_at;
+use crate::span::Spans;
 
 /// The query text with the modifiers blanked out, and where each one was (byte offset).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,22 +112,27 @@ pub(crate) fn scan(query: &str) -> Scanned {
     Scanned { text, found }
 }
 
-/// Checks the modifiers the walk attached against those the pre-pass found: each must have
-/// been met right after a selector, at most one per selector, and only with the feature on.
-pub(crate) fn check(text: &str, scanned: &Scanned, attached: &[usize], enabled: bool) -> Result<()> {
-    for &(off, m) in &scanned.found {
-        let pos = crate::span::pos_at(text, off);
-        let at = format!("{}:{}", pos.line, pos.col);
-        if !attached.contains(&off) {
-            return Err(PlanError::Parse(format!("{at}: parse error: unexpected {m} modifier")));
+/// Checks the modifiers the span walk attached (`spans`) against those the pre-pass `found`:
+/// each must have been met right after a selector, at most one per selector, and only with the
+/// feature on.
+pub(crate) fn check(
+    text: &str,
+    found: &[(usize, SelectorModifier)],
+    spans: &Spans,
+    enabled: bool,
+) -> Result<()> {
+    for &(off, m) in found {
+        if !spans.modifier_offsets().contains(&off) {
+            return Err(error_at(text, off, &format!("unexpected {m} modifier")));
         }
         if !enabled {
-            return Err(PlanError::Parse(format!(
-                "{at}: parse error: {m} modifier is experimental and not enabled"
-            )));
+            return Err(error_at(text, off, &format!("{m} modifier is experimental and not enabled")));
         }
     }
-    Ok(())
+    match spans.modifier_conflict() {
+        Some(off) => Err(error_at(text, off, "anchored and smoothed modifiers cannot be used together")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

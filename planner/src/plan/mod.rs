@@ -22,7 +22,7 @@ use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{Expr, UnaryExpr};
 
 use crate::error::{PlanError, Result};
-use crate::node::{Call, F64Bits, NumberLiteral};
+use crate::node::{Call, F64Bits, NumberLiteral, SelectorModifier};
 use crate::options::PlanOptions;
 use crate::span::Spans;
 
@@ -55,29 +55,29 @@ pub enum Planned {
 
 /// Parses and plans a query.
 pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
-    let ctx = DurationContext::of(&opts.query_steps);
-    let expr = parse(text, ctx)?;
-    if let Some(off) = durations::rewrite(text, ctx)?.experimental_at
+    let (expr, found) = parse(text, DurationContext::of(&opts.query_steps))?;
+    if let Some(off) = found.duration_expression
         && !opts.features.duration_expressions
     {
-        let pos = crate::span::pos_at(text, off);
-        return Err(PlanError::Parse(format!(
-            "{}:{}: parse error: experimental duration expression is not enabled",
-            pos.line, pos.col
-        )));
+        return Err(crate::parse_error::error_at(
+            text,
+            off,
+            "experimental duration expression is not enabled",
+        ));
     }
     let spans = Spans::locate(text, &expr);
-    let scanned = extended::scan(text);
-    extended::check(text, &scanned, spans.modifier_offsets(), opts.features.extended_range_selectors)?;
-    if let Some(off) = spans.modifier_conflict() {
-        let pos = crate::span::pos_at(text, off);
-        return Err(PlanError::Parse(format!(
-            "{}:{}: parse error: anchored and smoothed modifiers cannot be used together",
-            pos.line, pos.col
-        )));
-    }
+    extended::check(text, &found.modifiers, &spans, opts.features.extended_range_selectors)?;
     let opts = PlanOptions { spans: Arc::new(spans), ..opts.clone() };
     plan_top(&expr, &opts)
+}
+
+/// What the lexical pre-passes found in the text that promql-parser does not see.
+#[derive(Debug, Default)]
+pub(crate) struct PrePassed {
+    /// The `anchored`/`smoothed` keywords blanked out, by offset.
+    modifiers: Vec<(usize, SelectorModifier)>,
+    /// Where the first duration expression beyond a plain number is.
+    duration_expression: Option<usize>,
 }
 
 /// How many series selectors a query holds (what Prometheus's `parser.ExtractSelectors` finds),
@@ -96,11 +96,11 @@ pub fn selector_count(text: &str) -> Result<usize> {
             Expr::NumberLiteral(_) | Expr::StringLiteral(_) => 0,
         }
     }
-    Ok(count(&parse(text, DurationContext::default())?))
+    Ok(count(&parse(text, DurationContext::default())?.0))
 }
 
 /// Parses PromQL; a parse error says where it is, as Prometheus's do.
-fn parse(text: &str, ctx: DurationContext) -> Result<Expr> {
+fn parse(text: &str, ctx: DurationContext) -> Result<(Expr, PrePassed)> {
     match parse_unpositioned(text, ctx) {
         Err(PlanError::Parse(msg)) => {
             let reparse = |s: &str| parse_unpositioned(s, ctx).map(|_| ()).map_err(|e| e.to_string());
@@ -110,17 +110,22 @@ fn parse(text: &str, ctx: DurationContext) -> Result<Expr> {
     }
 }
 
-/// Parses PromQL, including the trim operators promql-parser does not know (see [`trim`]).
-pub(crate) fn parse_unpositioned(text: &str, ctx: DurationContext) -> Result<Expr> {
+/// Parses PromQL through the lexical pre-passes (see `extended`, `durations`, `info`, `trim`),
+/// returning what they found. Blanking keeps every offset, and the first duration expression is
+/// found before any text is rewritten, so the findings are offsets in `text`.
+pub(crate) fn parse_unpositioned(text: &str, ctx: DurationContext) -> Result<(Expr, PrePassed)> {
     let blanked = extended::scan(text);
     let rewritten = durations::rewrite(&blanked.text, ctx)?;
+    let found = PrePassed { modifiers: blanked.found, duration_expression: rewritten.experimental_at };
     let marked = info::mark_label_selectors(&rewritten.text);
     let text = marked.as_deref().unwrap_or(&rewritten.text);
     let scanned = trim::scan(text)?;
-    if !scanned.has_trims() {
-        return parse_raw(text);
-    }
-    trim::restore(parse_raw(&scanned.text)?, &scanned.ops)
+    let expr = if scanned.has_trims() {
+        trim::restore(parse_raw(&scanned.text)?, &scanned.ops)?
+    } else {
+        parse_raw(text)?
+    };
+    Ok((expr, found))
 }
 
 /// promql-parser panics on some malformed input (found by fuzzing: a duration too large for

@@ -40,7 +40,7 @@ fn tree_ops(e: &Expr, out: &mut Vec<String>) {
 
 fn parsed_ops(q: &str) -> Vec<String> {
     let mut out = Vec::new();
-    tree_ops(&parse(q, Default::default()).unwrap(), &mut out);
+    tree_ops(&parse(q, Default::default()).unwrap().0, &mut out);
     out
 }
 
