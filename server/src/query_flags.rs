@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use quiver_planner::Features;
 
 use crate::api::{QueryConfig, parse_prometheus_duration};
 
@@ -43,6 +44,18 @@ fn duration_flag(s: &str) -> Result<Duration, String> {
     parse_prometheus_duration(s).map(|ns| Duration::from_nanos(ns.unsigned_abs()))
 }
 
+/// Turns one feature on.
+type Enable = fn(&mut Features);
+
+/// The `--enable-feature` names Quiver knows, as Prometheus names them, and what they turn on.
+const FEATURES: [(&str, Enable, &str); 5] = [
+    ("promql-experimental-functions", |f| f.experimental_functions = true, "PromQL functions"),
+    ("promql-binop-fill-modifiers", |f| f.binop_fill_modifiers = true, "binary operator fill modifiers"),
+    ("promql-duration-expr", |f| f.duration_expressions = true, "duration expression parsing"),
+    ("promql-extended-range-selectors", |f| f.extended_range_selectors = true, "extended range selectors"),
+    ("promql-delayed-name-removal", |f| f.delayed_name_removal = true, "PromQL delayed name removal"),
+];
+
 impl QueryFlags {
     pub(crate) fn config(&self) -> QueryConfig {
         let mut config = QueryConfig {
@@ -57,28 +70,12 @@ impl QueryFlags {
             config.lookback_ms = i64::try_from(self.lookback_delta.as_millis()).unwrap_or(i64::MAX);
         }
         for name in self.enable_feature.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
-            match name {
-                "promql-experimental-functions" => {
-                    config.features.experimental_functions = true;
-                    tracing::info!("Experimental PromQL functions enabled.");
+            match FEATURES.iter().find(|(n, _, _)| *n == name) {
+                Some((_, enable, what)) => {
+                    enable(&mut config.features);
+                    tracing::info!("Experimental {what} enabled.");
                 }
-                "promql-binop-fill-modifiers" => {
-                    config.features.binop_fill_modifiers = true;
-                    tracing::info!("Experimental binary operator fill modifiers enabled.");
-                }
-                "promql-duration-expr" => {
-                    config.features.duration_expressions = true;
-                    tracing::info!("Experimental duration expression parsing enabled.");
-                }
-                "promql-extended-range-selectors" => {
-                    config.features.extended_range_selectors = true;
-                    tracing::info!("Experimental extended range selectors enabled.");
-                }
-                "promql-delayed-name-removal" => {
-                    config.features.delayed_name_removal = true;
-                    tracing::info!("Experimental PromQL delayed name removal enabled.");
-                }
-                other => tracing::warn!(option = other, "Unknown option for --enable-feature"),
+                None => tracing::warn!(option = name, "Unknown option for --enable-feature"),
             }
         }
         config

@@ -39,7 +39,7 @@ impl Block {
         let mut series = self.select(&rest, range).await?;
         if !self.external.is_empty() {
             for s in &mut series {
-                s.labels = self.external.merged_with(&s.labels);
+                s.labels = self.with_external_labels(&s.labels);
             }
         }
         Ok(series)

@@ -54,6 +54,11 @@ impl Block {
         &self.meta
     }
 
+    /// Whether the block's half-open time range `[min_time, max_time)` overlaps `range`.
+    pub fn overlaps(&self, range: &TimeRange) -> bool {
+        TimeRange::new(self.meta.min_time, self.meta.max_time - 1).overlaps(range)
+    }
+
     pub fn ulid(&self) -> Ulid {
         self.meta.ulid
     }

@@ -33,8 +33,7 @@ impl SeriesStore for BlockStore {
         Box::pin(async move {
             let mut merged: BTreeMap<Labels, Vec<RawChunk>> = BTreeMap::new();
             for b in &self.blocks {
-                let m = b.meta();
-                if !TimeRange::new(m.min_time, m.max_time - 1).overlaps(&range) {
+                if !b.overlaps(&range) {
                     continue;
                 }
                 let err = |e: quiver_bucket::Error| StoreError(e.to_string());

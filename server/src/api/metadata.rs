@@ -90,7 +90,7 @@ fn time_range(params: &Params) -> Result<TimeRange, ApiError> {
 /// The blocks whose half-open `[min_time, max_time)` overlaps `range`.
 async fn overlapping(s: &ApiState, range: TimeRange) -> Result<Vec<Arc<Block>>, ApiError> {
     let mut blocks = s.blocks.current().await?;
-    blocks.retain(|b| b.meta().min_time <= range.max && range.min < b.meta().max_time);
+    blocks.retain(|b| b.overlaps(&range));
     Ok(blocks)
 }
 
