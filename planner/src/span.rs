@@ -282,19 +282,8 @@ impl Walker<'_> {
     /// parenthesised expression, `step()`, `min_of(a, b)`, ...).
     fn offset_term(&mut self) -> Option<()> {
         self.skip_ws();
-        if matches!(self.peek(), Some(b'-' | b'+')) {
-            self.i += 1;
-            self.skip_ws();
-        }
-        match self.peek()? {
-            b'(' => self.group(b'(', b')'),
-            b if is_ident_start(b) => {
-                self.eat_ident()?;
-                self.skip_ws();
-                if self.peek() == Some(b'(') { self.group(b'(', b')') } else { Some(()) }
-            }
-            _ => self.number(),
-        }
+        let end = crate::plan::lex::offset_term_end(self.s, self.i);
+        (end > self.i).then(|| self.i = end)
     }
 
     /// `offset d` and `@ t` modifiers, in any order, and after a selector (`sel`, its address)

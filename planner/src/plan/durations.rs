@@ -9,7 +9,7 @@
 //! a whole expression is read; after `offset` only one term (a literal, `( ... )`, or a function,
 //! each with a sign), as in Prometheus: `x offset 1m * 2` multiplies the selected values.
 
-use super::lex::{skip_comment, skip_quoted, word_end};
+use super::lex::{offset_term_end, skip_comment, skip_quoted, skip_ws, word_end};
 use crate::error::{PlanError, Result};
 
 /// What `step()` and `range()` stand for, in seconds.
@@ -78,7 +78,7 @@ pub(crate) fn rewrite(query: &str, ctx: DurationContext) -> Result<Rewritten> {
                 let end = word_end(b, i);
                 if query[i..end].eq_ignore_ascii_case("offset") {
                     let atom_start = skip_ws(b, end);
-                    let atom_end = offset_atom_end(b, atom_start);
+                    let atom_end = offset_term_end(b, atom_start);
                     let atom = &query[atom_start..atom_end];
                     if atom_end > atom_start && needs_offset_rewrite(atom) {
                         let (ms, experimental) = evaluate(atom, ctx, true)?;
@@ -171,42 +171,6 @@ fn parse_unit_duration(t: &str) -> Option<f64> {
         units += 1;
     }
     (units > 0).then_some(total)
-}
-
-/// The end of the one term an `offset` takes: a sign, then a literal, `( ... )`, or a function
-/// call (`step()`, `range()`, `min_of(a, b)`, `max_of(a, b)`).
-fn offset_atom_end(b: &[u8], mut i: usize) -> usize {
-    if matches!(b.get(i), Some(b'-' | b'+')) {
-        i = skip_ws(b, i + 1);
-    }
-    match b.get(i) {
-        Some(b'(') => close_paren(b, i),
-        Some(&c) if is_ident_start(c) => {
-            let end = word_end(b, i);
-            let after = skip_ws(b, end);
-            if b.get(after) == Some(&b'(') { close_paren(b, after) } else { end }
-        }
-        Some(c) if c.is_ascii_digit() || *c == b'.' => word_end(b, i),
-        _ => i,
-    }
-}
-
-/// The index after the `)` matching the `(` at `i`.
-fn close_paren(b: &[u8], i: usize) -> usize {
-    let mut depth = 0;
-    for (k, &c) in b.iter().enumerate().skip(i) {
-        match c {
-            b'(' => depth += 1,
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return k + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    b.len()
 }
 
 /// Evaluates a duration expression: milliseconds, and whether it used more than a number.
@@ -384,13 +348,6 @@ impl Parser<'_> {
             None => text.parse::<f64>().map_err(|_| self.error(&format!("bad duration {text:?}"))),
         }
     }
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(u8::is_ascii_whitespace) {
-        i += 1;
-    }
-    i
 }
 
 fn is_ident_start(b: u8) -> bool {

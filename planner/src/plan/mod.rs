@@ -6,7 +6,7 @@ mod call;
 mod durations;
 pub(crate) mod extended;
 mod info;
-mod lex;
+pub(crate) mod lex;
 
 use durations::DurationContext;
 mod selector;
