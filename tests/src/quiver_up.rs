@@ -78,26 +78,21 @@ impl Drop for QuiverUp {
 
 /// GET `base + path` with `params`; the status code and the JSON body.
 pub async fn api_get(base: &str, path: &str, params: &[(&str, &str)]) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .query(params)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {base}{path}: {e}"));
-    let status = r.status().as_u16();
-    let body = r.text().await.expect("body");
-    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path} {params:?}: {e}: {body}"));
-    (status, json)
+    let request = reqwest::Client::new().get(format!("{base}{path}")).query(params);
+    answer(request, format!("GET {base}{path} {params:?}")).await
 }
 
 /// POST `params` as a form to `base + path`.
 pub async fn api_post(base: &str, path: &str, params: &[(&str, &str)]) -> (u16, serde_json::Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .form(params)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {base}{path}: {e}"));
+    let request = reqwest::Client::new().post(format!("{base}{path}")).form(params);
+    answer(request, format!("POST {base}{path} {params:?}")).await
+}
+
+/// Sends `request` (`what`, for failures); the status code and the JSON body.
+async fn answer(request: reqwest::RequestBuilder, what: String) -> (u16, serde_json::Value) {
+    let r = request.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
     let status = r.status().as_u16();
-    (status, r.json().await.expect("json"))
+    let body = r.text().await.expect("body");
+    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
+    (status, json)
 }
