@@ -14,3 +14,6 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --all-targets --locked
+
+# The tests that read ../shared, from a clone with nothing beside it: they skip visibly.
+bash scripts/bare-clone-check.sh

@@ -1,5 +1,5 @@
 //! The programs tests run: the `quiver` binary built by this workspace, promtool, and the test
-//! bench scripts in `../shared/testbench`.
+//! bench scripts in `../shared/testbench` (see [`crate::shared`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -27,15 +27,6 @@ pub fn promtool() -> Command {
     Command::new("promtool")
 }
 
-/// The project's shared directory (test bench scripts, conformance corpus): `QUIVER_SHARED_DIR`
-/// or `../shared` beside the repository.
-pub fn shared_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("QUIVER_SHARED_DIR") {
-        return PathBuf::from(d);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..").join("shared")
-}
-
 /// Runs a command and returns its output, failing the test with its stderr when it fails.
 pub fn run_ok(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
@@ -54,8 +45,9 @@ pub fn stdout_of(cmd: &mut Command) -> String {
 
 /// Writes deterministic OpenMetrics text with `gen_om.py`: counters, gauges and classic
 /// histograms for about `n_series` series over `hours`, ending at 1700000000 rounded down to 2h.
+/// Tests that call it first check with [`crate::shared::testbench_or_skip`] that it is there.
 pub fn gen_om(out: &Path, n_series: usize, hours: f64) {
-    let script = shared_dir().join("testbench").join("gen_om.py");
+    let script = crate::shared::shared_dir().join("testbench").join("gen_om.py");
     run_ok(Command::new("python3").arg(script).arg(out).arg(n_series.to_string()).arg(hours.to_string()));
 }
 

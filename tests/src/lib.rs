@@ -9,3 +9,4 @@ pub mod ports;
 pub mod prometheus;
 pub mod quiver_up;
 pub mod s3;
+pub mod shared;

@@ -40,6 +40,9 @@ const HEAVY: [(&str, &str); 4] = [
 
 #[tokio::test]
 async fn blocks_uploaded_after_start_are_answered() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::blocks_uploaded_after_start_are_answered").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     let up = QuiverUp::start(&bucket, &[]).await;
@@ -54,6 +57,9 @@ async fn blocks_uploaded_after_start_are_answered() {
 
 #[tokio::test]
 async fn timeouts_answer_503_and_stop_the_query() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::timeouts_answer_503_and_stop_the_query").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);
@@ -80,6 +86,9 @@ async fn timeouts_answer_503_and_stop_the_query() {
 /// limit; one within it answers. The test data has 132 `http_requests_total` series.
 #[tokio::test]
 async fn series_limit_answers_422() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::series_limit_answers_422").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);
@@ -100,6 +109,9 @@ async fn series_limit_answers_422() {
 /// times out there, with Prometheus's text for that stage; once the slot is free it answers.
 #[tokio::test]
 async fn queries_over_the_concurrency_limit_wait_in_the_queue() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::queries_over_the_concurrency_limit_wait_in_the_queue").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);
@@ -123,6 +135,9 @@ async fn queries_over_the_concurrency_limit_wait_in_the_queue() {
 /// answer.
 #[tokio::test]
 async fn answers_are_gzipped_when_accepted() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::answers_are_gzipped_when_accepted").is_none() {
+        return;
+    }
     use std::io::Read;
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
@@ -146,6 +161,9 @@ async fn answers_are_gzipped_when_accepted() {
 
 #[tokio::test]
 async fn a_query_stops_when_its_client_disconnects() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::a_query_stops_when_its_client_disconnects").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);
@@ -162,6 +180,9 @@ async fn a_query_stops_when_its_client_disconnects() {
 
 #[tokio::test]
 async fn enable_feature_gates_experimental_promql() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::enable_feature_gates_experimental_promql").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);
@@ -196,6 +217,9 @@ async fn enable_feature_gates_experimental_promql() {
 
 #[tokio::test]
 async fn explain_and_infos() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::explain_and_infos").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (blocks, bucket) = blocks(tmp.path());
     upload(&blocks, &bucket);

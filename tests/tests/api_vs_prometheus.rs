@@ -93,6 +93,9 @@ const RANGE: &[&str] = &[
 
 #[tokio::test]
 async fn api_answers_as_prometheus_242() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::api_answers_as_prometheus_242").is_none() {
+        return;
+    }
     let data = Data::new();
     let prom = Prometheus::start(&data.blocks().join("blocks"), &[]).await;
     let ours = QuiverUp::start(&data.blocks().join("bucket"), &[]).await;
@@ -170,6 +173,9 @@ type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Text);
 /// versions agree.
 #[tokio::test]
 async fn api_errors_as_prometheus_242() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::api_errors_as_prometheus_242").is_none() {
+        return;
+    }
     use Text::*;
     let data = Data::new();
     let prom = Prometheus::start(&data.blocks().join("blocks"), &[]).await;
@@ -236,6 +242,9 @@ async fn api_errors_as_prometheus_242() {
 /// hold), so the queries are far on either side of the limit.
 #[tokio::test]
 async fn max_samples_as_prometheus_242() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::max_samples_as_prometheus_242").is_none() {
+        return;
+    }
     let data = Data::new();
     let prom = Prometheus::start(&data.blocks().join("blocks"), &["--query.max-samples=1000"]).await;
     let ours = QuiverUp::start(&data.blocks().join("bucket"), &["--query.max-samples=1000"]).await;
@@ -263,6 +272,9 @@ async fn max_samples_as_prometheus_242() {
 /// steps hold about 151,000 points, and both refuse them.
 #[tokio::test]
 async fn max_samples_counts_samples_held_as_prometheus_242() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::max_samples_counts_samples_held_as_prometheus_242").is_none() {
+        return;
+    }
     let data = Data::new();
     let prom = Prometheus::start(&data.blocks().join("blocks"), &["--query.max-samples=60000"]).await;
     let ours = QuiverUp::start(&data.blocks().join("bucket"), &["--query.max-samples=60000"]).await;
@@ -288,6 +300,9 @@ async fn max_samples_counts_samples_held_as_prometheus_242() {
 /// text, the deadline having passed while the expression was evaluated.
 #[tokio::test]
 async fn timeout_as_prometheus_242() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::timeout_as_prometheus_242").is_none() {
+        return;
+    }
     let data = Data::new();
     let prom = Prometheus::start(&data.blocks().join("blocks"), &[]).await;
     let ours = QuiverUp::start(&data.blocks().join("bucket"), &[]).await;
@@ -311,6 +326,9 @@ async fn timeout_as_prometheus_242() {
 /// rules and alerts): the same answers as a Prometheus that scrapes nothing and has no rules.
 #[tokio::test]
 async fn status_endpoints_as_prometheus_242() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::status_endpoints_as_prometheus_242").is_none() {
+        return;
+    }
     let data = Data::new();
     let prom = Prometheus::start(&data.blocks().join("blocks"), &[]).await;
     let ours = QuiverUp::start(&data.blocks().join("bucket"), &[]).await;

@@ -119,6 +119,9 @@ fn promtool_blocks(dir: &Path) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn filesystem_bucket() {
+    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::filesystem_bucket").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let blocks = promtool_blocks(tmp.path());
     let bucket = tmp.path().join("bucket");
@@ -128,6 +131,9 @@ async fn filesystem_bucket() {
 
 #[tokio::test]
 async fn filesystem_bucket_with_prefix() {
+    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::filesystem_bucket_with_prefix").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let blocks = promtool_blocks(tmp.path());
     let bucket = tmp.path().join("bucket");
@@ -139,6 +145,9 @@ async fn filesystem_bucket_with_prefix() {
 
 #[tokio::test]
 async fn s3_bucket() {
+    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::s3_bucket").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let blocks = promtool_blocks(tmp.path());
     let s3 = S3Emulator::start().expect("start S3 emulator");
@@ -147,6 +156,9 @@ async fn s3_bucket() {
 
 #[tokio::test]
 async fn s3_bucket_with_prefix() {
+    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::s3_bucket_with_prefix").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let blocks = promtool_blocks(tmp.path());
     let s3 = S3Emulator::start().expect("start S3 emulator");
@@ -157,6 +169,9 @@ async fn s3_bucket_with_prefix() {
 /// whole files, and far less than the index holds.
 #[tokio::test]
 async fn index_and_chunks_are_read_with_ranges() {
+    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::index_and_chunks_are_read_with_ranges").is_none() {
+        return;
+    }
     use quiver_bucket::block::Block;
     use quiver_proto::{Matcher, TimeRange};
     use quiver_tests::counting_store::CountingStore;

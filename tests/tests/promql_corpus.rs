@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 
 use quiver_engine::ScriptEngine;
 use quiver_engine::promqltest::{CorpusFile, Outcome, RunOptions, SkipList, load_corpus, run_corpus};
-use quiver_tests::bins::shared_dir;
+use quiver_tests::shared::corpus_or_skip;
 
 #[test]
 fn corpus_passes_except_the_skip_list() {
-    let dir = shared_dir().join("conformance").join("promql");
+    let Some(dir) = corpus_or_skip("promql_corpus::corpus_passes_except_the_skip_list") else { return };
     let files = load_corpus(&dir, false).expect("corpus");
     assert!(files.len() >= 11, "corpus files found: {}", files.len());
     let skip_text =
@@ -79,7 +79,10 @@ const EXPERIMENTAL_PASSING: &[&str] = &[
 
 #[test]
 fn experimental_files_that_pass_keep_passing() {
-    let dir = shared_dir().join("conformance").join("promql").join("experimental");
+    let Some(corpus) = corpus_or_skip("promql_corpus::experimental_files_that_pass_keep_passing") else {
+        return;
+    };
+    let dir = corpus.join("experimental");
     let files: Vec<CorpusFile> = load_corpus(&dir, false)
         .expect("experimental corpus")
         .into_iter()

@@ -35,6 +35,9 @@ fn block_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn dumps_agree_both_ways() {
+    if quiver_tests::shared::testbench_or_skip("promtool_compat::dumps_agree_both_ways").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (p, q) = make_blocks(tmp.path());
     assert_eq!(block_dirs(&p).len(), 3);
@@ -78,6 +81,9 @@ fn dumps_agree_both_ways() {
 
 #[test]
 fn promtool_analyzes_quiver_blocks() {
+    if quiver_tests::shared::testbench_or_skip("promtool_compat::promtool_analyzes_quiver_blocks").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (p, q) = make_blocks(tmp.path());
     for (pb, qb) in block_dirs(&p).iter().zip(block_dirs(&q)) {
@@ -99,6 +105,9 @@ fn promtool_analyzes_quiver_blocks() {
 
 #[tokio::test]
 async fn prometheus_serves_a_quiver_block() {
+    if quiver_tests::shared::testbench_or_skip("promtool_compat::prometheus_serves_a_quiver_block").is_none() {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let (p, q) = make_blocks(tmp.path());
     let reference = promtool_dump(&p, &[]);

@@ -43,8 +43,6 @@ mod skiplist;
 mod start_timestamps;
 
 #[cfg(test)]
-mod tests_corpus;
-#[cfg(test)]
 mod tests_notation;
 #[cfg(test)]
 mod tests_runner;

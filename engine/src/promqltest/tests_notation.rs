@@ -356,37 +356,3 @@ fn malformed_scripts_report_lines() {
         assert_eq!(err.line, *line, "{script:?}: {err}");
     }
 }
-
-#[test]
-fn mutated_corpus_never_panics() {
-    let dir =
-        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/promql"));
-    let text = std::fs::read_to_string(dir.join("native_histograms.test")).unwrap()
-        + &std::fs::read_to_string(dir.join("functions.test")).unwrap();
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let bytes = text.as_bytes();
-    for _ in 0..300 {
-        let start = (next() as usize) % bytes.len();
-        let len = 200 + (next() as usize) % 2000;
-        let mut chunk = bytes[start..(start + len).min(bytes.len())].to_vec();
-        for _ in 0..(next() % 6) {
-            let i = (next() as usize) % chunk.len();
-            let set = b"{}[]()x+-_: \n\"'`0123456789.eE#";
-            chunk[i] = set[(next() as usize) % set.len()];
-        }
-        let s = String::from_utf8_lossy(&chunk);
-        if let Ok(script) = parse_script(&s) {
-            for cmd in &script.commands {
-                if let Command::Load(l) = cmd {
-                    let _ = l.samples();
-                }
-            }
-        }
-    }
-}
