@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
+use futures::StreamExt;
 use quiver_benches::{
     Dataset, EXTRA_RANGE_QUERIES, INSTANT_QUERIES, PROMETHEUS_SAMPLES_PER_SEC_PER_CORE, RANGE_QUERIES,
     open_block_store,
@@ -30,7 +31,9 @@ use quiver_engine::storage::BlockStore;
 use quiver_engine::value::QueryOutput;
 use quiver_engine::{EngineOptions, QueryEngine};
 use quiver_proto::chunkenc::{decode_xor_into, num_samples};
-use quiver_proto::{METRIC_NAME, MatchOp, Matcher, SeriesStore, TimeRange};
+use quiver_proto::{
+    METRIC_NAME, MatchOp, Matcher, SeriesFrame, SeriesRequest, SeriesStore, StoreSeries, TimeRange,
+};
 use tokio::runtime::Runtime;
 
 const STEP_MS: i64 = 60_000;
@@ -122,14 +125,24 @@ impl Fixture {
     }
 }
 
-/// The storage half of a query on its own: `BlockStore::select` of all counters over the range
-/// (index lookups, chunk reads), and the same with every chunk decoded. A query's time minus
-/// these is the engine's.
+/// The storage half of a query on its own: the store's series stream of all counters over the
+/// range (index lookups, chunk reads), and the same with every chunk decoded. A query's time
+/// minus these is the engine's.
 fn bench_store(c: &mut Criterion, fx: &Fixture) {
     let matchers = [Matcher::new(MatchOp::Equal, METRIC_NAME, "http_requests_total").expect("matcher")];
     // The range a 5m window at the first step reaches back to.
     let range = TimeRange::new(fx.data_start - 5 * 60_000 + 1, fx.data_end);
-    let select = || fx.rt.block_on(fx.store.select(&matchers, range)).expect("select");
+    let select = || -> Vec<StoreSeries> {
+        let req = SeriesRequest::new(matchers.to_vec(), range);
+        let frames: Vec<_> = fx.rt.block_on(Arc::clone(&fx.store).series(req).collect());
+        frames
+            .into_iter()
+            .filter_map(|f| match f.expect("series") {
+                SeriesFrame::Series(s) => Some(s),
+                SeriesFrame::Warning(_) => None,
+            })
+            .collect()
+    };
     let samples: usize = select()
         .iter()
         .flat_map(|s| &s.chunks)

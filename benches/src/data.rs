@@ -190,8 +190,9 @@ fn histogram(ts: &[i64], rnd: &mut Rng) -> Histogram {
 
 #[cfg(test)]
 mod tests {
+    use futures::StreamExt;
     use quiver_proto::chunkenc::decode_xor_into;
-    use quiver_proto::{Matcher, SeriesStore, TimeRange};
+    use quiver_proto::{Matcher, SeriesFrame, SeriesRequest, SeriesStore, TimeRange};
 
     use super::*;
 
@@ -215,8 +216,8 @@ mod tests {
         );
     }
 
-    /// Every sample comes back through `BlockStore`, which reads the chunks of all selected
-    /// series of a block at once and merges the blocks.
+    /// Every sample comes back through `BlockStore`, which streams each block's series in
+    /// batches and merges the blocks.
     #[tokio::test]
     async fn round_trips_through_blocks() {
         let d = Dataset::like_gen_om(54, 5).unwrap();
@@ -224,7 +225,15 @@ mod tests {
         assert_eq!(d.write_blocks(dir.path()).unwrap(), 3);
         let store = open_block_store(dir.path()).await.unwrap();
         let all = [Matcher::new(quiver_proto::MatchOp::RegexMatch, "__name__", ".+").unwrap()];
-        let got = store.select(&all, TimeRange::new(d.start_ms, d.end_ms)).await.unwrap();
+        let req = SeriesRequest::new(all.to_vec(), TimeRange::new(d.start_ms, d.end_ms));
+        let frames: Vec<_> = Arc::new(store).series(req).collect().await;
+        let got: Vec<_> = frames
+            .into_iter()
+            .filter_map(|f| match f.unwrap() {
+                SeriesFrame::Series(s) => Some(s),
+                SeriesFrame::Warning(_) => None,
+            })
+            .collect();
         let mut want = d.series.clone();
         want.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(got.len(), want.len());

@@ -18,6 +18,10 @@ pub enum EngineError {
     /// `ErrQueryTimeout`, `ErrQueryCanceled`), which clients match on.
     #[error("query processing would load too many samples into memory in query execution")]
     TooManySamples,
+    /// The query's operators would hold more than `--query.max-memory`; it fails alone and
+    /// frees what it held.
+    #[error("query processing would use too much memory in query execution: {0}")]
+    TooMuchMemory(String),
     /// The selectors selected more series than `max_series`; worded as Thanos's series limit.
     #[error("exceeded series limit: limit {limit} violated (got {got})")]
     TooManySeries { limit: u64, got: u64 },
@@ -43,6 +47,7 @@ impl From<DataFusionError> for EngineError {
                 datafusion::arrow::error::ArrowError::ExternalError(boxed) => from_boxed(boxed),
                 other => EngineError::DataFusion(DataFusionError::ArrowError(Box::new(other), ctx)),
             },
+            DataFusionError::ResourcesExhausted(why) => EngineError::TooMuchMemory(why),
             DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
                 Ok(inner) => EngineError::from(inner),
                 Err(shared) => EngineError::DataFusion(DataFusionError::Shared(shared)),

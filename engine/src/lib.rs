@@ -18,6 +18,7 @@ pub mod annotations;
 mod control;
 mod error;
 mod exec;
+mod executor;
 pub mod functions;
 mod physical;
 pub mod promqltest;
@@ -31,5 +32,6 @@ pub mod value;
 
 pub use control::{CancellationToken, QueryControl};
 pub use error::{EngineError, Result};
-pub use query::{EngineOptions, Explained, QueryEngine};
+pub use executor::{Executor, QUERY_THREAD_STACK};
+pub use query::{DEFAULT_MAX_MEMORY, EngineOptions, Explained, QueryEngine};
 pub use test_engine::ScriptEngine;

@@ -1,4 +1,6 @@
-//! Turns the planner's extension nodes into their operators.
+//! Turns the planner's extension nodes into their operators. Each operator decides its own
+//! partitioning from the query's (selectors split their series) and its children's, so
+//! DataFusion's physical optimizer, which knows nothing of PromQL, is not run.
 
 use std::sync::Arc;
 
@@ -38,13 +40,13 @@ impl ExtensionPlanner for PromExtensionPlanner {
         let q = Arc::clone(&self.qctx);
         let inputs = physical_inputs.to_vec();
         let plan: Arc<dyn ExecutionPlan> = if let Some(n) = any.downcast_ref::<node::VectorSelect>() {
-            Arc::new(VectorSelectExec::new(n.clone(), inputs, q))
+            Arc::new(VectorSelectExec::new(n.clone(), q))
         } else if let Some(n) = any.downcast_ref::<node::RangeCall>() {
             Arc::new(RangeCallExec::new(n.clone(), inputs, q))
         } else if let Some(n) = any.downcast_ref::<node::MatrixSelect>() {
-            Arc::new(MatrixSelectExec::new(n.clone(), inputs, q))
+            Arc::new(MatrixSelectExec::new(n.clone(), q))
         } else if let Some(n) = any.downcast_ref::<node::NumberLiteral>() {
-            Arc::new(NumberLiteralExec::new(n.clone(), inputs, q))
+            Arc::new(NumberLiteralExec::new(n.clone(), q))
         } else if let Some(n) = any.downcast_ref::<node::Aggregate>() {
             Arc::new(AggregateExec::new(n.clone(), inputs, q))
         } else if let Some(n) = any.downcast_ref::<node::Binary>() {

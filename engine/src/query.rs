@@ -1,20 +1,27 @@
 //! The query facade: PromQL text and evaluation times in, Prometheus-shaped results out.
+//!
+//! A query runs on the engine's [`Executor`] when it has one (the server's dedicated query
+//! runtime), else on the caller's runtime. Each query gets its own DataFusion session: a memory
+//! pool of `max_memory` bytes that every operator holding data reserves from, the query's
+//! partition count, and our physical planner; DataFusion's own optimizer rules, which know
+//! nothing of PromQL nodes, are not run.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
-use datafusion::physical_plan::{collect, displayable};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::SessionContext;
 use quiver_planner::{EvalSteps, Features, PlanOptions, Planned, ValueKind, plan_query};
 use quiver_proto::{FloatHistogram, Labels, SeriesStore};
 
 use crate::control::QueryControl;
 use crate::error::{EngineError, Result};
-use crate::exec::{HistArena, QueryContext, Rows, Val};
+use crate::exec::{QueryContext, Rows, Val, collect_all, memory_for};
+use crate::executor::Executor;
 use crate::physical::PromQueryPlanner;
-use crate::series_table::SeriesTable;
-use crate::value::{Annotations, Point, QueryOutput, QueryStats, RangeSeries, Value, VectorSample};
+use crate::value::{Point, QueryOutput, QueryStats, RangeSeries, Value, VectorSample};
 
 /// Evaluation settings; the defaults are Prometheus 3's.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +35,16 @@ pub struct EngineOptions {
     /// one (as Thanos's `--store.limits.request-series` counts per request); 0 for no limit.
     pub max_series: u64,
     pub default_subquery_step_ms: Option<i64>,
+    /// Partitions the selectors split their series into (by label hash), each run by a task of
+    /// its own; 0 for one per core.
+    pub partitions: usize,
+    /// Most bytes one query's operators may hold (`--query.max-memory`); 0 for no limit.
+    pub max_memory: usize,
 }
+
+/// `--query.max-memory`'s default: a query that needs more fails alone, long before the process
+/// runs out.
+pub const DEFAULT_MAX_MEMORY: usize = 1 << 30;
 
 impl Default for EngineOptions {
     fn default() -> Self {
@@ -38,6 +54,18 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             max_series: 0,
             default_subquery_step_ms: None,
+            partitions: 0,
+            max_memory: DEFAULT_MAX_MEMORY,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// The partition count queries run with.
+    pub fn partition_count(&self) -> usize {
+        match self.partitions {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
         }
     }
 }
@@ -50,19 +78,30 @@ pub struct Explained {
 }
 
 /// Evaluates PromQL over one series store.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct QueryEngine {
     store: Arc<dyn SeriesStore>,
     opts: EngineOptions,
+    executor: Option<Executor>,
 }
 
 impl QueryEngine {
     pub fn new(store: Arc<dyn SeriesStore>, opts: EngineOptions) -> Self {
-        Self { store, opts }
+        Self { store, opts, executor: None }
+    }
+
+    /// Runs queries on `executor` instead of the caller's runtime.
+    pub fn with_executor(mut self, executor: Executor) -> Self {
+        self.executor = Some(executor);
+        self
     }
 
     pub fn options(&self) -> &EngineOptions {
         &self.opts
+    }
+
+    pub fn store(&self) -> &Arc<dyn SeriesStore> {
+        &self.store
     }
 
     /// An instant query at `t` (milliseconds).
@@ -90,6 +129,10 @@ impl QueryEngine {
         step: i64,
         control: &QueryControl,
     ) -> Result<QueryOutput> {
+        self.run(query, Self::range_steps(start, end, step)?, false, control).await
+    }
+
+    fn range_steps(start: i64, end: i64, step: i64) -> Result<EvalSteps> {
         if step <= 0 {
             return Err(EngineError::Eval(
                 "zero or negative query resolution step widths are not accepted. Try a positive integer"
@@ -99,43 +142,7 @@ impl QueryEngine {
         if end < start {
             return Err(EngineError::Eval("end timestamp must not be before start time".into()));
         }
-        self.run(query, EvalSteps::range(start, end, step), false, control).await
-    }
-
-    fn plan_options(&self, steps: EvalSteps) -> PlanOptions {
-        PlanOptions {
-            steps,
-            query_steps: steps,
-            lookback_ms: self.opts.lookback_ms,
-            default_subquery_step_ms: self.opts.default_subquery_step_ms,
-            features: self.opts.features,
-            spans: Default::default(),
-            below_histogram_stats: false,
-            below_bucket_user: false,
-        }
-    }
-
-    fn context(&self, control: &QueryControl) -> (Arc<QueryContext>, SessionContext) {
-        let qctx = Arc::new(QueryContext {
-            series: SeriesTable::new(),
-            store: Arc::clone(&self.store),
-            annotations: Mutex::new(Annotations::default()),
-            samples: Mutex::new(0),
-            held: Mutex::new(0),
-            max_samples: self.opts.max_samples,
-            series_selected: Mutex::new(0),
-            max_series: self.opts.max_series,
-            hists: HistArena::default(),
-            control: control.clone(),
-            delayed_name_removal: self.opts.features.delayed_name_removal,
-        });
-        // PromQL operators read their inputs whole, from one partition.
-        let config = datafusion::prelude::SessionConfig::new().with_target_partitions(1);
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_query_planner(Arc::new(PromQueryPlanner { qctx: Arc::clone(&qctx) }))
-            .build();
-        (qctx, SessionContext::new_with_state(state))
+        Ok(EvalSteps::range(start, end, step))
     }
 
     /// The DataFusion logical and physical plans of a query, as `EXPLAIN` shows them.
@@ -146,15 +153,49 @@ impl QueryEngine {
 
     /// The logical and physical plans of a query, each as indented text.
     pub async fn explain_plans(&self, query: &str, steps: EvalSteps) -> Result<Explained> {
-        let Planned::Plan { plan, .. } = plan_query(query, &self.plan_options(steps))? else {
-            return Ok(Explained { logical: "StringLiteral".into(), physical: "StringLiteral".into() });
-        };
-        let (_, ctx) = self.context(&QueryControl::default());
-        let physical = ctx.state().create_physical_plan(&plan).await?;
-        Ok(Explained {
-            logical: plan.display_indent().to_string(),
-            physical: displayable(physical.as_ref()).indent(false).to_string(),
+        let job = self.job(query, steps, false, &QueryControl::default());
+        self.on_executor(async move { job.explain(false).await.map(|(e, _)| e) }).await
+    }
+
+    /// `EXPLAIN ANALYZE`: runs the query and returns its plans, the physical one with each
+    /// operator's metrics (rows, time, series and samples read), and the query's output.
+    pub async fn explain_analyze(
+        &self,
+        query: &str,
+        steps: EvalSteps,
+        control: &QueryControl,
+    ) -> Result<(Explained, QueryOutput)> {
+        let instant = steps.len() == 1 && steps.start == steps.end;
+        let job = self.job(query, steps, instant, control);
+        self.on_executor(async move {
+            let (e, out) = job.explain(true).await?;
+            match out {
+                Some(out) => Ok((e, out)),
+                None => Err(EngineError::Eval("internal: EXPLAIN ANALYZE of a string".into())),
+            }
         })
+        .await
+    }
+
+    fn job(&self, query: &str, steps: EvalSteps, instant: bool, control: &QueryControl) -> Job {
+        Job {
+            store: Arc::clone(&self.store),
+            opts: self.opts,
+            query: query.to_string(),
+            steps,
+            instant,
+            control: control.clone(),
+        }
+    }
+
+    async fn on_executor<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        match &self.executor {
+            Some(ex) => ex.run(fut).await,
+            None => fut.await,
+        }
     }
 
     async fn run(
@@ -164,42 +205,143 @@ impl QueryEngine {
         instant: bool,
         control: &QueryControl,
     ) -> Result<QueryOutput> {
-        // A query whose time is up before it starts does not start (Prometheus's `contextDone`).
-        control.check_before_start()?;
-        let (plan, kind) = match plan_query(query, &self.plan_options(steps))? {
-            Planned::String(_) if !instant => {
-                return Err(EngineError::Plan(quiver_planner::PlanError::Invalid(
+        let job = self.job(query, steps, instant, control);
+        self.on_executor(job.run()).await
+    }
+}
+
+/// One query, owning what it needs so it can run on another runtime.
+struct Job {
+    store: Arc<dyn SeriesStore>,
+    opts: EngineOptions,
+    query: String,
+    steps: EvalSteps,
+    instant: bool,
+    control: QueryControl,
+}
+
+impl Job {
+    fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            steps: self.steps,
+            query_steps: self.steps,
+            lookback_ms: self.opts.lookback_ms,
+            default_subquery_step_ms: self.opts.default_subquery_step_ms,
+            features: self.opts.features,
+            spans: Default::default(),
+            below_histogram_stats: false,
+            below_bucket_user: false,
+            max_points: self.opts.max_samples,
+        }
+    }
+
+    fn context(&self) -> Result<(Arc<QueryContext>, SessionContext)> {
+        let partitions = self.opts.partition_count();
+        let qctx = Arc::new(QueryContext::new(
+            Arc::clone(&self.store),
+            self.control.clone(),
+            (self.opts.max_samples, self.opts.max_series),
+            self.opts.features.delayed_name_removal,
+            partitions,
+        ));
+        let config = datafusion::prelude::SessionConfig::new().with_target_partitions(partitions);
+        let mut runtime = RuntimeEnvBuilder::new();
+        if self.opts.max_memory > 0 {
+            runtime = runtime.with_memory_limit(self.opts.max_memory, 1.0);
+        }
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_analyzer_rules(Vec::new())
+            .with_optimizer_rules(Vec::new())
+            .with_physical_optimizer_rules(Vec::new())
+            .with_query_planner(Arc::new(PromQueryPlanner { qctx: Arc::clone(&qctx) }))
+            .build();
+        Ok((qctx, SessionContext::new_with_state(state)))
+    }
+
+    /// Plans the query: `None` for a bare string literal (its value).
+    fn plan(&self) -> Result<Result<(datafusion::logical_expr::LogicalPlan, ValueKind), String>> {
+        match plan_query(&self.query, &self.plan_options())? {
+            Planned::String(_) if !self.instant => {
+                Err(EngineError::Plan(quiver_planner::PlanError::Invalid(
                     "invalid expression type \"string\" for range query, must be Scalar or instant Vector"
                         .into(),
-                )));
+                )))
             }
-            Planned::String(s) => {
-                let value = Value::String { t: steps.end, s };
-                let (annotations, stats) = (Annotations::default(), QueryStats::default());
-                return Ok(QueryOutput { value, annotations, stats });
+            Planned::String(s) => Ok(Err(s)),
+            Planned::Plan { plan, kind } => Ok(Ok((plan, kind))),
+        }
+    }
+
+    async fn run(self) -> Result<QueryOutput> {
+        // A query whose time is up before it starts does not start (Prometheus's `contextDone`).
+        self.control.check_before_start()?;
+        let (plan, kind) = match self.plan()? {
+            Err(s) => {
+                let value = Value::String { t: self.steps.end, s };
+                return Ok(QueryOutput {
+                    value,
+                    annotations: Default::default(),
+                    stats: QueryStats::default(),
+                });
             }
-            Planned::Plan { plan, kind } => (plan, kind),
+            Ok(p) => p,
         };
-        let (qctx, ctx) = self.context(control);
+        let (qctx, ctx) = self.context()?;
+        let physical = ctx.state().create_physical_plan(&plan).await?;
+        self.evaluate(&qctx, &ctx, &physical, kind).await
+    }
+
+    /// Runs the plan and shapes its rows, racing the query's deadline and cancellation.
+    async fn evaluate(
+        &self,
+        qctx: &Arc<QueryContext>,
+        ctx: &SessionContext,
+        physical: &Arc<dyn ExecutionPlan>,
+        kind: ValueKind,
+    ) -> Result<QueryOutput> {
+        let task = ctx.task_ctx();
+        let mem = memory_for(&task, "query result");
         let evaluate = async {
-            let physical = ctx.state().create_physical_plan(&plan).await?;
-            let batches = collect(physical, ctx.task_ctx()).await?;
-            let mut rows = Rows::default();
-            for b in &batches {
-                rows.extend_from_record_batch(b, &qctx.hists)?;
-            }
-            shape(&qctx, rows, kind, steps, instant)
+            let rows = collect_all(physical, &task, qctx, &mem).await?;
+            shape(qctx, rows, kind, self.steps, self.instant)
         };
         // Evaluation also checks `control` in its loops; the race stops it while it awaits.
         let value = tokio::select! {
             biased;
             value = evaluate => value?,
-            stop = control.stopped() => return Err(stop),
+            stop = self.control.stopped() => return Err(stop),
         };
+        mem.free();
         let annotations = qctx.annotations.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let stats =
             QueryStats { samples_loaded: qctx.samples_loaded(), series_selected: qctx.series_selected() };
         Ok(QueryOutput { value, annotations, stats })
+    }
+
+    /// The plans, and with `analyze` the output of running the physical one and its metrics.
+    async fn explain(self, analyze: bool) -> Result<(Explained, Option<QueryOutput>)> {
+        let (plan, kind) = match self.plan()? {
+            Err(_) => {
+                let e = Explained { logical: "StringLiteral".into(), physical: "StringLiteral".into() };
+                return Ok((e, None));
+            }
+            Ok(p) => p,
+        };
+        let (qctx, ctx) = self.context()?;
+        let physical = ctx.state().create_physical_plan(&plan).await?;
+        let logical = plan.display_indent().to_string();
+        if !analyze {
+            let physical = displayable(physical.as_ref()).indent(false).to_string();
+            return Ok((Explained { logical, physical }, None));
+        }
+        let out = self.evaluate(&qctx, &ctx, &physical, kind).await?;
+        let physical =
+            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(physical.as_ref())
+                .indent(false)
+                .to_string();
+        Ok((Explained { logical, physical }, Some(out)))
     }
 }
 

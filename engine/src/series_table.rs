@@ -1,5 +1,11 @@
 //! The query-scoped table of series: every operator refers to series by a `u32` id and looks the
 //! labels up here, so labels exist once per series and never per sample.
+//!
+//! Ids are handed out fresh and in increasing order: an operator registers each series it outputs
+//! as it first emits it, so within each partition of its output the ids only grow and its rows
+//! are sorted by (series, time), the ordering the operators declare. The operator reading a
+//! stream releases the ids it does not pass on once it is done with them, so a query that
+//! streams through many series holds the labels of those in flight, not of all it has seen.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -41,15 +47,18 @@ pub(crate) fn without_name(l: &Labels) -> Labels {
         .unwrap_or_default()
 }
 
+#[derive(Debug)]
+struct Slot {
+    entry: SeriesEntry,
+    /// The entry's visible labels, built once: operators ask for them per sample.
+    visible: Arc<Labels>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    entries: Vec<SeriesEntry>,
-    /// Each entry's visible labels, built once: operators ask for them per sample.
-    visible: Vec<Arc<Labels>>,
-    /// Label sets are hashed for every series an operator outputs: with foldhash (randomly
-    /// seeded per table), which costs a fraction of SipHash on short strings.
-    index: HashMap<SeriesEntry, u32, foldhash::fast::RandomState>,
-    /// Answers of `with_name_dropped`, which operators ask per sample.
+    /// By id; `None` once released.
+    slots: Vec<Option<Slot>>,
+    /// Answers of `with_name_dropped`, by the id asked about.
     name_dropped: HashMap<u32, u32, foldhash::fast::RandomState>,
 }
 
@@ -64,54 +73,90 @@ impl SeriesTable {
         Arc::new(Self::default())
     }
 
-    /// The id of a series, registering it on first sight.
-    pub(crate) fn intern(&self, labels: Labels, drop_name: bool) -> u32 {
-        let entry = SeriesEntry { labels: Arc::new(labels), drop_name };
-        if let Ok(inner) = self.inner.read()
-            && let Some(id) = inner.index.get(&entry)
-        {
-            return *id;
-        }
+    /// Registers a series and returns its new id, larger than every id given before.
+    pub(crate) fn add(&self, labels: Labels, drop_name: bool) -> u32 {
+        self.add_shared(Arc::new(labels), drop_name)
+    }
+
+    /// As [`SeriesTable::add`], for labels already shared.
+    pub(crate) fn add_shared(&self, labels: Arc<Labels>, drop_name: bool) -> u32 {
+        let entry = SeriesEntry { labels, drop_name };
+        let visible = entry.visible_labels();
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(id) = inner.index.get(&entry) {
-            return *id;
-        }
-        let id = inner.entries.len() as u32;
-        inner.visible.push(entry.visible_labels());
-        inner.entries.push(entry.clone());
-        inner.index.insert(entry, id);
-        id
+        inner.slots.push(Some(Slot { entry, visible }));
+        (inner.slots.len() - 1) as u32
     }
 
     /// The same series with its metric name marked for dropping (itself when it has no name or
-    /// is already marked).
+    /// is already marked); asked twice about one id, the same answer.
     pub(crate) fn with_name_dropped(&self, id: u32) -> u32 {
         if let Some(out) = self.inner.read().unwrap_or_else(|p| p.into_inner()).name_dropped.get(&id) {
             return *out;
         }
         let e = self.get(id);
-        let out = if e.drop_name || !has_metadata(&e.labels) {
-            id
-        } else {
-            self.intern(Labels::clone(&e.labels), true)
-        };
+        let out = if e.drop_name || !has_metadata(&e.labels) { id } else { self.add_shared(e.labels, true) };
         self.inner.write().unwrap_or_else(|p| p.into_inner()).name_dropped.insert(id, out);
         out
     }
 
     pub(crate) fn get(&self, id: u32) -> SeriesEntry {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner
-            .entries
-            .get(id as usize)
-            .cloned()
-            .unwrap_or(SeriesEntry { labels: Arc::new(Labels::empty()), drop_name: false })
+        match inner.slots.get(id as usize) {
+            Some(Some(s)) => s.entry.clone(),
+            _ => {
+                debug_assert!(false, "series {id} read after its release");
+                SeriesEntry { labels: Arc::new(Labels::empty()), drop_name: false }
+            }
+        }
     }
 
     /// The labels of a series as the rest of the query sees them: without `__name__` once it is
     /// marked for dropping.
     pub(crate) fn visible(&self, id: u32) -> Arc<Labels> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner.visible.get(id as usize).map(Arc::clone).unwrap_or_default()
+        match inner.slots.get(id as usize) {
+            Some(Some(s)) => Arc::clone(&s.visible),
+            _ => {
+                debug_assert!(false, "series {id} read after its release");
+                Arc::default()
+            }
+        }
+    }
+
+    /// Forgets series nobody refers to any more.
+    pub(crate) fn release(&self, ids: impl IntoIterator<Item = u32>) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            if let Some(slot) = inner.slots.get_mut(id as usize) {
+                *slot = None;
+            }
+            inner.name_dropped.remove(&id);
+        }
+    }
+
+    /// Series registered and not released, for tests of the release discipline.
+    #[cfg(test)]
+    pub(crate) fn live(&self) -> usize {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).slots.iter().filter(|s| s.is_some()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_grow_and_released_series_are_gone() {
+        let t = SeriesTable::default();
+        let l = Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap_or_default();
+        let a = t.add(l.clone(), false);
+        let b = t.add(l.clone(), false);
+        assert!(b > a, "the same labels get a fresh, larger id");
+        let dropped = t.with_name_dropped(a);
+        assert!(dropped > b && t.with_name_dropped(a) == dropped);
+        assert_eq!(t.visible(dropped).to_string(), "{job=\"a\"}");
+        assert_eq!(t.get(a).labels.as_ref(), &l);
+        t.release([a, b]);
+        assert_eq!(t.live(), 1);
     }
 }

@@ -18,5 +18,7 @@ pub mod span;
 
 pub use error::{PlanError, Result};
 pub use options::{EvalSteps, Features, PlanOptions};
-pub use plan::{Planned, ValueKind, plan_expr, plan_query, selector_count};
+pub use plan::{
+    MAX_EXPRESSION_DEPTH, MAX_QUERY_BYTES, Planned, ValueKind, plan_expr, plan_query, selector_count,
+};
 pub use schema::{COL_HIST, COL_SERIES, COL_TS, COL_VALUE, sample_schema};

@@ -22,12 +22,17 @@ impl EvalSteps {
 
     /// The step timestamps.
     pub fn timestamps(&self) -> impl Iterator<Item = i64> + '_ {
-        let n = if self.end < self.start { 0 } else { (self.end - self.start) / self.step + 1 };
-        (0..n).map(move |i| self.start + i * self.step)
+        (0..self.len() as i64).map(move |i| self.start + i * self.step)
     }
 
+    /// How many steps; saturating, so absurd ranges give a huge count (which the planner
+    /// refuses) rather than an overflow.
     pub fn len(&self) -> usize {
-        if self.end < self.start { 0 } else { ((self.end - self.start) / self.step + 1) as usize }
+        if self.end < self.start {
+            return 0;
+        }
+        let span = self.end.saturating_sub(self.start) as u64;
+        usize::try_from(span / self.step.max(1) as u64 + 1).unwrap_or(usize::MAX)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -71,6 +76,10 @@ pub struct PlanOptions {
     /// the first holds and the second does not, as Prometheus does.
     pub below_histogram_stats: bool,
     pub below_bucket_user: bool,
+    /// Most steps the query or any subquery in it may be evaluated at (one series can hold no
+    /// more samples than the query's sample limit): beyond, planning fails before anything is
+    /// allocated.
+    pub max_points: u64,
 }
 
 impl PlanOptions {
@@ -91,6 +100,7 @@ impl PlanOptions {
             spans: Arc::default(),
             below_histogram_stats: false,
             below_bucket_user: false,
+            max_points: 50_000_000,
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Every other crate speaks in these types: label sets ([`Labels`]), matchers ([`Matcher`]),
 //! samples and time ranges, the chunk encodings Prometheus stores samples in ([`chunkenc`]),
-//! and the protobuf messages and gRPC services of Prometheus (`prompb`) and Thanos (`storepb`,
-//! `infopb`, `rulespb`) in [`pb`].
+//! the source trait every store implements ([`SeriesStore`], StoreAPI in Rust types, with its
+//! sorted merge [`MergeStore`]), and the protobuf messages and gRPC services of Prometheus
+//! (`prompb`) and Thanos (`storepb`, `infopb`, `rulespb`) in [`pb`].
 //!
 //! This crate depends on no other Quiver crate and does no I/O.
 
@@ -13,7 +14,7 @@ mod histogram;
 mod labels;
 mod matcher;
 mod sample;
-mod store;
+pub mod store;
 
 pub mod chunkenc;
 pub mod pb;
@@ -31,4 +32,7 @@ pub use histogram::{
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher};
 pub use sample::{STALE_NAN_BITS, Sample, TimeRange, is_stale_nan};
-pub use store::{SeriesStore, StoreError, StoreFuture, StoreSeries};
+pub use store::{
+    LabelsAnswer, LabelsRequest, MergeStore, QueryHints, SeriesFrame, SeriesRequest, SeriesStore,
+    SeriesStream, ShardInfo, StoreError, StoreFuture, StoreInfo, StoreSeries,
+};

@@ -37,6 +37,20 @@ pub(crate) struct QueryFlags {
     /// Most time a query may take before it is aborted.
     #[arg(long = "query.timeout", env = "QUIVER_QUERY_TIMEOUT", default_value = "2m", value_parser = duration_flag)]
     timeout: Duration,
+    /// Most memory a single query's operators may hold (e.g. 512MiB, 2GB); a query over it fails
+    /// alone. 0 means no limit.
+    #[arg(long = "query.max-memory", env = "QUIVER_QUERY_MAX_MEMORY", default_value = "1GiB", value_parser = bytes_flag)]
+    max_memory: usize,
+    /// How many partitions a query's selectors split their series into, each on a core of its
+    /// own; 0 means one per core.
+    #[arg(long = "query.partitions", env = "QUIVER_QUERY_PARTITIONS", default_value_t = 0)]
+    partitions: usize,
+}
+
+/// A size with or without a unit (`1GiB`, `512MB`, `1048576`).
+fn bytes_flag(s: &str) -> Result<usize, String> {
+    let b: bytesize::ByteSize = s.trim().parse().map_err(|e| format!("invalid size {s:?}: {e}"))?;
+    usize::try_from(b.as_u64()).map_err(|_| format!("size {s:?} is too large"))
 }
 
 /// Prometheus's duration syntax (`5m`, `1h30m`, `250ms`).
@@ -63,6 +77,8 @@ impl QueryFlags {
             max_series: self.max_series,
             max_concurrency: self.max_concurrency,
             timeout: self.timeout,
+            max_memory: self.max_memory,
+            partitions: self.partitions,
             ..QueryConfig::default()
         };
         // As in Prometheus, a zero lookback delta means the default.
@@ -108,12 +124,15 @@ mod tests {
             "--query.max-series=7",
             "--query.max-concurrency=3",
             "--query.timeout=250ms",
+            "--query.max-memory=64MiB",
+            "--query.partitions=3",
         ])
         .query
         .config();
         assert!(c.features.experimental_functions && c.features.delayed_name_removal);
         assert_eq!((c.lookback_ms, c.max_samples, c.timeout), (90_000, 100, Duration::from_millis(250)));
         assert_eq!((c.max_series, c.max_concurrency), (7, 3));
+        assert_eq!((c.max_memory, c.partitions), (64 << 20, 3));
         assert!(Cli::try_parse_from(["x", "--query.timeout=2x"]).is_err());
     }
 }

@@ -23,6 +23,7 @@ use crate::api::{ApiError, ApiState};
 use crate::bucket_blocks::BucketBlocks;
 use crate::error::CliError;
 use crate::query_flags::QueryFlags;
+pub use quiver_engine::Executor;
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -36,10 +37,10 @@ pub struct UpArgs {
     query: QueryFlags,
 }
 
-/// The HTTP API of the all-in-one over the bucket `store`, as a function of its state so tests
-/// can call it without a socket.
-pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig) -> Router {
-    let state = ApiState::new(Arc::new(BucketBlocks::new(store)), query);
+/// The HTTP API of the all-in-one over the bucket `store`, its queries run on `executor`, as a
+/// function of its state so tests can call it without a socket.
+pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig, executor: Executor) -> Router {
+    let state = ApiState::new(Arc::new(BucketBlocks::new(store)), query, executor);
     Router::new()
         .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
         .route("/-/ready", get(|| async { "Quiver is Ready.\n" }))
@@ -100,7 +101,9 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::io(args.data_dir.display(), e))?;
     let fs = LocalFileSystem::new_with_prefix(&args.data_dir)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.data_dir.display())))?;
-    let app = router(Arc::new(fs), args.query.config());
+    let query = args.query.config();
+    let executor = query_executor(&query)?;
+    let app = router(Arc::new(fs), query, executor);
     let listener = tokio::net::TcpListener::bind(args.http_address)
         .await
         .map_err(|e| CliError::io(args.http_address, e))?;
@@ -113,6 +116,12 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| CliError::Server(e.to_string()))
+}
+
+/// The runtime queries run on: a thread per partition a query splits into.
+pub(crate) fn query_executor(query: &QueryConfig) -> Result<Executor, CliError> {
+    let threads = query.engine_options().partition_count();
+    Executor::new(threads).map_err(|e| CliError::Server(format!("starting the query runtime: {e}")))
 }
 
 #[allow(clippy::print_stdout)]

@@ -55,7 +55,11 @@ async fn up_router_serves_health_and_blocks() {
         vec![quiver_proto::Sample { t: 1000, v: 1.0 }],
     )];
     let metas = quiver_bucket::block::write_float_blocks(dir.path(), series, 7_200_000).expect("block");
-    let app = quiver::up::router(store, quiver::up::QueryConfig::default());
+    let app = quiver::up::router(
+        store,
+        quiver::up::QueryConfig::default(),
+        quiver::up::Executor::new(2).expect("executor"),
+    );
     let res = app
         .clone()
         .oneshot(Request::get("/-/healthy").body(Body::empty()).expect("request"))
@@ -87,7 +91,11 @@ async fn up_router_answers_the_prometheus_query_api() {
         (0..10).map(|i| quiver_proto::Sample { t: i * 15_000, v: i as f64 }).collect(),
     )];
     quiver_bucket::block::write_float_blocks(dir.path(), series, 7_200_000).expect("block");
-    let app = quiver::up::router(store, quiver::up::QueryConfig::default());
+    let app = quiver::up::router(
+        store,
+        quiver::up::QueryConfig::default(),
+        quiver::up::Executor::new(2).expect("executor"),
+    );
     let call = async |req: Request<Body>| {
         let res = app.clone().oneshot(req).await.expect("response");
         let status = res.status().as_u16();

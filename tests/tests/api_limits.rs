@@ -40,7 +40,9 @@ const HEAVY: [(&str, &str); 4] = [
 
 #[tokio::test]
 async fn blocks_uploaded_after_start_are_answered() {
-    if quiver_tests::shared::testbench_or_skip("api_limits::blocks_uploaded_after_start_are_answered").is_none() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::blocks_uploaded_after_start_are_answered")
+        .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -57,7 +59,8 @@ async fn blocks_uploaded_after_start_are_answered() {
 
 #[tokio::test]
 async fn timeouts_answer_503_and_stop_the_query() {
-    if quiver_tests::shared::testbench_or_skip("api_limits::timeouts_answer_503_and_stop_the_query").is_none() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::timeouts_answer_503_and_stop_the_query").is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -83,7 +86,8 @@ async fn timeouts_answer_503_and_stop_the_query() {
 }
 
 /// `--query.max-series`: a query whose selectors select more series fails with a 422 naming the
-/// limit; one within it answers. The test data has 132 `http_requests_total` series.
+/// limit; one within it answers. The test data has 132 `http_requests_total` series. Selectors
+/// stream, so the query fails at the first series past the limit, before the others are read.
 #[tokio::test]
 async fn series_limit_answers_422() {
     if quiver_tests::shared::testbench_or_skip("api_limits::series_limit_answers_422").is_none() {
@@ -97,19 +101,23 @@ async fn series_limit_answers_422() {
     let (status, v) =
         api_get(&up.url(), "/api/v1/query", &[("query", "count(http_requests_total)"), at]).await;
     assert_eq!((status, &v["data"]["result"][0]["value"][1]), (200, &serde_json::json!("132")), "{v}");
-    // Two selectors: 264 series selected.
+    // Two selectors would select 264 series: the 201st fails the query.
     let q = "count(http_requests_total) + count(http_requests_total)";
     let (status, v) = api_get(&up.url(), "/api/v1/query", &[("query", q), at]).await;
     assert_eq!(status, 422, "{v}");
     assert_eq!(v["errorType"], "execution");
-    assert_eq!(v["error"], "exceeded series limit: limit 200 violated (got 264)");
+    assert_eq!(v["error"], "exceeded series limit: limit 200 violated (got 201)");
 }
 
 /// `--query.max-concurrency=1`: while the heavy query evaluates, another waits in the queue and
 /// times out there, with Prometheus's text for that stage; once the slot is free it answers.
 #[tokio::test]
 async fn queries_over_the_concurrency_limit_wait_in_the_queue() {
-    if quiver_tests::shared::testbench_or_skip("api_limits::queries_over_the_concurrency_limit_wait_in_the_queue").is_none() {
+    if quiver_tests::shared::testbench_or_skip(
+        "api_limits::queries_over_the_concurrency_limit_wait_in_the_queue",
+    )
+    .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -161,7 +169,9 @@ async fn answers_are_gzipped_when_accepted() {
 
 #[tokio::test]
 async fn a_query_stops_when_its_client_disconnects() {
-    if quiver_tests::shared::testbench_or_skip("api_limits::a_query_stops_when_its_client_disconnects").is_none() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::a_query_stops_when_its_client_disconnects")
+        .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -180,7 +190,9 @@ async fn a_query_stops_when_its_client_disconnects() {
 
 #[tokio::test]
 async fn enable_feature_gates_experimental_promql() {
-    if quiver_tests::shared::testbench_or_skip("api_limits::enable_feature_gates_experimental_promql").is_none() {
+    if quiver_tests::shared::testbench_or_skip("api_limits::enable_feature_gates_experimental_promql")
+        .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

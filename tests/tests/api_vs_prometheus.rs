@@ -272,7 +272,11 @@ async fn max_samples_as_prometheus_242() {
 /// steps hold about 151,000 points, and both refuse them.
 #[tokio::test]
 async fn max_samples_counts_samples_held_as_prometheus_242() {
-    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::max_samples_counts_samples_held_as_prometheus_242").is_none() {
+    if quiver_tests::shared::testbench_or_skip(
+        "api_vs_prometheus::max_samples_counts_samples_held_as_prometheus_242",
+    )
+    .is_none()
+    {
         return;
     }
     let data = Data::new();
@@ -326,7 +330,9 @@ async fn timeout_as_prometheus_242() {
 /// rules and alerts): the same answers as a Prometheus that scrapes nothing and has no rules.
 #[tokio::test]
 async fn status_endpoints_as_prometheus_242() {
-    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::status_endpoints_as_prometheus_242").is_none() {
+    if quiver_tests::shared::testbench_or_skip("api_vs_prometheus::status_endpoints_as_prometheus_242")
+        .is_none()
+    {
         return;
     }
     let data = Data::new();

@@ -169,7 +169,9 @@ async fn s3_bucket_with_prefix() {
 /// whole files, and far less than the index holds.
 #[tokio::test]
 async fn index_and_chunks_are_read_with_ranges() {
-    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::index_and_chunks_are_read_with_ranges").is_none() {
+    if quiver_tests::shared::testbench_or_skip("blocks_in_buckets::index_and_chunks_are_read_with_ranges")
+        .is_none()
+    {
         return;
     }
     use quiver_bucket::block::Block;

@@ -47,7 +47,11 @@ const QUERIES: &[&str] = &[
 
 #[tokio::test]
 async fn external_labels_answer_as_series_labels_in_prometheus_242() {
-    if quiver_tests::shared::testbench_or_skip("external_labels::external_labels_answer_as_series_labels_in_prometheus_242").is_none() {
+    if quiver_tests::shared::testbench_or_skip(
+        "external_labels::external_labels_answer_as_series_labels_in_prometheus_242",
+    )
+    .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use quiver_engine::promqltest::{
-    Command, ExpectMatcher, RunOptions, Script, SeriesSamples, SkipList, TestEngine, load_corpus, parse_script,
-    run_corpus,
+    Command, ExpectMatcher, RunOptions, Script, SeriesSamples, SkipList, TestEngine, load_corpus,
+    parse_script, run_corpus,
 };
 use quiver_engine::value::{Point, QueryOutput};
 use quiver_tests::shared::corpus_or_skip;
@@ -94,7 +94,8 @@ impl TestEngine for NoEngine {
 
 #[test]
 fn corpus_recursive_names_and_skip_list_check() {
-    let Some(dir) = corpus_or_skip("promql_corpus_scripts::corpus_recursive_names_and_skip_list_check") else {
+    let Some(dir) = corpus_or_skip("promql_corpus_scripts::corpus_recursive_names_and_skip_list_check")
+    else {
         return;
     };
     let files = load_corpus(&dir, true).expect("corpus");
@@ -140,7 +141,9 @@ fn corpus_annotations_and_nhcb_details() {
                     nhcb_loads += 1;
                     let samples = l.samples().expect("samples");
                     assert!(
-                        samples.iter().any(|(_, pts)| pts.iter().any(|(_, p)| matches!(p, Point::Histogram(_)))),
+                        samples
+                            .iter()
+                            .any(|(_, pts)| pts.iter().any(|(_, p)| matches!(p, Point::Histogram(_)))),
                         "{}:{} produced no histograms",
                         f.name,
                         l.line

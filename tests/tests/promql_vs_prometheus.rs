@@ -25,7 +25,9 @@ fn close(a: f64, b: f64) -> bool {
 
 #[tokio::test]
 async fn quiver_agrees_with_prometheus_242() {
-    if quiver_tests::shared::testbench_or_skip("promql_vs_prometheus::quiver_agrees_with_prometheus_242").is_none() {
+    if quiver_tests::shared::testbench_or_skip("promql_vs_prometheus::quiver_agrees_with_prometheus_242")
+        .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

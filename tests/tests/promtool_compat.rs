@@ -105,7 +105,8 @@ fn promtool_analyzes_quiver_blocks() {
 
 #[tokio::test]
 async fn prometheus_serves_a_quiver_block() {
-    if quiver_tests::shared::testbench_or_skip("promtool_compat::prometheus_serves_a_quiver_block").is_none() {
+    if quiver_tests::shared::testbench_or_skip("promtool_compat::prometheus_serves_a_quiver_block").is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -48,7 +48,11 @@ const QUERIES: &[&str] = &[
 
 #[tokio::test]
 async fn prometheus_tombstones_delete_as_in_prometheus_242() {
-    if quiver_tests::shared::testbench_or_skip("tombstones::prometheus_tombstones_delete_as_in_prometheus_242").is_none() {
+    if quiver_tests::shared::testbench_or_skip(
+        "tombstones::prometheus_tombstones_delete_as_in_prometheus_242",
+    )
+    .is_none()
+    {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -1,12 +1,14 @@
 //! TSDB blocks, byte-compatible with Prometheus 2.x and 3.x.
 
 mod chunks;
+mod deleted;
 mod encoding;
 mod external;
 mod index_reader;
 mod index_writer;
 mod meta;
 mod reader;
+mod series_store;
 mod source;
 mod tombstones;
 mod upload;
@@ -19,6 +21,7 @@ pub use meta::{
     BlockCompaction, BlockDesc, BlockMeta, BlockStats, Downsample, FileMeta, IndexStats, ThanosMeta,
 };
 pub use reader::{Block, list_blocks};
+pub use series_store::{BATCH_SERIES, BATCHES_AHEAD};
 pub use source::BlockSource;
 pub use tombstones::{Tombstone, decode_tombstones, encode_tombstones};
 pub use upload::{UploadOptions, upload_block};

@@ -5,18 +5,133 @@
 //! [`binary_elem`]: super::binary_elem
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::UserDefinedLogicalNodeCore;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use quiver_planner::node::{Binary, Cardinality, VectorMatching};
 use quiver_proto::{Label, Labels, METRIC_NAME};
 
 use super::binary_elem::{Op, elem};
-use super::common::{QueryContext, Rows, Val, prom_exec};
+use super::common::{Emission, ExecCore, fmt_partitions, plan_accessors, properties};
+use super::context::QueryContext;
+use super::drive::{BatchEval, BlockingStream, Kernel, MapStream, SideInputs};
+use super::rows::{Rows, Val};
 use crate::annotations::{Annotation, at};
 use crate::error::{EngineError, Result};
 use crate::series_table::{has_metadata, without_name};
 
-prom_exec!(BinaryExec, Binary);
+/// The operator between a vector and a scalar streams over the vector, in as many partitions as
+/// it has, the scalar read once as a side input; between two vectors (vector matching) or two
+/// scalars it reads both sides whole, building its matching tables once for all steps.
+#[derive(Debug)]
+pub(crate) struct BinaryExec {
+    node: Binary,
+    core: ExecCore,
+    /// With one vector side: which child it is, and the scalar side.
+    vector_side: Option<usize>,
+    scalar: SideInputs,
+}
+
+pub(crate) type BinaryScalarStream = MapStream<BinaryScalarEval>;
+pub(crate) type BinaryStream = BlockingStream<BinaryKernel>;
+
+impl BinaryExec {
+    /// `children` are the left and right operands.
+    pub(crate) fn new(node: Binary, children: Vec<Arc<dyn ExecutionPlan>>, qctx: Arc<QueryContext>) -> Self {
+        let vector_side = match (node.lhs_scalar, node.rhs_scalar) {
+            (false, true) => Some(0),
+            (true, false) => Some(1),
+            _ => None,
+        };
+        let (partitions, emission, scalar) = match vector_side {
+            Some(v) => {
+                let n = children.get(v).map_or(1, |c| c.properties().output_partitioning().partition_count());
+                (
+                    n,
+                    Emission::Incremental,
+                    SideInputs::new(children.get(1 - v).cloned().into_iter().collect()),
+                )
+            }
+            None => (1, Emission::Final, SideInputs::default()),
+        };
+        let props = properties(partitions, emission, true);
+        Self { node, core: ExecCore::new(children, qctx, props), vector_side, scalar }
+    }
+}
+
+impl DisplayAs for BinaryExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BinaryExec: ")?;
+        self.node.fmt_for_explain(f)?;
+        fmt_partitions(f, &self.core)
+    }
+}
+
+impl ExecutionPlan for BinaryExec {
+    plan_accessors!("BinaryExec");
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(self.node.clone(), children, Arc::clone(&self.core.qctx))))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        ctx: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let qctx = Arc::clone(&self.core.qctx);
+        let metrics = self.core.metrics_for(partition);
+        if let Some(v) = self.vector_side
+            && let Some(vector) = self.core.children.get(v)
+        {
+            let input = vector.execute(partition, Arc::clone(&ctx))?;
+            let scalar = self.scalar.get(ctx, Arc::clone(&qctx));
+            let eval =
+                BinaryScalarEval { node: self.node.clone(), qctx: Arc::clone(&qctx), vector_left: v == 0 };
+            return Ok(Box::pin(BinaryScalarStream::new(input, scalar, eval, qctx, metrics)));
+        }
+        let kernel = BinaryKernel { node: self.node.clone(), qctx: Arc::clone(&qctx) };
+        let children = self.core.children.clone();
+        Ok(Box::pin(BinaryStream::new(kernel, children, ctx, qctx, metrics, "BinaryExec")))
+    }
+}
+
+/// A vector and a scalar, one batch of the vector's series at a time.
+pub(crate) struct BinaryScalarEval {
+    node: Binary,
+    qctx: Arc<QueryContext>,
+    vector_left: bool,
+}
+
+impl BatchEval for BinaryScalarEval {
+    fn eval(&mut self, input: Rows, sides: &[Arc<Rows>], out: &mut Rows) -> Result<()> {
+        let scalar = sides.first().map(|s| Rows::clone(s)).unwrap_or_default();
+        let inputs = if self.vector_left { vec![input, scalar] } else { vec![scalar, input] };
+        let mut rows = BinaryExec::eval(&self.node, &self.qctx, inputs)?;
+        out.append(&mut rows);
+        Ok(())
+    }
+}
+
+/// Two vectors (or two scalars), whole.
+pub(crate) struct BinaryKernel {
+    node: Binary,
+    qctx: Arc<QueryContext>,
+}
+
+impl Kernel for BinaryKernel {
+    fn run(self, inputs: Vec<Rows>) -> BoxFuture<'static, Result<Rows>> {
+        async move { BinaryExec::eval(&self.node, &self.qctx, inputs) }.boxed()
+    }
+}
 
 /// The samples of one step: (series id, value).
 type Samples = [(u32, Val)];
@@ -120,7 +235,7 @@ impl Ctx<'_> {
         let Some(p) = pairs.get_mut(&(many, one)) else { return (many, u32::MAX) };
         *p.out.get_or_insert_with(|| {
             let drop = drops_name && has_metadata(&p.labels);
-            let out = qctx.series.intern(p.labels.clone(), drop);
+            let out = qctx.series.add(p.labels.clone(), drop);
             (out, visible.id(qctx.series.visible(out)))
         })
     }
@@ -130,7 +245,7 @@ impl Ctx<'_> {
         if let Some(&id) = self.fill_ids.get(&sig) {
             return id;
         }
-        let id = self.qctx.series.intern(self.sig_labels[sig as usize].clone(), false);
+        let id = self.qctx.series.add(self.sig_labels[sig as usize].clone(), false);
         self.fill_ids.insert(sig, id);
         id
     }
@@ -216,14 +331,14 @@ fn bool_val(keep: bool) -> Val {
 }
 
 impl BinaryExec {
-    async fn run(node: Binary, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
+    fn eval(node: &Binary, qctx: &QueryContext, mut inputs: Vec<Rows>) -> Result<Rows> {
         let op = Op::parse(&node.op)?;
         let rhs = inputs.pop().unwrap_or_default().by_step();
         let lhs = inputs.pop().unwrap_or_default().by_step();
         let mut cx = Ctx {
-            node: &node,
+            node,
             op,
-            qctx: &qctx,
+            qctx,
             sig_of: Vec::new(),
             sigs: Interned::default(),
             sig_labels: Vec::new(),

@@ -1,27 +1,146 @@
-//! `CallExec`: functions over instant vectors and scalars, applied at each step.
+//! `CallExec`: functions over instant vectors and scalars, applied at each step. Functions of
+//! one series at a time (`abs`, `round`, `clamp`, `timestamp`, the date functions of a vector,
+//! ...) stream batch by batch in as many partitions as their input, their scalar arguments read
+//! once as side inputs; the others (`sort`, `absent`, `scalar`, `label_replace`, the histogram
+//! functions, ...) read their whole input.
 
+use std::fmt;
 use std::sync::Arc;
 
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::UserDefinedLogicalNodeCore;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use quiver_planner::node::Call;
 use quiver_proto::Labels;
 
 use super::call_histogram::{is_histogram_function, scalar_by_step};
-use super::common::{QueryContext, Rows, prom_exec};
+use super::common::{Emission, ExecCore, fmt_partitions, plan_accessors, properties};
+use super::context::QueryContext;
+use super::drive::{BatchEval, BlockingStream, Kernel, MapStream, SideInputs};
+use super::rows::Rows;
 use crate::error::{EngineError, Result};
 use crate::functions::instant::{self, DateFunction, MathFunction};
 use crate::functions::labels::{LabelJoin, LabelReplace};
 
-prom_exec!(CallExec, Call);
+#[derive(Debug)]
+pub(crate) struct CallExec {
+    node: Call,
+    core: ExecCore,
+    /// Whether the function works one series at a time: then it streams, and `sides` are its
+    /// scalar arguments after the vector.
+    per_series: bool,
+    sides: SideInputs,
+}
+
+/// A function of one series at a time.
+pub(crate) type CallStream = MapStream<CallEval>;
+/// A function over the whole input.
+pub(crate) type CallAllStream = BlockingStream<CallKernel>;
+
+/// Whether `call` maps each series of its first (vector) argument on its own.
+fn per_series(call: &Call) -> bool {
+    let name = call.func.as_str();
+    let vector_first = call.arg_scalar.first() == Some(&false);
+    let rest_scalar = call.arg_scalar.iter().skip(1).all(|&s| s);
+    vector_first
+        && rest_scalar
+        && (MathFunction::from_name(name).is_some()
+            || DateFunction::from_name(name).is_some()
+            || matches!(name, "__neg__" | "round" | "clamp" | "clamp_min" | "clamp_max" | "timestamp"))
+}
 
 impl CallExec {
-    async fn run(node: Call, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
-        if let Some(rows) = super::call_special::eval(&node, &qctx, &mut inputs)? {
+    pub(crate) fn new(node: Call, children: Vec<Arc<dyn ExecutionPlan>>, qctx: Arc<QueryContext>) -> Self {
+        let per_series = per_series(&node);
+        let (partitions, emission, sides) = if per_series {
+            let n = children.first().map_or(1, |c| c.properties().output_partitioning().partition_count());
+            (n, Emission::Incremental, SideInputs::new(children.iter().skip(1).cloned().collect()))
+        } else {
+            (1, Emission::Final, SideInputs::default())
+        };
+        let props = properties(partitions, emission, true);
+        Self { node, core: ExecCore::new(children, qctx, props), per_series, sides }
+    }
+}
+
+impl DisplayAs for CallExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CallExec: ")?;
+        self.node.fmt_for_explain(f)?;
+        fmt_partitions(f, &self.core)
+    }
+}
+
+impl ExecutionPlan for CallExec {
+    plan_accessors!("CallExec");
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(self.node.clone(), children, Arc::clone(&self.core.qctx))))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        ctx: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let qctx = Arc::clone(&self.core.qctx);
+        let metrics = self.core.metrics_for(partition);
+        if self.per_series
+            && let Some(first) = self.core.children.first()
+        {
+            let input = first.execute(partition, Arc::clone(&ctx))?;
+            let sides = self.sides.get(ctx, Arc::clone(&qctx));
+            let eval = CallEval { node: self.node.clone(), qctx: Arc::clone(&qctx) };
+            return Ok(Box::pin(CallStream::new(input, sides, eval, qctx, metrics)));
+        }
+        let kernel = CallKernel { node: self.node.clone(), qctx: Arc::clone(&qctx) };
+        let children = self.core.children.clone();
+        Ok(Box::pin(CallAllStream::new(kernel, children, ctx, qctx, metrics, "CallExec")))
+    }
+}
+
+/// A function of one series at a time, over one batch.
+pub(crate) struct CallEval {
+    node: Call,
+    qctx: Arc<QueryContext>,
+}
+
+impl BatchEval for CallEval {
+    fn eval(&mut self, input: Rows, sides: &[Arc<Rows>], out: &mut Rows) -> Result<()> {
+        let mut inputs = vec![input];
+        inputs.extend(sides.iter().map(|s| Rows::clone(s)));
+        let mut rows = CallExec::eval(&self.node, &self.qctx, inputs)?;
+        out.append(&mut rows);
+        Ok(())
+    }
+}
+
+/// A function over its whole input.
+pub(crate) struct CallKernel {
+    node: Call,
+    qctx: Arc<QueryContext>,
+}
+
+impl Kernel for CallKernel {
+    fn run(self, inputs: Vec<Rows>) -> BoxFuture<'static, Result<Rows>> {
+        async move { CallExec::eval(&self.node, &self.qctx, inputs) }.boxed()
+    }
+}
+
+impl CallExec {
+    fn eval(node: &Call, qctx: &QueryContext, mut inputs: Vec<Rows>) -> Result<Rows> {
+        if let Some(rows) = super::call_special::eval(node, qctx, &mut inputs)? {
             return Ok(rows);
         }
         let mut rows = Rows::default();
         let name = node.func.as_str();
         if is_histogram_function(name) {
-            return Self::histogram_call(&node, &qctx, inputs);
+            return Self::histogram_call(node, qctx, inputs);
         }
         let mut inputs = inputs.into_iter();
         let first = inputs.next().unwrap_or_default();
@@ -46,7 +165,7 @@ impl CallExec {
         match name {
             "__neg__" => {
                 per_sample(&|v, _| Some(-v), &mut rows);
-                Self::negate_histograms(&qctx, &first, first_scalar, &mut rows);
+                Self::negate_histograms(qctx, &first, first_scalar, &mut rows);
             }
             "round" => per_sample(
                 &|v, t| Some(instant::round(v, if scalars.is_empty() { 1.0 } else { arg(0, t) })),
@@ -64,7 +183,7 @@ impl CallExec {
         }
         if let Some(d) = DateFunction::from_name(name) {
             if node.args.is_empty() {
-                let empty = qctx.series.intern(Labels::empty(), false);
+                let empty = qctx.series.add(Labels::empty(), false);
                 node.steps.timestamps().for_each(|t| rows.push(empty, t, d.apply_at_ms(t)));
             } else {
                 per_sample(&|v, _| Some(d.apply(v)), &mut rows);
@@ -72,10 +191,10 @@ impl CallExec {
             return Ok(rows.sorted());
         }
         if name == "label_replace" || name == "label_join" {
-            return Self::relabel(&node, &qctx, first);
+            return Self::relabel(node, qctx, first);
         }
         let inputs = vec![first];
-        let empty = qctx.series.intern(Labels::empty(), false);
+        let empty = qctx.series.add(Labels::empty(), false);
         match name {
             "time" => node.steps.timestamps().for_each(|t| rows.push(empty, t, t as f64 / 1000.0)),
             "pi" => node.steps.timestamps().for_each(|t| rows.push(empty, t, std::f64::consts::PI)),
@@ -111,6 +230,11 @@ impl CallExec {
         let s = &node.strings;
         let get = |i: usize| s.get(i).map(String::as_str).unwrap_or("");
         let mut cache: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+        // Series relabelled alike become one output series, as in Prometheus.
+        let mut outputs: std::collections::HashMap<(Labels, bool), u32> = std::collections::HashMap::new();
+        let mut output = |labels: Labels, drop: bool| {
+            *outputs.entry((labels.clone(), drop)).or_insert_with(|| qctx.series.add(labels, drop))
+        };
         let mut rows = Rows::default();
         if node.func == "label_replace" {
             let r = LabelReplace::new(get(0), get(1), get(2), get(3)).map_err(|e| EngineError::Eval(e.0))?;
@@ -121,7 +245,7 @@ impl CallExec {
                     None => {
                         let e = qctx.entry(id);
                         let o = match r.apply(&e.labels) {
-                            Some(l) => qctx.series.intern(l, e.drop_name && !r.sets_metric_name()),
+                            Some(l) => output(l, e.drop_name && !r.sets_metric_name()),
                             None => id,
                         };
                         cache.insert(id, o);
@@ -137,7 +261,7 @@ impl CallExec {
                 let id = input.series[i];
                 let out = *cache.entry(id).or_insert_with(|| {
                     let e = qctx.entry(id);
-                    qctx.series.intern(j.apply(&e.labels), e.drop_name && !j.sets_metric_name())
+                    output(j.apply(&e.labels), e.drop_name && !j.sets_metric_name())
                 });
                 rows.push_val(out, input.ts[i], input.val(i));
             }

@@ -197,7 +197,7 @@ impl<'a> Evaluator<'a> {
             _ => Labels::clone(labels),
         };
         let has_name = crate::series_table::has_metadata(&out);
-        let id = self.qctx.series.intern(out, has_name);
+        let id = self.qctx.series.add(out, has_name);
         self.out_ids.insert(key, id);
         id
     }

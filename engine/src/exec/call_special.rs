@@ -28,7 +28,7 @@ pub(super) fn eval(node: &Call, qctx: &QueryContext, inputs: &mut Vec<Rows>) -> 
                 }
             }
             labels.sort();
-            let id = qctx.series.intern(Labels::from_sorted(labels).unwrap_or_default(), false);
+            let id = qctx.series.add(Labels::from_sorted(labels).unwrap_or_default(), false);
             for t in node.steps.timestamps().filter(|t| !present.contains(t)) {
                 rows.push(id, t, 1.0);
             }
@@ -57,7 +57,7 @@ pub(super) fn eval(node: &Call, qctx: &QueryContext, inputs: &mut Vec<Rows>) -> 
         "min_of" | "max_of" => {
             let scalars: Vec<BTreeMap<i64, f64>> =
                 inputs.iter().map(|r| (0..r.len()).map(|i| (r.ts[i], r.values[i])).collect()).collect();
-            let empty = qctx.series.intern(Labels::empty(), false);
+            let empty = qctx.series.add(Labels::empty(), false);
             for t in node.steps.timestamps() {
                 let arg = |i: usize| scalars.get(i).and_then(|m| m.get(&t)).copied().unwrap_or(f64::NAN);
                 let (a, b) = (arg(0), arg(1));

@@ -4,15 +4,80 @@
 //! metric.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::UserDefinedLogicalNodeCore;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use quiver_planner::node::{Info, StepTimes};
 use quiver_proto::{Labels, METRIC_NAME, MatchOp, Matcher, TimeRange};
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_samples, newest_in_lookback, prom_exec};
+use super::common::{Emission, ExecCore, compile_matchers, plan_accessors, properties};
+use super::context::QueryContext;
+use super::drive::{BlockingStream, Kernel};
+use super::rows::Rows;
+use super::samples::{decode_samples, newest_in_lookback};
 use crate::error::{EngineError, Result};
 
-prom_exec!(InfoExec, Info);
+/// Joins its whole input with the info series it selects itself.
+#[derive(Debug)]
+pub(crate) struct InfoExec {
+    node: Info,
+    core: ExecCore,
+}
+
+pub(crate) type InfoStream = BlockingStream<InfoKernel>;
+
+impl InfoExec {
+    pub(crate) fn new(node: Info, children: Vec<Arc<dyn ExecutionPlan>>, qctx: Arc<QueryContext>) -> Self {
+        let props = properties(1, Emission::Final, true);
+        Self { node, core: ExecCore::new(children, qctx, props) }
+    }
+}
+
+impl DisplayAs for InfoExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InfoExec: ")?;
+        self.node.fmt_for_explain(f)
+    }
+}
+
+impl ExecutionPlan for InfoExec {
+    plan_accessors!("InfoExec");
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(self.node.clone(), children, Arc::clone(&self.core.qctx))))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        ctx: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let qctx = Arc::clone(&self.core.qctx);
+        let metrics = self.core.metrics_for(partition);
+        let kernel = InfoKernel { node: self.node.clone(), qctx: Arc::clone(&qctx) };
+        let children = self.core.children.clone();
+        Ok(Box::pin(InfoStream::new(kernel, children, ctx, qctx, metrics, "InfoExec")))
+    }
+}
+
+pub(crate) struct InfoKernel {
+    node: Info,
+    qctx: Arc<QueryContext>,
+}
+
+impl Kernel for InfoKernel {
+    fn run(self, inputs: Vec<Rows>) -> BoxFuture<'static, Result<Rows>> {
+        async move { InfoExec::eval(self.node, self.qctx, inputs).await }.boxed()
+    }
+}
 
 /// The labels an info series is joined on.
 const IDENTIFYING: [&str; 2] = ["instance", "job"];
@@ -31,7 +96,7 @@ struct InfoSeries {
 type Newest<'a> = HashMap<(&'a str, &'a [String]), (i64, &'a InfoSeries)>;
 
 impl InfoExec {
-    async fn run(node: Info, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
+    async fn eval(node: Info, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
         let base = inputs.pop().unwrap_or_default();
         let all = compile_matchers(&node.data_matchers)?;
         let (name_matchers, data): (Vec<Matcher>, Vec<Matcher>) =
@@ -112,7 +177,7 @@ impl InfoExec {
                     None => {
                         let extra = Labels::from_pairs(added.iter().map(|(n, v)| (n.as_str(), v.as_str())))
                             .map_err(eval)?;
-                        let out = qctx.series.intern(entry.labels.merged_with(&extra), entry.drop_name);
+                        let out = qctx.series.add(entry.labels.merged_with(&extra), entry.drop_name);
                         out_ids.insert((*id, added), out);
                         out
                     }
@@ -183,7 +248,7 @@ impl InfoExec {
         };
         let range = TimeRange::new(lo - node.lookback_ms + 1, hi);
         let mut out = Vec::new();
-        for s in qctx.select(&matchers, range).await? {
+        for s in qctx.select_all(&matchers, range).await? {
             let samples = decode_samples(&s)?;
             qctx.account(samples.len())?;
             let mut at_step = HashMap::new();

@@ -1,34 +1,97 @@
-//! `MatrixSelectExec`: a range selector returned as a query result.
+//! `MatrixSelectExec`: a range selector returned as a query result (an instant query's range
+//! vector): every non-stale sample of each series in the left-open range, at its own timestamp.
 
+use std::fmt;
 use std::sync::Arc;
 
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::UserDefinedLogicalNodeCore;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
 use quiver_planner::node::MatrixSelect;
-use quiver_proto::TimeRange;
+use quiver_proto::{SeriesRequest, ShardInfo, StoreSeries, TimeRange};
 
-use super::common::{QueryContext, Rows, compile_matchers, decode_samples, prom_exec};
+use super::common::{Emission, ExecCore, compile_matchers, fmt_partitions, plan_accessors, properties};
+use super::context::QueryContext;
+use super::drive::{SelectStream, SeriesEval};
+use super::rows::Rows;
+use super::samples::decode_samples;
 use crate::error::Result;
 
-prom_exec!(MatrixSelectExec, MatrixSelect);
+#[derive(Debug)]
+pub(crate) struct MatrixSelectExec {
+    node: MatrixSelect,
+    core: ExecCore,
+}
+
+pub(crate) type MatrixSelectStream = SelectStream<MatrixSelectEval>;
 
 impl MatrixSelectExec {
-    async fn run(node: MatrixSelect, qctx: Arc<QueryContext>, _inputs: Vec<Rows>) -> Result<Rows> {
-        let matchers = compile_matchers(&node.selector.matchers)?;
-        let eval = node.selector.read_at(node.eval_ms);
+    pub(crate) fn new(node: MatrixSelect, qctx: Arc<QueryContext>) -> Self {
+        let props = properties(qctx.partitions, Emission::Incremental, true);
+        Self { node, core: ExecCore::new(Vec::new(), qctx, props) }
+    }
+}
+
+impl DisplayAs for MatrixSelectExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MatrixSelectExec: ")?;
+        self.node.fmt_for_explain(f)?;
+        fmt_partitions(f, &self.core)
+    }
+}
+
+impl ExecutionPlan for MatrixSelectExec {
+    plan_accessors!("MatrixSelectExec");
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _ctx: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let qctx = Arc::clone(&self.core.qctx);
+        let eval = self.node.selector.read_at(self.node.eval_ms);
         // Left-open, as in Prometheus 3: (eval - range, eval].
-        let range = TimeRange::new(eval - node.range_ms + 1, eval);
-        let mut rows = Rows::default();
-        for s in qctx.select(&matchers, range).await? {
-            let samples = decode_samples(&s)?;
-            qctx.account(samples.len())?;
-            let id = qctx.series.intern(s.labels, false);
-            let before = rows.len();
-            for i in 0..samples.len() {
-                if range.contains(samples.ts[i]) && !samples.is_stale(i) {
-                    rows.push_val(id, samples.ts[i], samples.val(i));
-                }
-            }
-            qctx.hold(rows.len() - before)?;
+        let range = TimeRange::new(eval - self.node.range_ms + 1, eval);
+        let mut req = SeriesRequest::new(compile_matchers(&self.node.selector.matchers)?, range);
+        let n = self.core.partitions();
+        if n > 1 {
+            req.shard = Some(ShardInfo::of(partition, n));
         }
-        Ok(rows)
+        let source = Arc::clone(&qctx.store).series(req);
+        let eval = MatrixSelectEval { range, qctx: Arc::clone(&qctx) };
+        let sides = std::future::ready(Ok(Arc::default()));
+        let metrics = self.core.metrics_for(partition);
+        Ok(Box::pin(MatrixSelectStream::new(source, sides, eval, qctx, metrics)))
+    }
+}
+
+pub(crate) struct MatrixSelectEval {
+    range: TimeRange,
+    qctx: Arc<QueryContext>,
+}
+
+impl SeriesEval for MatrixSelectEval {
+    fn series(&mut self, s: StoreSeries, _sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
+        let samples = decode_samples(&s)?;
+        self.qctx.account(samples.len())?;
+        let before = rows.len();
+        let mut id = None;
+        let mut labels = Some(s.labels);
+        for i in 0..samples.len() {
+            if self.range.contains(samples.ts[i]) && !samples.is_stale(i) {
+                let id =
+                    *id.get_or_insert_with(|| self.qctx.series.add(labels.take().unwrap_or_default(), false));
+                rows.push_val(id, samples.ts[i], samples.val(i));
+            }
+        }
+        self.qctx.hold(rows.len() - before)?;
+        Ok(samples.len())
     }
 }

@@ -1,7 +1,17 @@
-//! Physical PromQL operators: one `FooExec` per planner node `Foo`, same file stem.
+//! Physical PromQL operators: one `FooExec` per planner node `Foo`, same file stem, each with
+//! the stream it runs as (`FooStream`, built on one of the shapes in [`drive`]).
+//!
+//! Operators exchange Arrow batches of (series id, step timestamp, value, histogram) rows, each
+//! batch holding whole series sorted by (series, time). Selectors split their series into
+//! partitions by label hash and everything per series keeps that partitioning; aggregations fold
+//! every partition in a task of its own and merge once; operators that need their whole input
+//! gather it with its memory reserved in the query's pool.
 
 mod common;
+mod context;
+mod drive;
 mod rows;
+mod samples;
 
 mod aggregate;
 mod binary;
@@ -22,10 +32,12 @@ mod vector_select;
 pub(crate) use aggregate::AggregateExec;
 pub(crate) use binary::BinaryExec;
 pub(crate) use call::CallExec;
-pub(crate) use common::{HistArena, QueryContext, Rows, Val, decode_samples};
+pub(crate) use context::QueryContext;
+pub(crate) use drive::{collect_all, memory_for};
 pub(crate) use info::InfoExec;
 pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
 pub(crate) use range_call::RangeCallExec;
+pub(crate) use rows::{Rows, Val};
 pub(crate) use subquery::SubqueryExec;
 pub(crate) use vector_select::VectorSelectExec;

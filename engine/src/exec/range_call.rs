@@ -1,38 +1,72 @@
 //! `RangeCallExec`: a range function over a range selector or a subquery. Over a selector the
-//! two are fused: chunks are decoded once per series and every step's window `(t - range, t]`
-//! is handed to the function kernel. Over a subquery, the subquery's rows are the samples.
+//! two are fused: each series from the source is decoded once (only the chunks some step's
+//! window needs), every step's window `(t - range, t]` is handed to the function kernel, and the
+//! series is dropped. Over a subquery, each input batch of whole series takes the place of the
+//! store's samples. Parameters that are expressions are side inputs, read at every step.
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
-use quiver_planner::node::{RangeCall, SelectorModifier, StepTimes};
-use quiver_proto::{CounterResetHint, FloatHistogram, TimeRange};
-
-use super::common::{
-    Hist, QueryContext, Rows, advance, compile_matchers, decode_samples, prom_exec, stats_histogram,
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::UserDefinedLogicalNodeCore;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
+use quiver_planner::node::{RangeCall, RangeParam, SelectorModifier, StepTimes};
+use quiver_proto::{
+    CounterResetHint, FloatHistogram, QueryHints, SeriesRequest, ShardInfo, StoreSeries, TimeRange,
 };
+
+use super::common::{Emission, ExecCore, compile_matchers, fmt_partitions, plan_accessors, properties};
+use super::context::QueryContext;
+use super::drive::{BatchEval, MapStream, SelectStream, SeriesEval, SideInputs};
+use super::rows::{Hist, Rows};
+use super::samples::{Windows, advance, decode_samples_in, stats_histogram};
 use crate::error::{EngineError, Result};
 use crate::functions::range::{RangeFunction, RangeModifier, RangeValue, Window, eval_range};
 
-prom_exec!(RangeCallExec, RangeCall);
-
-/// One input series: its metric name (for annotations), the output series id, and its
-/// non-stale samples in time order.
-struct SeriesInput {
-    name: Option<String>,
-    out_id: u32,
-    floats: Vec<(i64, f64)>,
-    hists: Vec<(i64, Hist)>,
+#[derive(Debug)]
+pub(crate) struct RangeCallExec {
+    node: RangeCall,
+    core: ExecCore,
+    /// The parameters' expressions.
+    params: SideInputs,
 }
 
+/// Over a selector.
+pub(crate) type RangeCallStream = SelectStream<RangeCallEval>;
+/// Over a subquery.
+pub(crate) type RangeCallSubqueryStream = MapStream<RangeCallEval>;
+
 impl RangeCallExec {
-    async fn run(node: RangeCall, qctx: Arc<QueryContext>, mut inputs: Vec<Rows>) -> Result<Rows> {
+    pub(crate) fn new(
+        node: RangeCall,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        qctx: Arc<QueryContext>,
+    ) -> Self {
+        let (primary, params) = if node.over_subquery {
+            let mut c = children.into_iter();
+            (c.next().into_iter().collect::<Vec<_>>(), c.collect())
+        } else {
+            (Vec::new(), children)
+        };
+        let partitions = match primary.first() {
+            Some(p) => p.properties().output_partitioning().partition_count(),
+            None => qctx.partitions,
+        };
+        let props = properties(partitions, Emission::Incremental, true);
+        let params = SideInputs::new(params);
+        let mut all = primary;
+        all.extend(params.plans().iter().cloned());
+        Self { node, core: ExecCore::new(all, qctx, props), params }
+    }
+
+    /// The evaluation state of one partition.
+    fn evaluation(&self) -> Result<Option<(RangeCallEval, i64, i64)>> {
+        let node = &self.node;
         let func = RangeFunction::from_name(&node.func)
             .ok_or_else(|| EngineError::Unsupported(format!("range function {}", node.func)))?;
-        // (step, end of its window): the window is (end - range, end].
         let Some(StepTimes { times: steps, lo, hi }) = node.selector.step_times(node.steps.timestamps())
         else {
-            return Ok(Rows::default());
+            return Ok(None);
         };
         let modifier = check_modifier(node.selector.modifier, func)?;
         // How far the windows reach beyond the range: the lookback delta before it for both
@@ -42,104 +76,161 @@ impl RangeCallExec {
             RangeModifier::Anchored => (node.lookback_ms, 0),
             RangeModifier::Smoothed => (node.lookback_ms, node.lookback_ms),
         };
-        let params: Vec<f64> = node.params.iter().map(|p| p.get()).collect();
-        let mut ev = Evaluation {
+        let reads: Vec<i64> = steps.iter().map(|s| s.1).collect();
+        let ev = RangeCallEval {
             func,
-            steps: &steps,
+            windows: Windows::new(reads, node.range_ms + before, after),
+            steps,
             range_ms: node.range_ms,
             modifier,
             before,
             after,
-            params,
+            params: node.params.clone(),
+            param_offset: usize::from(node.over_subquery),
+            param_table: None,
             histogram_stats: node.selector.histogram_stats,
             pos: node.pos,
-            qctx: &qctx,
-            rows: Rows::default(),
+            qctx: Arc::clone(&self.core.qctx),
         };
-        match inputs.pop() {
-            Some(sub) => {
-                for s in Self::from_subquery(&qctx, func, sub) {
-                    ev.series(&s)?;
-                }
-            }
-            None => {
-                let matchers = compile_matchers(&node.selector.matchers)?;
-                let range = TimeRange::new(lo - node.range_ms - before + 1, hi + after);
-                // Series by series, each decoded just before its windows are evaluated (its
-                // samples are still in cache) and dropped after: one series' samples at a time.
-                for s in qctx.select(&matchers, range).await? {
-                    let decoded = decode_samples(&s)?;
-                    qctx.account(decoded.len())?;
-                    let (floats, hists) = decoded.split();
-                    let name = s.labels.metric_name().map(str::to_string);
-                    let out_id = qctx.series.intern(s.labels, !func.keeps_metric_name());
-                    let before = ev.rows.len();
-                    ev.series(&SeriesInput { name, out_id, floats, hists })?;
-                    qctx.hold(ev.rows.len() - before)?;
-                }
-            }
-        }
-        Ok(ev.rows.sorted())
+        Ok(Some((ev, lo, hi)))
+    }
+}
+
+impl DisplayAs for RangeCallExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RangeCallExec: ")?;
+        self.node.fmt_for_explain(f)?;
+        fmt_partitions(f, &self.core)
+    }
+}
+
+impl ExecutionPlan for RangeCallExec {
+    plan_accessors!("RangeCallExec");
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(self.node.clone(), children, Arc::clone(&self.core.qctx))))
     }
 
-    /// The subquery's rows per series. Their counter reset hints become "unknown": a subquery
-    /// may skip the sample that reset, or return one sample several times (as Prometheus does).
-    fn from_subquery(qctx: &QueryContext, func: RangeFunction, rows: Rows) -> Vec<SeriesInput> {
-        let mut by_series: BTreeMap<u32, SeriesInput> = BTreeMap::new();
-        for i in 0..rows.len() {
-            let id = rows.series[i];
-            let s = by_series.entry(id).or_insert_with(|| {
-                let e = qctx.entry(id);
-                let name = e.labels.metric_name().map(str::to_string);
-                let drop = e.drop_name || !func.keeps_metric_name();
-                let out_id = qctx.series.intern(quiver_proto::Labels::clone(&e.labels), drop);
-                SeriesInput { name, out_id, floats: Vec::new(), hists: Vec::new() }
-            });
-            match &rows.hists[i] {
-                Some(h)
-                    if matches!(
-                        h.counter_reset_hint,
-                        CounterResetHint::CounterReset | CounterResetHint::NotCounterReset
-                    ) =>
-                {
-                    let mut h = FloatHistogram::clone(h);
-                    h.counter_reset_hint = CounterResetHint::Unknown;
-                    s.hists.push((rows.ts[i], Arc::new(h)));
+    fn execute(
+        &self,
+        partition: usize,
+        ctx: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let qctx = Arc::clone(&self.core.qctx);
+        let metrics = self.core.metrics_for(partition);
+        let sides = self.params.get(Arc::clone(&ctx), Arc::clone(&qctx));
+        let Some((ev, lo, hi)) = self.evaluation()? else {
+            let source = quiver_proto::store::empty_stream();
+            let ev = RangeCallEval::empty(Arc::clone(&qctx));
+            return Ok(Box::pin(RangeCallStream::new(source, sides, ev, qctx, metrics)));
+        };
+        if self.node.over_subquery {
+            let input = match self.core.children.first() {
+                Some(c) => c.execute(partition, ctx)?,
+                None => {
+                    return Err(EngineError::Eval("internal: a range call over no subquery".into()).into());
                 }
-                Some(h) => s.hists.push((rows.ts[i], Arc::clone(h))),
-                None => s.floats.push((rows.ts[i], rows.values[i])),
-            }
+            };
+            return Ok(Box::pin(RangeCallSubqueryStream::new(input, sides, ev, qctx, metrics)));
         }
-        let mut out: Vec<SeriesInput> = by_series.into_values().collect();
-        for s in &mut out {
-            s.floats.sort_by_key(|p| p.0);
-            s.hists.sort_by_key(|p| p.0);
+        let range = TimeRange::new(lo - self.node.range_ms - ev.before + 1, hi + ev.after);
+        let mut req = SeriesRequest::new(compile_matchers(&self.node.selector.matchers)?, range);
+        req.hints = Some(QueryHints {
+            step_ms: self.node.steps.step,
+            range_ms: self.node.range_ms,
+            func: Some(self.node.func.clone()),
+            grouping: None,
+        });
+        let n = self.core.partitions();
+        if n > 1 {
+            req.shard = Some(ShardInfo::of(partition, n));
         }
-        out
+        let source = Arc::clone(&qctx.store).series(req);
+        Ok(Box::pin(RangeCallStream::new(source, sides, ev, qctx, metrics)))
     }
+}
+
+/// One input series: its metric name (for annotations) and its non-stale samples in time order.
+struct SeriesInput {
+    name: Option<String>,
+    floats: Vec<(i64, f64)>,
+    hists: Vec<(i64, Hist)>,
 }
 
 /// The function evaluated over series after series.
-struct Evaluation<'a> {
+pub(crate) struct RangeCallEval {
     func: RangeFunction,
     /// (step, end of its window): the window is (end - range, end].
-    steps: &'a [(i64, i64)],
+    steps: Vec<(i64, i64)>,
+    windows: Windows,
     range_ms: i64,
     modifier: RangeModifier,
-    /// How far the windows reach before the range and after it (see `run`).
+    /// How far the windows reach before the range and after it.
     before: i64,
     after: i64,
-    params: Vec<f64>,
+    params: Vec<RangeParam>,
+    /// Where the parameters' inputs start among the node's inputs (after a subquery).
+    param_offset: usize,
+    /// The parameters at each step, once the side inputs are read.
+    param_table: Option<Vec<Vec<f64>>>,
     /// Below histogram_count and friends: histograms are read as HistogramStatsIterator does.
     histogram_stats: bool,
     pos: Option<quiver_planner::span::Pos>,
-    qctx: &'a QueryContext,
-    rows: Rows,
+    qctx: Arc<QueryContext>,
 }
 
-impl Evaluation<'_> {
-    /// Evaluates every step's window of one series.
-    fn series(&mut self, s: &SeriesInput) -> Result<()> {
+impl RangeCallEval {
+    /// The evaluation of a call without steps: it sees no series.
+    fn empty(qctx: Arc<QueryContext>) -> Self {
+        Self {
+            func: RangeFunction::Rate,
+            steps: Vec::new(),
+            windows: Windows::new(Vec::new(), 0, 0),
+            range_ms: 0,
+            modifier: RangeModifier::None,
+            before: 0,
+            after: 0,
+            params: Vec::new(),
+            param_offset: 0,
+            param_table: None,
+            histogram_stats: false,
+            pos: None,
+            qctx,
+        }
+    }
+
+    /// Works out the parameters at each step, from the literals and the side inputs, once.
+    fn ensure_params(&mut self, sides: &[Arc<Rows>]) {
+        if self.param_table.is_some() {
+            return;
+        }
+        let lookup: Vec<std::collections::HashMap<i64, f64>> =
+            sides.iter().map(|r| (0..r.len()).map(|i| (r.ts[i], r.values[i])).collect()).collect();
+        let table: Vec<Vec<f64>> = self
+            .steps
+            .iter()
+            .map(|&(step, _)| {
+                self.params
+                    .iter()
+                    .map(|p| match p {
+                        RangeParam::Literal(v) => v.get(),
+                        RangeParam::Input(i) => lookup
+                            .get(i.saturating_sub(self.param_offset))
+                            .and_then(|m| m.get(&step))
+                            .copied()
+                            .unwrap_or(f64::NAN),
+                    })
+                    .collect()
+            })
+            .collect();
+        self.param_table = Some(table);
+    }
+
+    /// Evaluates every step's window of one series into `rows`, as series `id`.
+    fn eval_windows(&self, s: &SeriesInput, params: &[Vec<f64>], id: u32, rows: &mut Rows) -> Result<()> {
         self.qctx.check()?;
         let hists: Vec<(i64, &FloatHistogram)> = s.hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
         let (mut fw, mut hw) = (Cursor::default(), Cursor::default());
@@ -159,10 +250,13 @@ impl Evaluation<'_> {
         } else {
             Vec::new()
         };
-        for &(step, end) in self.steps {
+        for (k, &(step, end)) in self.steps.iter().enumerate() {
             let start = end - self.range_ms;
             let (flo, fhi) = fw.window(&s.floats, start - self.before, end + self.after);
             let (hlo, hhi) = hw.window(&hists, start - self.before, end + self.after);
+            if flo == fhi && hlo == hhi && self.modifier == RangeModifier::None {
+                continue;
+            }
             // Below histogram_count and friends each window is read afresh: its first
             // histogram has no predecessor to detect a counter reset against.
             let stats: Vec<(i64, FloatHistogram)> = if self.histogram_stats {
@@ -181,15 +275,77 @@ impl Evaluation<'_> {
             if fhi > flo && !drops.is_empty() {
                 w.float_drops = Some(drops[fhi - 1] > drops[flo]);
             }
-            let out = eval_range(self.func, &w, &self.params).map_err(|e| EngineError::Eval(e.0))?;
+            let p = params.get(k).map(Vec::as_slice).unwrap_or(&[]);
+            let out = eval_range(self.func, &w, p).map_err(|e| EngineError::Eval(e.0))?;
             for a in &out.annotations {
                 let msg = a.message(crate::annotations::at(self.pos));
                 if a.is_warning() { self.qctx.warn(msg) } else { self.qctx.info(msg) }
             }
             match out.value {
-                Some(RangeValue::Float(v)) => self.rows.push(s.out_id, step, v),
-                Some(RangeValue::Histogram(h)) => self.rows.push_hist(s.out_id, step, h),
+                Some(RangeValue::Float(v)) => rows.push(id, step, v),
+                Some(RangeValue::Histogram(h)) => rows.push_hist(id, step, h),
                 None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SeriesEval for RangeCallEval {
+    fn series(&mut self, s: StoreSeries, sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
+        self.ensure_params(sides);
+        let params = self.param_table.as_deref().unwrap_or(&[]);
+        let decoded = decode_samples_in(&s, Some(&self.windows))?;
+        self.qctx.account(decoded.len())?;
+        let (floats, hists) = decoded.split();
+        let input = SeriesInput { name: s.labels.metric_name().map(str::to_string), floats, hists };
+        // The output series is registered only once it has a value.
+        let mut out = Rows::default();
+        self.eval_windows(&input, params, 0, &mut out)?;
+        if out.len() > 0 {
+            let id = self.qctx.series.add(s.labels, !self.func.keeps_metric_name());
+            out.series.iter_mut().for_each(|x| *x = id);
+            self.qctx.hold(out.len())?;
+            rows.append(&mut out);
+        }
+        Ok(decoded.len())
+    }
+}
+
+impl BatchEval for RangeCallEval {
+    /// A batch of the subquery's whole series; their counter reset hints become "unknown": a
+    /// subquery may skip the sample that reset, or return one sample several times (as
+    /// Prometheus does).
+    fn eval(&mut self, input: Rows, sides: &[Arc<Rows>], out: &mut Rows) -> Result<()> {
+        self.ensure_params(sides);
+        let params = self.param_table.as_deref().unwrap_or(&[]);
+        for (id, r) in input.runs() {
+            let e = self.qctx.entry(id);
+            let name = e.labels.metric_name().map(str::to_string);
+            let mut s = SeriesInput { name, floats: Vec::new(), hists: Vec::new() };
+            for i in r {
+                match &input.hists[i] {
+                    Some(h)
+                        if matches!(
+                            h.counter_reset_hint,
+                            CounterResetHint::CounterReset | CounterResetHint::NotCounterReset
+                        ) =>
+                    {
+                        let mut h = FloatHistogram::clone(h);
+                        h.counter_reset_hint = CounterResetHint::Unknown;
+                        s.hists.push((input.ts[i], Arc::new(h)));
+                    }
+                    Some(h) => s.hists.push((input.ts[i], Arc::clone(h))),
+                    None => s.floats.push((input.ts[i], input.values[i])),
+                }
+            }
+            let mut rows = Rows::default();
+            self.eval_windows(&s, params, 0, &mut rows)?;
+            if rows.len() > 0 {
+                let drop = e.drop_name || !self.func.keeps_metric_name();
+                let id = self.qctx.series.add_shared(Arc::clone(&e.labels), drop);
+                rows.series.iter_mut().for_each(|x| *x = id);
+                out.append(&mut rows);
             }
         }
         Ok(())

@@ -38,22 +38,41 @@ impl Val {
     }
 }
 
-/// The histograms of one query, addressed by the `hist` column of its batches.
+/// The histograms travelling between the operators of one query, addressed by the `hist` column
+/// of their batches. Each batch is read once, by the operator it is sent to, which takes its
+/// histograms out; their slots are then reused, so the arena holds only the histograms of
+/// batches in flight, not every histogram the query ever passed on.
 #[derive(Debug, Default)]
 pub(crate) struct HistArena {
-    items: Mutex<Vec<Hist>>,
+    inner: Mutex<ArenaSlots>,
+}
+
+#[derive(Debug, Default)]
+struct ArenaSlots {
+    items: Vec<Option<Hist>>,
+    free: Vec<u32>,
 }
 
 impl HistArena {
     fn put(&self, h: &Hist) -> u32 {
-        let mut items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-        items.push(Arc::clone(h));
-        (items.len() - 1) as u32
+        let mut a = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match a.free.pop() {
+            Some(i) => {
+                a.items[i as usize] = Some(Arc::clone(h));
+                i
+            }
+            None => {
+                a.items.push(Some(Arc::clone(h)));
+                (a.items.len() - 1) as u32
+            }
+        }
     }
 
-    fn get(&self, i: u32) -> Option<Hist> {
-        let items = self.items.lock().unwrap_or_else(|p| p.into_inner());
-        items.get(i as usize).cloned()
+    fn take(&self, i: u32) -> Option<Hist> {
+        let mut a = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let h = a.items.get_mut(i as usize).and_then(Option::take)?;
+        a.free.push(i);
+        Some(h)
     }
 }
 
@@ -104,6 +123,63 @@ impl Rows {
         self.hists.iter().any(Option::is_some)
     }
 
+    /// About what the rows take in memory, for the query's memory pool.
+    pub(crate) fn mem_bytes(&self) -> usize {
+        self.series.capacity() * 4 + (self.ts.capacity() + self.values.capacity() + self.hists.capacity()) * 8
+    }
+
+    pub(crate) fn append(&mut self, other: &mut Rows) {
+        self.series.append(&mut other.series);
+        self.ts.append(&mut other.ts);
+        self.values.append(&mut other.values);
+        self.hists.append(&mut other.hists);
+    }
+
+    /// Each run of rows of one series: `(series, start..end)`, in row order.
+    pub(crate) fn runs(&self) -> impl Iterator<Item = (u32, std::ops::Range<usize>)> + '_ {
+        let mut i = 0;
+        std::iter::from_fn(move || {
+            let id = *self.series.get(i)?;
+            let start = i;
+            i += self.series[i..].iter().take_while(|&&s| s == id).count();
+            Some((id, start..i))
+        })
+    }
+
+    /// Rows `range` moved into rows of their own (the rest stay, in place).
+    fn take_range(&mut self, range: std::ops::Range<usize>) -> Rows {
+        Rows {
+            series: self.series.drain(range.clone()).collect(),
+            ts: self.ts.drain(range.clone()).collect(),
+            values: self.values.drain(range.clone()).collect(),
+            hists: self.hists.drain(range).collect(),
+        }
+    }
+
+    /// Splits sorted rows into parts of about `target` rows each, never splitting a series
+    /// (operators downstream see each series whole, in one batch).
+    pub(crate) fn split_by_series(mut self, target: usize) -> Vec<Rows> {
+        if self.len() <= target {
+            return vec![self];
+        }
+        let mut cuts = Vec::new();
+        let mut size = 0;
+        for (_, r) in self.runs() {
+            if size > 0 && size + r.len() > target {
+                cuts.push(r.start);
+                size = 0;
+            }
+            size += r.len();
+        }
+        let mut parts = Vec::with_capacity(cuts.len() + 1);
+        for &cut in cuts.iter().rev() {
+            parts.push(self.take_range(cut..self.len()));
+        }
+        parts.push(self);
+        parts.reverse();
+        parts
+    }
+
     /// The rows as a batch; the columns' buffers are moved, not copied.
     pub(crate) fn into_batch(self, schema: SchemaRef, arena: &HistArena) -> Result<RecordBatch> {
         let hist: UInt32Array = if self.has_histograms() {
@@ -120,6 +196,7 @@ impl Rows {
         RecordBatch::try_new(schema, cols).map_err(|e| EngineError::DataFusion(e.into()))
     }
 
+    /// Appends a batch's rows, taking its histograms out of the arena: a batch is read once.
     pub(crate) fn extend_from_record_batch(&mut self, b: &RecordBatch, arena: &HistArena) -> Result<()> {
         let bad = || EngineError::Eval("internal: operator input has an unexpected schema".into());
         let s = b.column(0).as_any().downcast_ref::<UInt32Array>().ok_or_else(bad)?;
@@ -134,7 +211,7 @@ impl Rows {
         } else {
             for i in h {
                 self.hists.push(match i {
-                    Some(i) => Some(arena.get(i).ok_or_else(bad)?),
+                    Some(i) => Some(arena.take(i).ok_or_else(bad)?),
                     None => None,
                 });
             }

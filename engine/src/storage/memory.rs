@@ -1,10 +1,14 @@
 //! An in-memory store: float and native histogram samples per series, served as encoded chunks like every other store so
 //! that queries run one code path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use quiver_proto::chunkenc::{AppendOutcome, Encoding, FloatHistogramAppender, RawChunk, XorAppender};
-use quiver_proto::{Labels, Matcher, SeriesStore, StoreError, StoreFuture, StoreSeries, TimeRange};
+use quiver_proto::{
+    Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
+    StoreFuture, StoreInfo, StoreSeries, TimeRange,
+};
 
 use crate::value::Point;
 
@@ -45,7 +49,7 @@ impl MemoryStore {
     /// chunks that overlap `range`, whole: chunks are cut from the start of the series, not of
     /// the query, because a histogram's counter reset hint depends on its place in its chunk.
     pub(super) fn encode(samples: &[(i64, Point)], range: TimeRange) -> Result<Vec<RawChunk>, StoreError> {
-        let err = |e: quiver_proto::Error| StoreError(e.to_string());
+        let err = |e: quiver_proto::Error| StoreError::invalid("memory", e);
         let mut out = Vec::new();
         let mut floats: Option<(XorAppender, i64, i64)> = None;
         let mut hists: Option<(FloatHistogramAppender, i64, i64)> = None;
@@ -113,20 +117,80 @@ fn raw(encoding: Encoding, min_time: i64, max_time: i64, data: Vec<u8>) -> RawCh
     RawChunk { min_time, max_time, encoding, data: data.into() }
 }
 
-impl SeriesStore for MemoryStore {
-    fn select<'a>(&'a self, matchers: &'a [Matcher], range: TimeRange) -> StoreFuture<'a, Vec<StoreSeries>> {
-        Box::pin(async move {
-            let mut out = Vec::new();
-            for (labels, samples) in &self.series {
-                if !matchers.iter().all(|m| m.matches_labels(labels)) {
-                    continue;
-                }
-                let chunks = Self::encode(samples, range)?;
-                if !chunks.is_empty() {
-                    out.push(StoreSeries { labels: labels.clone(), chunks });
-                }
-            }
-            Ok(out)
+impl MemoryStore {
+    /// The series matching `matchers` with a sample in `range`.
+    fn matching<'a>(&'a self, req: &'a LabelsRequest) -> impl Iterator<Item = &'a Labels> + 'a {
+        self.series.iter().filter_map(move |(labels, samples)| {
+            let in_range = samples.iter().any(|(t, _)| req.range.contains(*t));
+            (in_range && req.matchers.iter().all(|m| m.matches_labels(labels))).then_some(labels)
         })
     }
+}
+
+impl SeriesStore for MemoryStore {
+    fn name(&self) -> &str {
+        "memory"
+    }
+
+    fn info(&self) -> StoreFuture<'_, StoreInfo> {
+        Box::pin(async move {
+            let mut info = StoreInfo::empty();
+            for samples in self.series.values() {
+                if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+                    info.min_time = info.min_time.min(first.0);
+                    info.max_time = info.max_time.max(last.0);
+                }
+            }
+            info.resolutions_ms = vec![0];
+            Ok(info)
+        })
+    }
+
+    /// Encodes each matching series when the stream reaches it, so a stream holds one series'
+    /// chunks at a time.
+    fn series(self: Arc<Self>, req: SeriesRequest) -> SeriesStream {
+        let keys: Vec<Labels> = self
+            .series
+            .keys()
+            .filter(|l| req.matchers.iter().all(|m| m.matches_labels(l)))
+            .filter(|l| req.shard.as_ref().is_none_or(|s| s.owns(l)))
+            .cloned()
+            .collect();
+        let frames = keys.into_iter().filter_map(move |labels| {
+            let samples = self.series.get(&labels)?;
+            match Self::encode(samples, req.range) {
+                Ok(chunks) if chunks.is_empty() => None,
+                Ok(chunks) => {
+                    let chunks = if req.skip_chunks { Vec::new() } else { chunks };
+                    Some(Ok(SeriesFrame::Series(StoreSeries { labels, chunks })))
+                }
+                Err(e) => Some(Err(e)),
+            }
+        });
+        Box::pin(futures::stream::iter(frames))
+    }
+
+    fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
+        Box::pin(async move {
+            let names: BTreeSet<String> =
+                self.matching(req).flat_map(|l| l.iter().map(|l| l.name.clone())).collect();
+            Ok(limited(names, req.limit))
+        })
+    }
+
+    fn label_values<'a>(&'a self, name: &'a str, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
+        Box::pin(async move {
+            let values: BTreeSet<String> =
+                self.matching(req).filter_map(|l| l.get(name).map(str::to_string)).collect();
+            Ok(limited(values, req.limit))
+        })
+    }
+}
+
+fn limited(values: BTreeSet<String>, limit: usize) -> LabelsAnswer {
+    let mut values: Vec<String> = values.into_iter().collect();
+    if limit > 0 {
+        values.truncate(limit);
+    }
+    LabelsAnswer { values, warnings: Vec::new() }
 }

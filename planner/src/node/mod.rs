@@ -19,7 +19,7 @@ pub use call::Call;
 pub use info::Info;
 pub use literal::NumberLiteral;
 pub use matrix_select::MatrixSelect;
-pub use range_call::RangeCall;
+pub use range_call::{RangeCall, RangeParam};
 pub use subquery::Subquery;
 pub use vector_select::VectorSelect;
 

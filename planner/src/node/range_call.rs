@@ -10,10 +10,12 @@ use crate::span::Pos;
 
 /// A range-vector function applied to a range selector, fused: for each series and step, the
 /// samples in `(t - range, t]` go to the function (`rate`, `avg_over_time`, ...). Scalar
-/// parameters (the `φ` of `quantile_over_time`, ...) are literals.
+/// parameters (the `φ` of `quantile_over_time`, ...) are literals or scalar expressions
+/// evaluated at every step.
 ///
-/// Over a subquery, `inputs` holds the [`super::Subquery`] whose samples take the place of the
-/// store's; `selector` then has no matchers and carries the subquery's offset and `@`.
+/// Over a subquery (`over_subquery`), `inputs[0]` is the [`super::Subquery`] whose samples take
+/// the place of the store's; `selector` then has no matchers and carries the subquery's offset
+/// and `@`. The parameters' expressions follow in `inputs`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd)]
 pub struct RangeCall {
     pub func: String,
@@ -22,11 +24,19 @@ pub struct RangeCall {
     /// The lookback delta: how far before (`anchored`, `smoothed`) and after (`smoothed`) the
     /// range a modified selector reads.
     pub lookback_ms: i64,
-    pub params: Vec<F64Bits>,
+    pub params: Vec<RangeParam>,
     pub steps: EvalSteps,
+    pub over_subquery: bool,
     pub inputs: Vec<LogicalPlan>,
     /// Where the call's first argument starts: Prometheus reports the function's annotations there.
     pub pos: Option<Pos>,
+}
+
+/// A parameter of a range function: a literal, or the scalar expression `inputs[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd)]
+pub enum RangeParam {
+    Literal(F64Bits),
+    Input(usize),
 }
 
 impl UserDefinedLogicalNodeCore for RangeCall {

@@ -7,7 +7,7 @@ use super::selector::{range_ms, selector};
 use super::subquery::plan_subquery;
 use super::{extension, literal_number, plan_expr, strip_parens};
 use crate::error::{PlanError, Result};
-use crate::node::{Call, F64Bits, NumberLiteral, RangeCall, VectorSelect};
+use crate::node::{Call, F64Bits, NumberLiteral, RangeCall, RangeParam, VectorSelect};
 use crate::options::PlanOptions;
 
 pub(crate) fn plan_call(expr: &Expr, c: &CallExpr, opts: &PlanOptions) -> Result<LogicalPlan> {
@@ -137,34 +137,38 @@ fn absent(input: LogicalPlan, arg: &Expr, opts: &PlanOptions) -> LogicalPlan {
 }
 
 fn plan_range_call(name: &str, c: &CallExpr, i: usize, opts: &PlanOptions) -> Result<LogicalPlan> {
-    {
-        let (sel, range, inputs) = match strip_parens(&c.args.args[i]) {
-            Expr::MatrixSelector(ms) => (selector(&ms.vs, opts)?, range_ms(ms), Vec::new()),
-            Expr::Subquery(sq) => {
-                let (plan, sel, range) = plan_subquery(sq, opts)?;
-                (sel, range, vec![plan])
-            }
-            _ => return Err(PlanError::Unsupported(format!("{name} over this range expression"))),
-        };
-        let mut params = Vec::new();
-        for (j, a) in c.args.args.iter().enumerate() {
-            if j == i {
-                continue;
-            }
-            match literal_number(a) {
-                Some(v) => params.push(F64Bits::new(v)),
-                None => return Err(PlanError::Unsupported(format!("a non-literal parameter to {name}"))),
+    let (sel, range, mut inputs) = match strip_parens(&c.args.args[i]) {
+        Expr::MatrixSelector(ms) => (selector(&ms.vs, opts)?, range_ms(ms), Vec::new()),
+        Expr::Subquery(sq) => {
+            let (plan, sel, range) = plan_subquery(sq, opts)?;
+            (sel, range, vec![plan])
+        }
+        _ => return Err(PlanError::Unsupported(format!("{name} over this range expression"))),
+    };
+    let over_subquery = !inputs.is_empty();
+    let mut params = Vec::new();
+    for (j, a) in c.args.args.iter().enumerate() {
+        if j == i {
+            continue;
+        }
+        match literal_number(a) {
+            Some(v) => params.push(RangeParam::Literal(F64Bits::new(v))),
+            // A scalar expression (`scalar(...)`, `time()`, ...), evaluated at every step.
+            None => {
+                params.push(RangeParam::Input(inputs.len()));
+                inputs.push(plan_expr(strip_parens(a), opts)?);
             }
         }
-        Ok(extension(RangeCall {
-            func: name.to_string(),
-            selector: sel,
-            range_ms: range,
-            lookback_ms: opts.lookback_ms,
-            params,
-            steps: opts.steps,
-            inputs,
-            pos: c.args.args.first().and_then(|a| opts.pos(a)),
-        }))
     }
+    Ok(extension(RangeCall {
+        func: name.to_string(),
+        selector: sel,
+        range_ms: range,
+        lookback_ms: opts.lookback_ms,
+        params,
+        steps: opts.steps,
+        over_subquery,
+        inputs,
+        pos: c.args.args.first().and_then(|a| opts.pos(a)),
+    }))
 }

@@ -53,9 +53,28 @@ pub enum Planned {
     String(String),
 }
 
+/// The longest query text planned; longer ones fail before they are parsed.
+pub const MAX_QUERY_BYTES: usize = 1 << 20;
+
+/// The deepest expression planned (`1+1+...+1` with this many operators, or as many nested
+/// parentheses): evaluation recurses once per level, and the query threads' stacks are sized
+/// for it (see the engine's executor). Deeper ones fail with an error before they are planned.
+pub const MAX_EXPRESSION_DEPTH: usize = 5000;
+
 /// Parses and plans a query.
 pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
+    if text.len() > MAX_QUERY_BYTES {
+        return Err(PlanError::TooComplex(format!(
+            "query is {} bytes long, more than the {MAX_QUERY_BYTES} Quiver evaluates",
+            text.len()
+        )));
+    }
+    if opts.query_steps.len() as u64 > opts.max_points {
+        return Err(PlanError::TooManySteps);
+    }
+    check_nesting(text)?;
     let (expr, found) = parse(text, DurationContext::of(&opts.query_steps))?;
+    check_depth(&expr)?;
     if let Some(off) = found.duration_expression
         && !opts.features.duration_expressions
     {
@@ -69,6 +88,68 @@ pub fn plan_query(text: &str, opts: &PlanOptions) -> Result<Planned> {
     extended::check(text, &found.modifiers, &spans, opts.features.extended_range_selectors)?;
     let opts = PlanOptions { spans: Arc::new(spans), ..opts.clone() };
     plan_top(&expr, &opts)
+}
+
+fn too_deep(depth: usize) -> PlanError {
+    PlanError::TooComplex(format!(
+        "query is nested {depth} levels deep, more than the {MAX_EXPRESSION_DEPTH} Quiver evaluates"
+    ))
+}
+
+/// Brackets nested deeper than the depth limit, found in the text before the parser (which
+/// recurses on them) sees it. Brackets inside strings count too: a conservative test.
+fn check_nesting(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_EXPRESSION_DEPTH {
+                    return Err(too_deep(depth));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The parsed expression's depth against the limit, walked without recursion (chains of binary
+/// operators nest without brackets).
+fn check_depth(expr: &Expr) -> Result<()> {
+    let mut stack: Vec<(&Expr, usize)> = vec![(expr, 1)];
+    while let Some((e, d)) = stack.pop() {
+        if d > MAX_EXPRESSION_DEPTH {
+            return Err(too_deep(d));
+        }
+        match e {
+            Expr::Paren(p) => stack.push((&p.expr, d + 1)),
+            Expr::Unary(u) => stack.push((&u.expr, d + 1)),
+            Expr::Subquery(s) => stack.push((&s.expr, d + 1)),
+            Expr::Call(c) => stack.extend(c.args.args.iter().map(|a| (a.as_ref(), d + 1))),
+            Expr::Aggregate(a) => {
+                stack.push((&a.expr, d + 1));
+                if let Some(p) = a.param.as_deref() {
+                    stack.push((p, d + 1));
+                }
+            }
+            Expr::Binary(b) => {
+                stack.push((&b.lhs, d + 1));
+                stack.push((&b.rhs, d + 1));
+            }
+            Expr::Extension(x) => {
+                for c in x.expr.children() {
+                    stack.push((c, d + 1));
+                }
+            }
+            Expr::VectorSelector(_)
+            | Expr::MatrixSelector(_)
+            | Expr::NumberLiteral(_)
+            | Expr::StringLiteral(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// What the lexical pre-passes found in the text that promql-parser does not see.

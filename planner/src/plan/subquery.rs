@@ -5,7 +5,7 @@ use promql_parser::parser::SubqueryExpr;
 
 use super::selector::{at_ms, duration_ms, offset_ms};
 use super::{extension, plan_expr};
-use crate::error::Result;
+use crate::error::{PlanError, Result};
 use crate::node::{Selector, SelectorModifier, Subquery};
 use crate::options::{EvalSteps, PlanOptions};
 
@@ -24,6 +24,9 @@ pub(crate) fn plan_subquery(sq: &SubqueryExpr, opts: &PlanOptions) -> Result<(Lo
     }
     .max(1);
     let inner = inner_steps(opts.steps, range_ms, offset, at, step_ms);
+    if inner.len() as u64 > opts.max_points {
+        return Err(PlanError::TooManySteps);
+    }
     let inner_opts = PlanOptions { steps: inner, below_bucket_user: true, ..opts.clone() };
     let input = plan_expr(&sq.expr, &inner_opts)?;
     let node = Subquery { input, range_ms, offset_ms: offset, at_ms: at, inner };
@@ -51,13 +54,14 @@ pub(crate) fn inner_steps(
         // The last step actually evaluated, not `end` (which may fall between steps).
         None => (outer.start, outer.start + (outer.end - outer.start) / outer.step * outer.step),
     };
-    let earliest = first - offset_ms - range_ms;
+    // Saturating: absurd offsets and ranges give absurd step counts, which the planner refuses.
+    let earliest = first.saturating_sub(offset_ms).saturating_sub(range_ms);
     // Go's integer division truncates toward zero, as Rust's does.
     let mut start = step_ms * (earliest / step_ms);
     if start <= earliest {
-        start += step_ms;
+        start = start.saturating_add(step_ms);
     }
-    EvalSteps { start, end: last - offset_ms, step: step_ms }
+    EvalSteps { start, end: last.saturating_sub(offset_ms), step: step_ms }
 }
 
 #[cfg(test)]

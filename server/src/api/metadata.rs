@@ -1,16 +1,18 @@
-//! `/api/v1/series`, `/api/v1/labels` and `/api/v1/label/<name>/values`, answered from the
-//! block indexes alone, no chunk read. As in Prometheus, a block takes part when its time range
-//! overlaps `[start, end]`; `series` also needs a chunk of the series in that range, while label
-//! names and values come from the matching series of those blocks whatever their chunks. Series
-//! carry their block's external labels.
+//! `/api/v1/series`, `/api/v1/labels` and `/api/v1/label/<name>/values`, answered through the
+//! source trait (series requests without chunks, label names and values requests), so they see
+//! exactly what queries see. As in Prometheus, a block takes part when its time range overlaps
+//! `[start, end]`; `series` also needs a chunk of the series in that range, while label names and
+//! values come from the matching series of those blocks whatever their chunks. Series carry their
+//! block's external labels.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use quiver_bucket::block::Block;
-use quiver_proto::{Labels, TimeRange};
+use futures::StreamExt;
+use quiver_engine::storage::BlockStore;
+use quiver_proto::{Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, TimeRange};
 use serde_json::Value as Json;
 
 use super::params::{MAX_TIME_MS, MIN_TIME_MS, Params, label_name};
@@ -24,37 +26,35 @@ pub(crate) async fn series(State(s): State<ApiState>, params: Params) -> Result<
     let limit = params.limit()?;
     let range = time_range(&params)?;
     let sets = params.matcher_sets().map_err(|e| ApiError::param("match[]", e))?;
-    let blocks = overlapping(&s, range).await?;
+    let store = store(&s).await?;
     let mut found: BTreeSet<Labels> = BTreeSet::new();
-    for set in &sets {
-        for b in &blocks {
-            let live = b.select_external(set, range).await?.into_iter().filter(|e| !b.is_deleted(e));
-            found.extend(live.map(|e| e.labels));
+    let mut warnings = Vec::new();
+    for set in sets {
+        let req = SeriesRequest { skip_chunks: true, ..SeriesRequest::new(set, range) };
+        let mut stream = Arc::clone(&store).series(req);
+        while let Some(frame) = stream.next().await {
+            match frame.map_err(|e| ApiError::Storage(e.to_string()))? {
+                SeriesFrame::Series(series) => {
+                    found.insert(series.labels);
+                }
+                SeriesFrame::Warning(w) => warnings.push(w),
+            }
         }
     }
     let found: Vec<Json> = found.iter().map(labels_json).collect();
-    Ok(limited_answer(found, limit))
+    Ok(limited_answer(found, limit, warnings))
 }
 
 pub(crate) async fn labels(State(s): State<ApiState>, params: Params) -> Result<Response, ApiError> {
     let limit = params.limit()?;
     let range = time_range(&params)?;
-    let sets = params.matcher_sets().map_err(ApiError::BadData)?;
-    let blocks = overlapping(&s, range).await?;
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    if sets.is_empty() {
-        for b in &blocks {
-            names.extend(b.label_names());
-        }
+    let store = store(&s).await?;
+    let mut answers = Vec::new();
+    for req in requests(&params, range)? {
+        answers.push(store.label_names(&req).await.map_err(|e| ApiError::Storage(e.to_string()))?);
     }
-    for set in &sets {
-        for b in &blocks {
-            for l in b.series_labels(set).await? {
-                names.extend(l.iter().map(|l| l.name.clone()));
-            }
-        }
-    }
-    Ok(limited_answer(names.into_iter().map(Json::String).collect(), limit))
+    let (values, warnings) = union(answers);
+    Ok(limited_answer(values.into_iter().map(Json::String).collect(), limit, warnings))
 }
 
 pub(crate) async fn label_values(
@@ -65,21 +65,36 @@ pub(crate) async fn label_values(
     let name = label_name(&raw).ok_or_else(|| ApiError::BadData(format!("invalid label name: {raw:?}")))?;
     let limit = params.limit()?;
     let range = time_range(&params)?;
+    let store = store(&s).await?;
+    let mut answers = Vec::new();
+    for req in requests(&params, range)? {
+        answers.push(store.label_values(&name, &req).await.map_err(|e| ApiError::Storage(e.to_string()))?);
+    }
+    let (values, warnings) = union(answers);
+    Ok(limited_answer(values.into_iter().map(Json::String).collect(), limit, warnings))
+}
+
+/// One labels request per `match[]` set, or one without matchers.
+fn requests(params: &Params, range: TimeRange) -> Result<Vec<LabelsRequest>, ApiError> {
     let sets = params.matcher_sets().map_err(ApiError::BadData)?;
-    let blocks = overlapping(&s, range).await?;
-    let mut values: BTreeSet<String> = BTreeSet::new();
     if sets.is_empty() {
-        for b in &blocks {
-            values.extend(b.label_values(&name));
-        }
+        return Ok(vec![LabelsRequest::new(Vec::new(), range)]);
     }
-    for set in &sets {
-        for b in &blocks {
-            values
-                .extend(b.series_labels(set).await?.iter().filter_map(|l| l.get(&name)).map(str::to_string));
-        }
+    Ok(sets.into_iter().map(|set| LabelsRequest::new(set, range)).collect())
+}
+
+fn union(answers: Vec<LabelsAnswer>) -> (BTreeSet<String>, Vec<String>) {
+    let mut values = BTreeSet::new();
+    let mut warnings = Vec::new();
+    for a in answers {
+        values.extend(a.values);
+        warnings.extend(a.warnings);
     }
-    Ok(limited_answer(values.into_iter().map(Json::String).collect(), limit))
+    (values, warnings)
+}
+
+async fn store(s: &ApiState) -> Result<Arc<dyn SeriesStore>, ApiError> {
+    Ok(Arc::new(BlockStore::new(s.blocks.current().await?)))
 }
 
 /// `start` and `end`, by default all of time.
@@ -87,17 +102,10 @@ fn time_range(params: &Params) -> Result<TimeRange, ApiError> {
     Ok(TimeRange::new(params.time_or("start", MIN_TIME_MS)?, params.time_or("end", MAX_TIME_MS)?))
 }
 
-/// The blocks whose half-open `[min_time, max_time)` overlaps `range`.
-async fn overlapping(s: &ApiState, range: TimeRange) -> Result<Vec<Arc<Block>>, ApiError> {
-    let mut blocks = s.blocks.current().await?;
-    blocks.retain(|b| b.overlaps(&range));
-    Ok(blocks)
-}
-
-fn limited_answer(mut items: Vec<Json>, limit: usize) -> Response {
+fn limited_answer(mut items: Vec<Json>, limit: usize, mut warnings: Vec<String>) -> Response {
     if limit > 0 && items.len() > limit {
         items.truncate(limit);
-        return success(Json::Array(items), &[TRUNCATED.into()], &[]);
+        warnings.push(TRUNCATED.into());
     }
-    success(Json::Array(items), &[], &[])
+    success(Json::Array(items), &warnings, &[])
 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use quiver_engine::EngineOptions;
+use quiver_engine::storage::BlockStore;
+use quiver_engine::{EngineOptions, Executor, QueryEngine};
 use quiver_planner::Features;
 use serde_json::{Value as Json, json};
 
@@ -38,6 +39,11 @@ pub struct QueryConfig {
     /// `--query.timeout`.
     pub timeout: Duration,
     pub features: Features,
+    /// `--query.max-memory`: most bytes one query's operators may hold; 0 for no limit.
+    pub max_memory: usize,
+    /// `--query.partitions`: how many partitions (and cores) a query's selectors split their
+    /// series into; 0 for one per core.
+    pub partitions: usize,
 }
 
 impl Default for QueryConfig {
@@ -50,12 +56,14 @@ impl Default for QueryConfig {
             max_concurrency: 20,
             timeout: Duration::from_secs(120),
             features: Features::default(),
+            max_memory: quiver_engine::DEFAULT_MAX_MEMORY,
+            partitions: 0,
         }
     }
 }
 
 impl QueryConfig {
-    fn engine_options(&self) -> EngineOptions {
+    pub(crate) fn engine_options(&self) -> EngineOptions {
         EngineOptions {
             lookback_ms: self.lookback_ms,
             features: self.features,
@@ -63,6 +71,8 @@ impl QueryConfig {
             max_series: self.max_series,
             // A subquery without a step uses the global evaluation interval, 1m by default.
             default_subquery_step_ms: Some(60_000),
+            partitions: self.partitions,
+            max_memory: self.max_memory,
         }
     }
 }
@@ -74,12 +84,20 @@ pub(crate) struct ApiState {
     pub(crate) config: QueryConfig,
     /// One permit per query evaluated at once (`--query.max-concurrency`).
     pub(crate) slots: Arc<tokio::sync::Semaphore>,
+    /// The runtime queries run on, apart from the one serving HTTP.
+    pub(crate) executor: Executor,
 }
 
 impl ApiState {
-    pub(crate) fn new(blocks: Arc<BucketBlocks>, config: QueryConfig) -> Self {
+    pub(crate) fn new(blocks: Arc<BucketBlocks>, config: QueryConfig, executor: Executor) -> Self {
         let slots = Arc::new(tokio::sync::Semaphore::new(config.max_concurrency.max(1)));
-        Self { blocks, config, slots }
+        Self { blocks, config, slots, executor }
+    }
+
+    /// The engine over the bucket's blocks now.
+    pub(crate) async fn engine(&self, opts: EngineOptions) -> Result<QueryEngine, ApiError> {
+        let store = BlockStore::new(self.blocks.current().await?);
+        Ok(QueryEngine::new(Arc::new(store), opts).with_executor(self.executor.clone()))
     }
 }
 

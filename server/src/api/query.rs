@@ -1,7 +1,9 @@
 //! `/api/v1/query` and `/api/v1/query_range`. Each query runs in a task of its own, under a
 //! deadline (`--query.timeout`, or the request's shorter `timeout`) and a cancellation token
 //! that fires when the handler is dropped, which is what happens when the client disconnects.
-//! `explain=true` (our extension) answers with the DataFusion plans instead of evaluating.
+//! `explain=true` (our extension) answers with the DataFusion plans instead of evaluating;
+//! `explain=analyze` evaluates and answers with the physical plan annotated with each operator's
+//! metrics (rows, compute time, series and samples read), as `EXPLAIN ANALYZE` does.
 //! At most `--query.max-concurrency` queries evaluate at once; the others wait for a slot.
 
 use std::sync::Arc;
@@ -9,7 +11,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
 use axum::response::Response;
-use quiver_engine::storage::BlockStore;
 use quiver_engine::value::{QueryOutput, Value};
 use quiver_engine::{EngineError, QueryControl, QueryEngine};
 use quiver_planner::EvalSteps;
@@ -98,8 +99,16 @@ async fn run(
         opts.lookback_ms = ns / 1_000_000;
     }
     let query = params.value("query").to_string();
-    let store = BlockStore::new(s.blocks.current().await?);
-    let engine = QueryEngine::new(Arc::new(store), opts);
+    let engine = s.engine(opts).await?;
+    if params.value("explain") == "analyze" {
+        let (plans, out) = engine.explain_analyze(&query, eval.steps(), &control).await?;
+        let data = json!({
+            "logicalPlan": plans.logical,
+            "physicalPlan": plans.physical,
+            "stats": {"samplesLoaded": out.stats.samples_loaded, "seriesSelected": out.stats.series_selected},
+        });
+        return Ok(success(data, &out.annotations.warnings, &out.annotations.infos));
+    }
     if params.flag("explain") {
         let plans = engine.explain_plans(&query, eval.steps()).await?;
         let data = json!({"logicalPlan": plans.logical, "physicalPlan": plans.physical});

@@ -1,6 +1,7 @@
 //! `quiver tools promql-query QUERY`: evaluates PromQL over the TSDB blocks of a directory or
 //! bucket and prints the result as Prometheus's API would (`--explain` prints the DataFusion
-//! logical and physical plans instead).
+//! logical and physical plans instead; `--analyze` evaluates and prints the physical plan with
+//! each operator's metrics, as `EXPLAIN ANALYZE`). The query flags are `quiver up`'s.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,11 +10,12 @@ use std::sync::Arc;
 use clap::Args;
 use quiver_bucket::block::Block;
 use quiver_engine::storage::BlockStore;
-use quiver_engine::{EngineOptions, QueryEngine};
+use quiver_engine::{QueryControl, QueryEngine};
 use quiver_planner::EvalSteps;
 
 use crate::cli::ObjstoreArgs;
 use crate::error::CliError;
+use crate::query_flags::QueryFlags;
 use crate::store::open_blocks_from;
 
 #[derive(Debug, Args)]
@@ -38,8 +40,13 @@ pub(crate) struct PromqlQueryArgs {
     /// Print the logical and physical plans instead of evaluating.
     #[arg(long = "explain")]
     explain: bool,
+    /// Evaluate, then print the physical plan with each operator's metrics.
+    #[arg(long = "analyze", conflicts_with = "explain")]
+    analyze: bool,
     #[command(flatten)]
     objstore: ObjstoreArgs,
+    #[command(flatten)]
+    query_flags: QueryFlags,
 }
 
 fn ms(s: f64) -> i64 {
@@ -52,7 +59,10 @@ pub(crate) async fn run(args: PromqlQueryArgs) -> Result<(), CliError> {
     for d in dirs {
         blocks.push(Arc::new(Block::open(Arc::clone(&store), d).await?));
     }
-    let engine = QueryEngine::new(Arc::new(BlockStore::new(blocks)), EngineOptions::default());
+    let config = args.query_flags.config();
+    let executor = crate::up::query_executor(&config)?;
+    let engine =
+        QueryEngine::new(Arc::new(BlockStore::new(blocks)), config.engine_options()).with_executor(executor);
     let steps = match (args.time, args.start, args.end, args.step) {
         (_, Some(s), Some(e), Some(st)) => EvalSteps::range(ms(s), ms(e), ms(st)),
         (Some(t), _, _, _) => EvalSteps::instant(ms(t)),
@@ -63,6 +73,19 @@ pub(crate) async fn run(args: PromqlQueryArgs) -> Result<(), CliError> {
     if args.explain {
         let text = engine.explain(&args.query, steps).await.map_err(|e| CliError::Input(e.to_string()))?;
         return writeln!(out, "{text}").map_err(io);
+    }
+    if args.analyze {
+        let (plans, result) = engine
+            .explain_analyze(&args.query, steps, &QueryControl::default())
+            .await
+            .map_err(|e| CliError::Input(e.to_string()))?;
+        let stats = result.stats;
+        return writeln!(
+            out,
+            "{}\nsamples loaded: {}, series selected: {}",
+            plans.physical, stats.samples_loaded, stats.series_selected
+        )
+        .map_err(io);
     }
     let result = if steps.len() == 1 && args.start.is_none() {
         engine.instant(&args.query, steps.start).await

@@ -25,6 +25,7 @@ pub(super) fn eval(node: &Aggregate, qctx: &QueryContext, input: &Rows) -> Resul
         grouping.push(label.to_string());
     }
     let mut rows = Rows::default();
+    let mut ids: BTreeMap<Labels, u32> = BTreeMap::new();
     for (t, samples) in input.by_step() {
         let mut counts: BTreeMap<Labels, f64> = BTreeMap::new();
         for (id, v) in samples {
@@ -41,7 +42,15 @@ pub(super) fn eval(node: &Aggregate, qctx: &QueryContext, input: &Rows) -> Resul
             *counts.entry(group_labels(&labels, &grouping, node.without)).or_default() += 1.0;
         }
         for (labels, n) in counts {
-            rows.push(qctx.series.intern(labels, false), t, n);
+            let id = match ids.get(&labels) {
+                Some(&id) => id,
+                None => {
+                    let id = qctx.series.add(labels.clone(), false);
+                    ids.insert(labels, id);
+                    id
+                }
+            };
+            rows.push(id, t, n);
         }
     }
     Ok(rows.sorted())

@@ -71,9 +71,11 @@ pub(super) struct GroupAcc {
     float_value: f64,
     float_mean: f64,
     float_c: f64,
-    hist_value: Option<FloatHistogram>,
-    hist_mean: Option<FloatHistogram>,
-    hist_c: Option<FloatHistogram>,
+    /// Boxed: an aggregation over floats holds one of these per group and step, and they stay
+    /// small without the histograms inline.
+    hist_value: Option<Box<FloatHistogram>>,
+    hist_mean: Option<Box<FloatHistogram>>,
+    hist_c: Option<Box<FloatHistogram>>,
     count: f64,
     values: Vec<f64>,
     has_float: bool,
@@ -169,7 +171,7 @@ impl GroupAcc {
                 None => self.has_float = true,
                 Some(h) => {
                     self.note_hint(h);
-                    self.hist_value = Some(FloatHistogram::clone(h));
+                    self.hist_value = Some(Box::new(FloatHistogram::clone(h)));
                     self.has_histogram = true;
                 }
             },
@@ -225,7 +227,7 @@ impl GroupAcc {
         }
         self.note_hint(h);
         let Some(value) = self.hist_value.as_mut() else { return Ok(()) };
-        let c = self.hist_c.get_or_insert_with(|| value.new_compensation());
+        let c = self.hist_c.get_or_insert_with(|| Box::new(value.new_compensation()));
         match value.kahan_add(h, c) {
             Ok(o) if o.nhcb_bounds_reconciled => annotations.push(mismatched_custom_buckets()),
             Ok(_) => {}
@@ -267,7 +269,7 @@ impl GroupAcc {
         self.note_hint(h);
         if !self.hist_incremental {
             let Some(mut sum) = self.hist_value.clone() else { return Ok(()) };
-            let mut c = self.hist_c.clone().unwrap_or_else(|| sum.new_compensation());
+            let mut c = self.hist_c.clone().unwrap_or_else(|| Box::new(sum.new_compensation()));
             match sum.kahan_add(h, &mut c) {
                 Ok(o) if o.nhcb_bounds_reconciled => annotations.push(mismatched_custom_buckets()),
                 Ok(_) => {}
@@ -293,7 +295,7 @@ impl GroupAcc {
         to_add.div(self.count);
         let Some(mean) = self.hist_mean.as_mut() else { return Ok(()) };
         mean.mul(q);
-        let c = self.hist_c.get_or_insert_with(|| mean.new_compensation());
+        let c = self.hist_c.get_or_insert_with(|| Box::new(mean.new_compensation()));
         match mean.kahan_add(&to_add, c) {
             Ok(o) if o.nhcb_bounds_reconciled => annotations.push(mismatched_custom_buckets()),
             Ok(_) => {}
@@ -359,13 +361,13 @@ impl GroupAcc {
     /// compensation cannot fail once the additions before it succeeded.
     fn histogram_result(&mut self, op: GroupOp) -> Option<FloatHistogram> {
         let mut h = if op == GroupOp::Avg && self.hist_incremental {
-            let mut mean = self.hist_mean.take()?;
+            let mut mean = *self.hist_mean.take()?;
             if let Some(c) = &self.hist_c {
                 let _ = mean.add(c);
             }
             mean
         } else {
-            let mut value = self.hist_value.take()?;
+            let mut value = *self.hist_value.take()?;
             if op == GroupOp::Avg {
                 value.div(self.count);
             }
@@ -379,6 +381,152 @@ impl GroupAcc {
         };
         h.compact(0);
         Some(h)
+    }
+
+    /// Folds in the state `other` built over another partition's series, for the same group at
+    /// the same step, as if its samples had come after this one's: sums and counts add (Kahan
+    /// compensated), min and max compare, means are weighted by their counts (switching to the
+    /// incremental mean when the merged sum overflows, as adding one at a time does), variances
+    /// combine by Chan's formula, quantile values are pooled.
+    pub(super) fn merge(
+        &mut self,
+        op: GroupOp,
+        other: GroupAcc,
+        annotations: &mut Vec<Annotation>,
+    ) -> Result<()> {
+        if !other.seen {
+            return Ok(());
+        }
+        if !self.seen {
+            *self = other;
+            return Ok(());
+        }
+        self.drop_name |= other.drop_name;
+        self.counter_reset_seen |= other.counter_reset_seen;
+        self.not_counter_reset_seen |= other.not_counter_reset_seen;
+        self.has_float |= other.has_float;
+        self.has_histogram |= other.has_histogram;
+        self.incompatible |= other.incompatible;
+        if self.incompatible {
+            return Ok(());
+        }
+        match op {
+            GroupOp::Sum => {
+                (self.float_value, self.float_c) =
+                    kahan_sum_inc(other.float_value, self.float_value, self.float_c);
+                self.float_c += other.float_c;
+                self.merge_histogram_sums(other.hist_value, other.hist_c, annotations)?;
+            }
+            GroupOp::Avg => self.merge_means(other, annotations)?,
+            GroupOp::Count => self.count += other.count,
+            GroupOp::Group => {}
+            GroupOp::Max => {
+                if self.float_value < other.float_value || self.float_value.is_nan() {
+                    self.float_value = other.float_value;
+                }
+            }
+            GroupOp::Min => {
+                if self.float_value > other.float_value || self.float_value.is_nan() {
+                    self.float_value = other.float_value;
+                }
+            }
+            GroupOp::Stddev | GroupOp::Stdvar => {
+                let n = self.count + other.count;
+                let delta = other.float_mean - self.float_mean;
+                self.float_value += other.float_value + delta * delta * self.count * other.count / n;
+                self.float_mean += delta * other.count / n;
+                self.count = n;
+            }
+            GroupOp::Quantile => self.values.extend(other.values),
+        }
+        Ok(())
+    }
+
+    /// Adds another partition's histogram sum and compensation to this one's.
+    fn merge_histogram_sums(
+        &mut self,
+        value: Option<Box<FloatHistogram>>,
+        c: Option<Box<FloatHistogram>>,
+        annotations: &mut Vec<Annotation>,
+    ) -> Result<()> {
+        let (Some(value), Some(mine)) = (value, self.hist_value.as_mut()) else {
+            return Ok(());
+        };
+        let comp = self.hist_c.get_or_insert_with(|| Box::new(mine.new_compensation()));
+        let mut added = Vec::new();
+        for h in std::iter::once(*value).chain(c.map(|c| *c)) {
+            match mine.kahan_add(&h, comp) {
+                Ok(o) => added.push(o.nhcb_bounds_reconciled),
+                Err(e) => return self.incompatible(e, "", annotations),
+            }
+        }
+        if added.iter().any(|&r| r) {
+            annotations.push(mismatched_custom_buckets());
+        }
+        Ok(())
+    }
+
+    /// The group's mean so far, as (float, histogram), whichever way it was kept.
+    fn mean(&self) -> (f64, Option<FloatHistogram>) {
+        let f = if self.float_incremental {
+            self.float_mean + self.float_c
+        } else {
+            self.float_value / self.count + self.float_c / self.count
+        };
+        let h = if self.hist_incremental {
+            self.hist_mean.as_deref().map(|m| {
+                let mut m = m.clone();
+                if let Some(c) = &self.hist_c {
+                    let _ = m.add(c);
+                }
+                m
+            })
+        } else {
+            self.hist_value.as_deref().map(|v| {
+                let mut v = v.clone();
+                if let Some(c) = &self.hist_c {
+                    let _ = v.add(c);
+                }
+                v.div(self.count);
+                v
+            })
+        };
+        (f, h)
+    }
+
+    fn merge_means(&mut self, other: GroupAcc, annotations: &mut Vec<Annotation>) -> Result<()> {
+        let (n0, n1) = (self.count, other.count);
+        let n = n0 + n1;
+        let ((m0, h0), (m1, h1)) = (self.mean(), other.mean());
+        let (sum, c) = kahan_sum_inc(other.float_value, self.float_value, self.float_c);
+        if !self.float_incremental && !other.float_incremental && !sum.is_infinite() {
+            (self.float_value, self.float_c) = (sum, c + other.float_c);
+        } else {
+            self.float_mean = m0 * (n0 / n) + m1 * (n1 / n);
+            self.float_c = 0.0;
+            self.float_incremental = true;
+        }
+        if self.hist_value.is_some() && other.hist_value.is_some() {
+            let direct = !self.hist_incremental && !other.hist_incremental;
+            if direct {
+                self.merge_histogram_sums(other.hist_value, other.hist_c, annotations)?;
+            }
+            if (!direct || self.hist_value.as_ref().is_some_and(|v| v.has_overflow()))
+                && let (Some(mut a), Some(mut b)) = (h0, h1)
+            {
+                a.mul(n0 / n);
+                b.mul(n1 / n);
+                if let Err(e) = a.add(&b) {
+                    self.count = n;
+                    return self.incompatible(e, "", annotations);
+                }
+                self.hist_mean = Some(Box::new(a));
+                self.hist_c = None;
+                self.hist_incremental = true;
+            }
+        }
+        self.count = n;
+        Ok(())
     }
 }
 

@@ -2,6 +2,12 @@
 //! `rangeEvalAgg` evaluates them: floats and native histograms, the parameter evaluated at every
 //! step, and the same annotations.
 //!
+//! The aggregations that reduce each group to one sample stream: every input partition is
+//! folded, series by series as batches arrive, into one state per group and step ([`partial`]),
+//! in a task of its own; the partitions' states are then merged once, in partition order, and
+//! the groups' results emitted. Those that pick samples (`topk`, ...) and `count_values` read
+//! their input whole, as Prometheus does.
+//!
 //! - [`group`]: `sum`, `avg`, `count`, `group`, `min`, `max`, `stddev`, `stdvar`, `quantile`.
 //! - [`select`]: `topk`, `bottomk`, `limitk`, `limit_ratio`, which keep input samples.
 //! - [`count_values`].
@@ -10,28 +16,102 @@
 mod count_values;
 mod group;
 mod params;
+mod partial;
 mod select;
 mod steps;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::UserDefinedLogicalNodeCore;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use quiver_planner::EvalSteps;
 use quiver_planner::node::Aggregate;
 use quiver_proto::{Label, Labels, METRIC_NAME};
 
-use super::common::{QueryContext, Rows, Val, prom_exec};
+use super::common::{Emission, ExecCore, fmt_partitions, plan_accessors, properties};
+use super::context::QueryContext;
+use super::drive::{BlockingStream, Kernel};
+use super::rows::{Rows, Val};
 use crate::annotations::Annotation;
 use crate::error::{EngineError, Result};
-use crate::series_table::has_metadata;
-use group::{GroupAcc, GroupOp};
+use group::GroupOp;
 use params::Params;
 use select::{KOp, Selector};
 use steps::StepRows;
 
-prom_exec!(AggregateExec, Aggregate);
+#[derive(Debug)]
+pub(crate) struct AggregateExec {
+    node: Aggregate,
+    core: ExecCore,
+}
+
+/// `sum`, `avg` and the other reducing aggregations: input partitions folded as they stream.
+pub(crate) type AggregateStream = BlockingStream<partial::Fold>;
+/// `topk`, `bottomk`, `limitk`, `limit_ratio` and `count_values`, over the whole input.
+pub(crate) type AggregateSelectStream = BlockingStream<AggregateKernel>;
+
+impl AggregateExec {
+    /// `children` are the node's inputs: the parameter's plan (if any), then the input.
+    pub(crate) fn new(
+        node: Aggregate,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+        qctx: Arc<QueryContext>,
+    ) -> Self {
+        // An instant topk keeps Prometheus's output order (groups by first appearance, ranked).
+        let sorted = !(KOp::from_name(&node.op).is_some() && node.steps.len() == 1);
+        let props = properties(1, Emission::Final, sorted);
+        Self { node, core: ExecCore::new(children, qctx, props) }
+    }
+}
+
+impl DisplayAs for AggregateExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AggregateExec: ")?;
+        self.node.fmt_for_explain(f)?;
+        fmt_partitions(f, &self.core)
+    }
+}
+
+impl ExecutionPlan for AggregateExec {
+    plan_accessors!("AggregateExec");
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(self.node.clone(), children, Arc::clone(&self.core.qctx))))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        ctx: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let qctx = Arc::clone(&self.core.qctx);
+        let metrics = self.core.metrics_for(partition);
+        let children = self.core.children.clone();
+        if let Some(op) = GroupOp::from_name(&self.node.op) {
+            let fold = partial::Fold { node: Arc::new(self.node.clone()), op, qctx: Arc::clone(&qctx) };
+            return Ok(Box::pin(AggregateStream::with_work(
+                fold,
+                children,
+                ctx,
+                qctx,
+                metrics,
+                "AggregateExec",
+            )));
+        }
+        let kernel = AggregateKernel { node: self.node.clone(), qctx: Arc::clone(&qctx) };
+        Ok(Box::pin(AggregateSelectStream::new(kernel, children, ctx, qctx, metrics, "AggregateExec")))
+    }
+}
 
 /// The labels of a series' group: `by` keeps the listed labels, `without` drops them and the
 /// metric name.
@@ -54,9 +134,6 @@ struct Member {
     /// All labels, `__name__` included even when it is marked for dropping: Prometheus groups
     /// and hashes on them (delayed name removal drops the name only at the very end).
     labels: Arc<Labels>,
-    /// The metric name, for annotations (looked up once, not per sample).
-    name: String,
-    drop_name: bool,
     group: usize,
 }
 
@@ -87,8 +164,7 @@ impl Members {
                 out.groups.push(g);
                 next
             });
-            let name = e.labels.metric_name().unwrap_or_default().to_string();
-            out.members.push(Member { id, labels: e.labels, name, drop_name: e.drop_name, group });
+            out.members.push(Member { id, labels: e.labels, group });
         }
         out
     }
@@ -110,62 +186,38 @@ fn annotate(qctx: &QueryContext, node: &Aggregate, annotations: Vec<Annotation>)
     }
 }
 
-impl AggregateExec {
-    async fn run(node: Aggregate, qctx: Arc<QueryContext>, inputs: Vec<Rows>) -> Result<Rows> {
+/// The aggregations over the whole input.
+pub(crate) struct AggregateKernel {
+    node: Aggregate,
+    qctx: Arc<QueryContext>,
+}
+
+impl Kernel for AggregateKernel {
+    fn run(self, inputs: Vec<Rows>) -> BoxFuture<'static, Result<Rows>> {
+        async move { AggregateKernel::eval(&self.node, &self.qctx, inputs) }.boxed()
+    }
+}
+
+impl AggregateKernel {
+    fn eval(node: &Aggregate, qctx: &QueryContext, inputs: Vec<Rows>) -> Result<Rows> {
         let mut inputs = inputs.into_iter();
         let param_rows = if node.param_input.is_some() { inputs.next() } else { None };
         let input = inputs.next().unwrap_or_default();
         if node.op == "count_values" {
-            return count_values::eval(&node, &qctx, &input);
+            return count_values::eval(node, qctx, &input);
         }
         let params = Params::new(node.param.map(|p| p.get()), param_rows.as_ref());
         let mut annotations = Vec::new();
         let proceed = params.check(&node.op, &mut annotations);
-        annotate(&qctx, &node, annotations);
+        annotate(qctx, node, annotations);
         if !proceed? {
             return Ok(Rows::default());
         }
-        let members = Members::new(&qctx, &input, &node);
+        let members = Members::new(qctx, &input, node);
         let steps = members.by_step(&input, node.steps);
-        if let Some(op) = KOp::from_name(&node.op) {
-            return Self::select(op, &qctx, &node, &members, &input, &steps, &params);
-        }
-        let op = GroupOp::from_name(&node.op)
+        let op = KOp::from_name(&node.op)
             .ok_or_else(|| EngineError::Unsupported(format!("aggregation {}", node.op)))?;
-        let mut rows = Rows::default();
-        let mut out_ids: HashMap<(usize, bool), u32> = HashMap::new();
-        // One accumulator per group for the whole query, reset by `finish`; only the groups
-        // with samples at a step are visited.
-        let mut groups: Vec<GroupAcc> = (0..members.groups.len()).map(|_| GroupAcc::default()).collect();
-        let mut touched_at: Vec<Option<i64>> = vec![None; members.groups.len()];
-        for (t, samples) in steps.iter() {
-            qctx.check()?;
-            let mut annotations = Vec::new();
-            let mut touched = Vec::new();
-            for e in samples {
-                let member = &members.members[e.member as usize];
-                if touched_at[member.group] != Some(t) {
-                    touched_at[member.group] = Some(t);
-                    touched.push(member.group);
-                }
-                let name = member.name.as_str();
-                let v = steps.val(e, &input);
-                groups[member.group].add(op, &v, member.drop_name, name, &mut annotations)?;
-            }
-            for g in touched {
-                let Some((v, drop_name)) = groups[g].finish(op, params.at(t), &mut annotations) else {
-                    continue;
-                };
-                // The flag matters only when the group keeps the name (`by (__name__)`).
-                let drop_name = drop_name && has_metadata(&members.groups[g]);
-                let id = *out_ids
-                    .entry((g, drop_name))
-                    .or_insert_with(|| qctx.series.intern(members.groups[g].clone(), drop_name));
-                rows.push_val(id, t, v);
-            }
-            annotate(&qctx, &node, annotations);
-        }
-        Ok(rows.sorted())
+        Self::select(op, qctx, node, &members, &input, &steps, &params)
     }
 
     /// topk, bottomk, limitk and limit_ratio. An instant query keeps Prometheus's output order
