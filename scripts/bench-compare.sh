@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Quiver beside Prometheus 2.42 and VictoriaMetrics 1.79 on the same generated data, in one run:
-# the eight standard range queries of ../shared/testbench/bench_q.sh against each, the median
-# latency per system, and the ratios. Installs what it needs (Debian packages), builds Quiver in
-# release mode, and starts every server on a free loopback port, stopping each by its PID.
+# Quiver beside Prometheus 2.42 and VictoriaMetrics 1.79 on the same generated data, in one
+# interleaved run (scripts/bench_interleaved.py): the eight standard range queries of
+# ../shared/testbench/bench_q.sh against each system in turn, the median latency per system, the
+# ratios and the geometric means. A second Quiver with one partition (--query.partitions=1) runs
+# beside the default one (a partition per core), to show what the cores add. Installs what it
+# needs (Debian packages), builds Quiver in release mode, and starts every server on a free
+# loopback port, stopping each by its PID.
 #
 # usage: scripts/bench-compare.sh [SERIES=1000] [HOURS=6] [STEP=60] [RUNS=7]
 set -euo pipefail
@@ -60,6 +63,10 @@ START=$((END - HOURS * 3600))
 qport=$(free_port)
 "$QUIVER" up --data-dir "$work/bucket" --http-address "127.0.0.1:$qport" >"$work/quiver.log" 2>&1 &
 pids+=($!)
+q1port=$(free_port)
+"$QUIVER" up --data-dir "$work/bucket" --http-address "127.0.0.1:$q1port" --query.partitions=1 \
+    >"$work/quiver1.log" 2>&1 &
+pids+=($!)
 pport=$(free_port)
 printf 'global:\n  scrape_interval: 1h\n' >"$work/p.yml"
 prometheus --config.file="$work/p.yml" --storage.tsdb.path="$work/prometheus" \
@@ -70,6 +77,7 @@ victoria-metrics -storageDataPath="$work/vm" -httpListenAddr="127.0.0.1:$vport" 
     -search.latencyOffset=0s -search.disableCache >"$work/vm.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:$qport/-/ready"
+wait_ready "http://127.0.0.1:$q1port/-/ready"
 wait_ready "http://127.0.0.1:$pport/-/ready"
 wait_ready "http://127.0.0.1:$vport/health"
 
@@ -86,28 +94,6 @@ EOF
 curl -fs --data-binary "@$work/vm.prom" "http://127.0.0.1:$vport/api/v1/import/prometheus"
 curl -fs "http://127.0.0.1:$vport/internal/force_flush" >/dev/null
 
-for sys in quiver:$qport prometheus:$pport victoriametrics:$vport; do
-    name=${sys%%:*}
-    port=${sys##*:}
-    echo "running the queries against $name ($RUNS runs each after a warm-up)"
-    TMPDIR="$work" bash "$TESTBENCH/bench_q.sh" "http://127.0.0.1:$port" "$START" "$END" "$STEP" "$RUNS" >"$work/$name.txt"
-done
-
-python3 - "$work" <<'EOF'
-import re, sys
-work = sys.argv[1]
-systems = ["quiver", "prometheus", "victoriametrics"]
-rows = {}
-for s in systems:
-    for line in open(f"{work}/{s}.txt"):
-        m = re.match(r"(.*?)\s+min=\s*([\d.]+)ms med=\s*([\d.]+)ms max=\s*([\d.]+)ms\s*(.*)", line.rstrip())
-        if m:
-            rows.setdefault(m.group(1), {})[s] = (float(m.group(3)), m.group(5))
-print(f"\n{'query':<92} {'quiver':>9} {'prom':>9} {'vm':>9} {'prom/q':>7} {'vm/q':>6}")
-for q, r in rows.items():
-    q_ms, p_ms, v_ms = (r.get(s, (float("nan"), ""))[0] for s in systems)
-    shapes = {r[s][1] for s in systems if s in r}
-    note = "" if len(shapes) == 1 else "  (results differ in shape: " + " | ".join(sorted(shapes)) + ")"
-    print(f"{q:<92} {q_ms:8.1f}ms {p_ms:8.1f}ms {v_ms:8.1f}ms {p_ms / q_ms:6.2f}x {v_ms / q_ms:5.2f}x{note}")
-print("\nmedian wall time per query_range (curl time_total); ratios above 1 mean Quiver is faster")
-EOF
+python3 scripts/bench_interleaved.py "$TESTBENCH/bench_q.sh" "$START" "$END" "$STEP" "$RUNS" \
+    "quiver=http://127.0.0.1:$qport" "quiver_1p=http://127.0.0.1:$q1port" \
+    "prometheus=http://127.0.0.1:$pport" "victoriametrics=http://127.0.0.1:$vport"

@@ -28,6 +28,8 @@ pub mod storage;
 mod test_engine;
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod tests_plans;
 pub mod value;
 
 pub use control::{CancellationToken, QueryControl};

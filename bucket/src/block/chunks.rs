@@ -140,11 +140,12 @@ impl ChunkReader {
     }
 
     /// Reads the chunks `metas` point at, in the order given. Chunks close together in a segment
-    /// are fetched in one request.
+    /// are fetched in one range, and all the ranges of a segment in one call.
     pub async fn chunks(&self, metas: &[ChunkMeta]) -> Result<Vec<RawChunk>> {
         let mut order: Vec<usize> = (0..metas.len()).collect();
         order.sort_by_key(|&i| metas[i].chunk_ref);
-        let mut found: BTreeMap<u64, (Encoding, Bytes)> = BTreeMap::new();
+        // Groups of nearby chunks: (segment, byte range, the chunks' positions in `order`).
+        let mut groups: Vec<(u64, std::ops::Range<u64>, std::ops::Range<usize>)> = Vec::new();
         let mut i = 0;
         while i < order.len() {
             let first = metas[order[i]].chunk_ref;
@@ -170,38 +171,33 @@ impl ChunkReader {
                     format!("chunk reference {first} outside the file"),
                 ));
             }
-            let buf = self.src.get_range(&file, start..(last + CHUNK_TAIL).min(size)).await?;
-            for &k in &order[i..j] {
-                let r = metas[k].chunk_ref;
-                if found.contains_key(&r) {
-                    continue;
-                }
-                let off = ((r & 0xffff_ffff) - start) as usize;
-                let parsed = match parse_chunk(&buf, off) {
-                    Ok(Some(c)) => c,
-                    Ok(None) => {
-                        let at = r & 0xffff_ffff;
-                        let b = self.src.get_range(&file, at..(at + 10).min(size)).await?;
-                        let mut d = Decbuf::new(&b);
-                        let len = d.uvarint("chunk length").map_err(|e| self.chunk_err(&file, r, e.0))?;
-                        let total = d.pos() as u64 + 1 + len + 4;
-                        if at + total > size {
-                            return Err(self.chunk_err(
-                                &file,
-                                r,
-                                "chunk runs past the end of the file".into(),
-                            ));
-                        }
-                        let b = self.src.get_range(&file, at..at + total).await?;
-                        parse_chunk(&b, 0)
-                            .map_err(|e| self.chunk_err(&file, r, e))?
-                            .ok_or_else(|| self.chunk_err(&file, r, "chunk is truncated".into()))?
-                    }
-                    Err(e) => return Err(self.chunk_err(&file, r, e)),
-                };
-                found.insert(r, parsed);
-            }
+            groups.push((seq, start..(last + CHUNK_TAIL).min(size), i..j));
             i = j;
+        }
+        let mut found: BTreeMap<u64, (Encoding, Bytes)> = BTreeMap::new();
+        let mut g = 0;
+        while g < groups.len() {
+            let seq = groups[g].0;
+            let h = g + groups[g..].iter().take_while(|x| x.0 == seq).count();
+            let file = segment_file(seq);
+            let ranges: Vec<std::ops::Range<u64>> = groups[g..h].iter().map(|x| x.1.clone()).collect();
+            let bufs = self.src.get_ranges(&file, &ranges).await?;
+            for ((_, range, members), buf) in groups[g..h].iter().zip(bufs) {
+                for &k in &order[members.clone()] {
+                    let r = metas[k].chunk_ref;
+                    if found.contains_key(&r) {
+                        continue;
+                    }
+                    let off = ((r & 0xffff_ffff) - range.start) as usize;
+                    let parsed = match parse_chunk(&buf, off) {
+                        Ok(Some(c)) => c,
+                        Ok(None) => self.read_long_chunk(&file, r).await?,
+                        Err(e) => return Err(self.chunk_err(&file, r, e)),
+                    };
+                    found.insert(r, parsed);
+                }
+            }
+            g = h;
         }
         metas
             .iter()
@@ -213,6 +209,23 @@ impl ChunkReader {
                 Ok(RawChunk { min_time: m.min_time, max_time: m.max_time, encoding, data })
             })
             .collect()
+    }
+
+    /// A chunk longer than the tail read past its group: read exactly.
+    async fn read_long_chunk(&self, file: &str, r: u64) -> Result<(Encoding, Bytes)> {
+        let size = self.sizes.get((r >> 32) as usize).copied().unwrap_or(0);
+        let at = r & 0xffff_ffff;
+        let b = self.src.get_range(file, at..(at + 10).min(size)).await?;
+        let mut d = Decbuf::new(&b);
+        let len = d.uvarint("chunk length").map_err(|e| self.chunk_err(file, r, e.0))?;
+        let total = d.pos() as u64 + 1 + len + 4;
+        if at + total > size {
+            return Err(self.chunk_err(file, r, "chunk runs past the end of the file".into()));
+        }
+        let b = self.src.get_range(file, at..at + total).await?;
+        parse_chunk(&b, 0)
+            .map_err(|e| self.chunk_err(file, r, e))?
+            .ok_or_else(|| self.chunk_err(file, r, "chunk is truncated".into()))
     }
 
     fn chunk_err(&self, file: &str, r: u64, reason: String) -> Error {

@@ -220,10 +220,12 @@ impl IndexReader {
         Ok(())
     }
 
-    /// Reads series entries for sorted, deduplicated references, fetching nearby entries together.
+    /// Reads series entries for sorted, deduplicated references: nearby entries in one range,
+    /// all the ranges in one call.
     pub async fn series(&self, refs: &[u32]) -> Result<Vec<SeriesEntry>> {
         let end = self.toc.label_indices.min(self.size - TOC_LEN);
-        let mut out = Vec::with_capacity(refs.len());
+        // Groups of nearby entries: (byte range, positions in `refs`).
+        let mut groups: Vec<(std::ops::Range<u64>, std::ops::Range<usize>)> = Vec::new();
         let mut i = 0;
         while i < refs.len() {
             let first = u64::from(refs[i]) * 16;
@@ -235,31 +237,38 @@ impl IndexReader {
             if first < self.toc.series || last >= end {
                 return Err(self.corrupt(format!("series reference {} outside the series section", refs[i])));
             }
-            let buf = self.src.get_range(INDEX_FILE, first..(last + SERIES_TAIL).min(end)).await?;
-            for &r in &refs[i..j] {
-                let off = (u64::from(r) * 16 - first) as usize;
+            groups.push((first..(last + SERIES_TAIL).min(end), i..j));
+            i = j;
+        }
+        let ranges: Vec<std::ops::Range<u64>> = groups.iter().map(|g| g.0.clone()).collect();
+        let bufs = self.src.get_ranges(INDEX_FILE, &ranges).await?;
+        let mut out = Vec::with_capacity(refs.len());
+        for ((range, members), buf) in groups.iter().zip(bufs) {
+            for &r in &refs[members.clone()] {
+                let off = (u64::from(r) * 16 - range.start) as usize;
                 let entry = match parse_series(&buf[off..], r, &self.symbols) {
                     Ok(e) => e,
-                    Err(SeriesParse::Truncated) => {
-                        // Longer than the tail we guessed: fetch exactly this entry.
-                        let start = u64::from(r) * 16;
-                        let head = self.src.get_range(INDEX_FILE, start..(start + 10).min(end)).await?;
-                        let mut d = Decbuf::new(&head);
-                        let len = d.uvarint("series length").map_err(|e| self.corrupt(e.0))?;
-                        let total = d.pos() as u64 + len + 4;
-                        if start + total > end {
-                            return Err(self.corrupt(format!("series {r} runs past the series section")));
-                        }
-                        let b = self.src.get_range(INDEX_FILE, start..start + total).await?;
-                        parse_series(&b, r, &self.symbols).map_err(|e| self.corrupt(e.reason()))?
-                    }
+                    Err(SeriesParse::Truncated) => self.read_long_series(r, end).await?,
                     Err(e) => return Err(self.corrupt(e.reason())),
                 };
                 out.push(entry);
             }
-            i = j;
         }
         Ok(out)
+    }
+
+    /// A series entry longer than the tail read past its group: read exactly.
+    async fn read_long_series(&self, r: u32, end: u64) -> Result<SeriesEntry> {
+        let start = u64::from(r) * 16;
+        let head = self.src.get_range(INDEX_FILE, start..(start + 10).min(end)).await?;
+        let mut d = Decbuf::new(&head);
+        let len = d.uvarint("series length").map_err(|e| self.corrupt(e.0))?;
+        let total = d.pos() as u64 + len + 4;
+        if start + total > end {
+            return Err(self.corrupt(format!("series {r} runs past the series section")));
+        }
+        let b = self.src.get_range(INDEX_FILE, start..start + total).await?;
+        parse_series(&b, r, &self.symbols).map_err(|e| self.corrupt(e.reason()))
     }
 }
 

@@ -77,6 +77,25 @@ impl BlockSource {
         Ok(b)
     }
 
+    /// Reads several ranges of `file` in one call: one file open and one blocking-pool trip on a
+    /// local disk, coalesced concurrent requests on a bucket. Each range must come back whole.
+    pub async fn get_ranges(&self, file: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        if ranges.is_empty() {
+            return Ok(Vec::new());
+        }
+        let got = self.store.get_ranges(&self.path(file), ranges).await.map_err(|e| self.map_err(file, e))?;
+        for (b, r) in got.iter().zip(ranges) {
+            if b.len() as u64 != r.end - r.start {
+                return Err(Error::corrupt(
+                    &self.name,
+                    file,
+                    format!("short read of bytes {}..{}: got {}", r.start, r.end, b.len()),
+                ));
+            }
+        }
+        Ok(got)
+    }
+
     pub async fn list(&self, sub: &str) -> Result<Vec<(String, u64)>> {
         use futures::TryStreamExt;
         let prefix = self.path(sub);

@@ -34,6 +34,7 @@ mod azure;
 mod filesystem;
 mod gcs;
 mod http;
+mod io_runtime;
 mod s3;
 mod s3_credentials;
 mod s3_put;
@@ -58,6 +59,7 @@ pub use azure::{AzureConfig, AzurePipelineConfig, AzureReaderConfig, DEFAULT_AZU
 pub use filesystem::FilesystemConfig;
 pub use gcs::GcsConfig;
 pub use http::{HttpConfig, TlsConfig};
+pub use io_runtime::IoRuntimeStore;
 pub use s3::{BucketLookupType, DEFAULT_S3_PART_SIZE, S3Config, SseConfig, TraceConfig};
 pub use values::{PromDuration, Secret};
 

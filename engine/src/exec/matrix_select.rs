@@ -8,11 +8,11 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::UserDefinedLogicalNodeCore;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
 use quiver_planner::node::MatrixSelect;
-use quiver_proto::{SeriesRequest, ShardInfo, StoreSeries, TimeRange};
+use quiver_proto::{SeriesRequest, StoreSeries, TimeRange};
 
 use super::common::{Emission, ExecCore, compile_matchers, fmt_partitions, plan_accessors, properties};
 use super::context::QueryContext;
-use super::drive::{SelectStream, SeriesEval};
+use super::drive::{SelectStream, SeriesEval, SharedSource};
 use super::rows::Rows;
 use super::samples::decode_samples;
 use crate::error::Result;
@@ -21,6 +21,7 @@ use crate::error::Result;
 pub(crate) struct MatrixSelectExec {
     node: MatrixSelect,
     core: ExecCore,
+    source: SharedSource,
 }
 
 pub(crate) type MatrixSelectStream = SelectStream<MatrixSelectEval>;
@@ -28,7 +29,7 @@ pub(crate) type MatrixSelectStream = SelectStream<MatrixSelectEval>;
 impl MatrixSelectExec {
     pub(crate) fn new(node: MatrixSelect, qctx: Arc<QueryContext>) -> Self {
         let props = properties(qctx.partitions, Emission::Incremental, true);
-        Self { node, core: ExecCore::new(Vec::new(), qctx, props) }
+        Self { node, core: ExecCore::new(Vec::new(), qctx, props), source: SharedSource::default() }
     }
 }
 
@@ -59,12 +60,9 @@ impl ExecutionPlan for MatrixSelectExec {
         let eval = self.node.selector.read_at(self.node.eval_ms);
         // Left-open, as in Prometheus 3: (eval - range, eval].
         let range = TimeRange::new(eval - self.node.range_ms + 1, eval);
-        let mut req = SeriesRequest::new(compile_matchers(&self.node.selector.matchers)?, range);
-        let n = self.core.partitions();
-        if n > 1 {
-            req.shard = Some(ShardInfo::of(partition, n));
-        }
-        let source = Arc::clone(&qctx.store).series(req);
+        let req = SeriesRequest::new(compile_matchers(&self.node.selector.matchers)?, range);
+        let store = Arc::clone(&qctx.store);
+        let source = self.source.partition(partition, self.core.partitions(), || store.series(req));
         let eval = MatrixSelectEval { range, qctx: Arc::clone(&qctx) };
         let sides = std::future::ready(Ok(Arc::default()));
         let metrics = self.core.metrics_for(partition);

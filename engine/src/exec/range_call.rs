@@ -11,17 +11,21 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::UserDefinedLogicalNodeCore;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
 use quiver_planner::node::{RangeCall, RangeParam, SelectorModifier, StepTimes};
+use quiver_proto::chunkenc::{Encoding, decode_xor_into};
 use quiver_proto::{
-    CounterResetHint, FloatHistogram, QueryHints, SeriesRequest, ShardInfo, StoreSeries, TimeRange,
+    CounterResetHint, FloatHistogram, QueryHints, SeriesRequest, StoreSeries, TimeRange, is_stale_nan,
 };
 
 use super::common::{Emission, ExecCore, compile_matchers, fmt_partitions, plan_accessors, properties};
 use super::context::QueryContext;
-use super::drive::{BatchEval, MapStream, SelectStream, SeriesEval, SideInputs};
+use super::drive::{BatchEval, MapStream, SelectStream, SeriesEval, SharedSource, SideInputs};
 use super::rows::{Hist, Rows};
 use super::samples::{Windows, advance, decode_samples_in, stats_histogram};
 use crate::error::{EngineError, Result};
-use crate::functions::range::{RangeFunction, RangeModifier, RangeValue, Window, eval_range};
+use crate::functions::range::{
+    RangeFunction, RangeModifier, RangeValue, Window, counter_annotation, eval_range_kernel,
+};
+use crate::functions::range_rate::{RangeBounds, float_rate_steps};
 
 #[derive(Debug)]
 pub(crate) struct RangeCallExec {
@@ -29,6 +33,8 @@ pub(crate) struct RangeCallExec {
     core: ExecCore,
     /// The parameters' expressions.
     params: SideInputs,
+    /// Over a selector, the series its partitions share.
+    source: SharedSource,
 }
 
 /// Over a selector.
@@ -56,7 +62,7 @@ impl RangeCallExec {
         let params = SideInputs::new(params);
         let mut all = primary;
         all.extend(params.plans().iter().cloned());
-        Self { node, core: ExecCore::new(all, qctx, props), params }
+        Self { node, core: ExecCore::new(all, qctx, props), params, source: SharedSource::default() }
     }
 
     /// The evaluation state of one partition.
@@ -91,6 +97,8 @@ impl RangeCallExec {
             histogram_stats: node.selector.histogram_stats,
             pos: node.pos,
             qctx: Arc::clone(&self.core.qctx),
+            scratch: Scratch::default(),
+            buffers: Buffers::default(),
         };
         Ok(Some((ev, lo, hi)))
     }
@@ -144,20 +152,34 @@ impl ExecutionPlan for RangeCallExec {
             func: Some(self.node.func.clone()),
             grouping: None,
         });
-        let n = self.core.partitions();
-        if n > 1 {
-            req.shard = Some(ShardInfo::of(partition, n));
-        }
-        let source = Arc::clone(&qctx.store).series(req);
+        let store = Arc::clone(&qctx.store);
+        let source = self.source.partition(partition, self.core.partitions(), || store.series(req));
         Ok(Box::pin(RangeCallStream::new(source, sides, ev, qctx, metrics)))
     }
 }
 
-/// One input series: its metric name (for annotations) and its non-stale samples in time order.
-struct SeriesInput {
-    name: Option<String>,
+/// One input series as the windows see it: its metric name (for annotations) and its
+/// non-stale samples in time order.
+struct SeriesView<'a> {
+    name: Option<&'a str>,
+    floats: &'a [(i64, f64)],
+    hists: &'a [(i64, &'a FloatHistogram)],
+}
+
+/// The decoded samples of the series being evaluated, kept for the next one to reuse, so the
+/// hot path allocates nothing per series once warm.
+#[derive(Debug, Default)]
+struct Scratch {
+    ts: Vec<i64>,
+    vs: Vec<f64>,
     floats: Vec<(i64, f64)>,
-    hists: Vec<(i64, Hist)>,
+}
+
+/// The per-window work's buffers, reused likewise.
+#[derive(Debug, Default)]
+struct Buffers {
+    drops: Vec<u32>,
+    annotations: Vec<crate::annotations::Annotation>,
 }
 
 /// The function evaluated over series after series.
@@ -180,6 +202,8 @@ pub(crate) struct RangeCallEval {
     histogram_stats: bool,
     pos: Option<quiver_planner::span::Pos>,
     qctx: Arc<QueryContext>,
+    scratch: Scratch,
+    buffers: Buffers,
 }
 
 impl RangeCallEval {
@@ -199,6 +223,8 @@ impl RangeCallEval {
             histogram_stats: false,
             pos: None,
             qctx,
+            scratch: Scratch::default(),
+            buffers: Buffers::default(),
         }
     }
 
@@ -229,31 +255,52 @@ impl RangeCallEval {
         self.param_table = Some(table);
     }
 
-    /// Evaluates every step's window of one series into `rows`, as series `id`.
-    fn eval_windows(&self, s: &SeriesInput, params: &[Vec<f64>], id: u32, rows: &mut Rows) -> Result<()> {
+    /// Evaluates every step's window of one series into `rows`, as series `id`; annotations are
+    /// gathered in `annotations` (once each). Returns whether any window gave a float.
+    fn eval_windows(
+        &self,
+        s: &SeriesView<'_>,
+        id: u32,
+        rows: &mut Rows,
+        drops: &mut Vec<u32>,
+        annotations: &mut Vec<crate::annotations::Annotation>,
+    ) -> Result<bool> {
         self.qctx.check()?;
-        let hists: Vec<(i64, &FloatHistogram)> = s.hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
+        let params = self.param_table.as_deref().unwrap_or(&[]);
         let (mut fw, mut hw) = (Cursor::default(), Cursor::default());
         // For rate and increase: drops[k] counts the samples up to k below their predecessor,
         // so whether a window holds a counter reset is one subtraction.
-        let drops: Vec<u32> = if matches!(self.func, RangeFunction::Rate | RangeFunction::Increase) {
+        drops.clear();
+        if matches!(self.func, RangeFunction::Rate | RangeFunction::Increase) {
             let mut n = 0;
             let mut prev = f64::NAN;
-            s.floats
-                .iter()
-                .map(|&(_, v)| {
-                    n += u32::from(v < prev);
-                    prev = v;
-                    n
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+            drops.extend(s.floats.iter().map(|&(_, v)| {
+                n += u32::from(v < prev);
+                prev = v;
+                n
+            }));
+        }
+        let mut any_float = false;
+        let rate_like =
+            matches!(self.func, RangeFunction::Rate | RangeFunction::Increase | RangeFunction::Delta);
+        if rate_like && s.hists.is_empty() && self.modifier == RangeModifier::None {
+            // The common case, without a window per step.
+            let is_counter = self.func != RangeFunction::Delta;
+            let is_rate = self.func == RangeFunction::Rate;
+            let end = self.steps.first().map_or(0, |s| s.1);
+            let mut w = Window::new(&[], &[], end - self.range_ms, end);
+            w.metric_name = s.name;
+            let bounds = RangeBounds::of(&w);
+            float_rate_steps(s.floats, drops, &self.steps, bounds, is_counter, is_rate, |step, v| {
+                any_float = true;
+                rows.push(id, step, v);
+            });
+            return Ok(any_float);
+        }
         for (k, &(step, end)) in self.steps.iter().enumerate() {
             let start = end - self.range_ms;
-            let (flo, fhi) = fw.window(&s.floats, start - self.before, end + self.after);
-            let (hlo, hhi) = hw.window(&hists, start - self.before, end + self.after);
+            let (flo, fhi) = fw.window(s.floats, start - self.before, end + self.after);
+            let (hlo, hhi) = hw.window(s.hists, start - self.before, end + self.after);
             if flo == fhi && hlo == hhi && self.modifier == RangeModifier::None {
                 continue;
             }
@@ -261,54 +308,120 @@ impl RangeCallEval {
             // histogram has no predecessor to detect a counter reset against.
             let stats: Vec<(i64, FloatHistogram)> = if self.histogram_stats {
                 (hlo..hhi)
-                    .map(|k| (hists[k].0, stats_histogram(hists[k].1, (k > hlo).then(|| hists[k - 1].1))))
+                    .map(|k| {
+                        (s.hists[k].0, stats_histogram(s.hists[k].1, (k > hlo).then(|| s.hists[k - 1].1)))
+                    })
                     .collect()
             } else {
                 Vec::new()
             };
             let stats_refs: Vec<(i64, &FloatHistogram)> = stats.iter().map(|(t, h)| (*t, h)).collect();
-            let window_hists = if self.histogram_stats { &stats_refs[..] } else { &hists[hlo..hhi] };
+            let window_hists = if self.histogram_stats { &stats_refs[..] } else { &s.hists[hlo..hhi] };
             let mut w = Window::new(&s.floats[flo..fhi], window_hists, start, end);
             w.eval_ts_ms = step;
             w.modifier = self.modifier;
-            w.metric_name = s.name.as_deref();
+            w.metric_name = s.name;
             if fhi > flo && !drops.is_empty() {
                 w.float_drops = Some(drops[fhi - 1] > drops[flo]);
             }
             let p = params.get(k).map(Vec::as_slice).unwrap_or(&[]);
-            let out = eval_range(self.func, &w, p).map_err(|e| EngineError::Eval(e.0))?;
-            for a in &out.annotations {
-                let msg = a.message(crate::annotations::at(self.pos));
-                if a.is_warning() { self.qctx.warn(msg) } else { self.qctx.info(msg) }
+            let out = eval_range_kernel(self.func, &w, p).map_err(|e| EngineError::Eval(e.0))?;
+            for a in out.annotations {
+                if !annotations.contains(&a) {
+                    annotations.push(a);
+                }
             }
             match out.value {
-                Some(RangeValue::Float(v)) => rows.push(id, step, v),
+                Some(RangeValue::Float(v)) => {
+                    any_float = true;
+                    rows.push(id, step, v);
+                }
                 Some(RangeValue::Histogram(h)) => rows.push_hist(id, step, h),
                 None => {}
             }
         }
-        Ok(())
+        Ok(any_float)
+    }
+
+    /// One series' windows into `rows`, registered as an output series (by `output`) only
+    /// when it gives a value; its annotations reported once each. Returns the rows added.
+    fn eval_series(
+        &self,
+        s: &SeriesView<'_>,
+        output: impl FnOnce(&QueryContext) -> u32,
+        rows: &mut Rows,
+        bufs: &mut Buffers,
+    ) -> Result<usize> {
+        let start = rows.len();
+        let any_float = self.eval_windows(s, u32::MAX, rows, &mut bufs.drops, &mut bufs.annotations)?;
+        if any_float && let Some(a) = counter_annotation(self.func, s.name, None) {
+            bufs.annotations.push(a);
+        }
+        for a in bufs.annotations.drain(..) {
+            let msg = a.message(crate::annotations::at(self.pos));
+            if a.is_warning() { self.qctx.warn(msg) } else { self.qctx.info(msg) }
+        }
+        let added = rows.len() - start;
+        if added > 0 {
+            let id = output(&self.qctx);
+            rows.series[start..].iter_mut().for_each(|x| *x = id);
+        }
+        Ok(added)
+    }
+
+    /// Decodes a series of XOR chunks that do not overlap into the scratch buffers (only the
+    /// chunks some window needs), its non-stale samples into `floats`; `false` when the series
+    /// needs the general decoder (histograms, overlapping chunks).
+    fn decode_floats(&mut self, s: &StoreSeries) -> Result<Option<usize>> {
+        let plain = s.chunks.iter().all(|c| c.encoding == Encoding::Xor)
+            && s.chunks.windows(2).all(|w| w[1].min_time > w[0].max_time);
+        if !plain {
+            return Ok(None);
+        }
+        let sc = &mut self.scratch;
+        sc.ts.clear();
+        sc.vs.clear();
+        for c in s.chunks.iter().filter(|c| self.windows.needs(c.min_time, c.max_time)) {
+            decode_xor_into(&c.data, &mut sc.ts, &mut sc.vs)
+                .map_err(|e| EngineError::Eval(format!("{}: {e}", s.labels)))?;
+        }
+        sc.floats.clear();
+        sc.floats.extend(sc.ts.iter().zip(&sc.vs).filter(|(_, v)| !is_stale_nan(**v)).map(|(&t, &v)| (t, v)));
+        Ok(Some(sc.ts.len()))
     }
 }
 
 impl SeriesEval for RangeCallEval {
     fn series(&mut self, s: StoreSeries, sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
         self.ensure_params(sides);
-        let params = self.param_table.as_deref().unwrap_or(&[]);
-        let decoded = decode_samples_in(&s, Some(&self.windows))?;
-        self.qctx.account(decoded.len())?;
-        let (floats, hists) = decoded.split();
-        let input = SeriesInput { name: s.labels.metric_name().map(str::to_string), floats, hists };
-        // The output series is registered only once it has a value.
-        let mut out = Rows::default();
-        self.eval_windows(&input, params, 0, &mut out)?;
-        if out.len() > 0 {
-            let id = self.qctx.series.add(s.labels, !self.func.keeps_metric_name());
-            out.series.iter_mut().for_each(|x| *x = id);
-            self.qctx.hold(out.len())?;
-            rows.append(&mut out);
-        }
-        Ok(decoded.len())
+        let keeps_name = self.func.keeps_metric_name();
+        let name = s.labels.metric_name().map(str::to_string);
+        let register = |q: &QueryContext| q.series.add(s.labels.clone(), !keeps_name);
+        let mut bufs = std::mem::take(&mut self.buffers);
+        let decoded = match self.decode_floats(&s)? {
+            Some(decoded) => {
+                self.qctx.account(decoded)?;
+                let scratch = std::mem::take(&mut self.scratch);
+                let view = SeriesView { name: name.as_deref(), floats: &scratch.floats, hists: &[] };
+                let added = self.eval_series(&view, register, rows, &mut bufs)?;
+                self.scratch = scratch;
+                self.qctx.hold(added)?;
+                decoded
+            }
+            None => {
+                let decoded = decode_samples_in(&s, Some(&self.windows))?;
+                self.qctx.account(decoded.len())?;
+                let (floats, hists) = decoded.split();
+                let hists: Vec<(i64, &FloatHistogram)> =
+                    hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
+                let view = SeriesView { name: name.as_deref(), floats: &floats, hists: &hists };
+                let added = self.eval_series(&view, register, rows, &mut bufs)?;
+                self.qctx.hold(added)?;
+                decoded.len()
+            }
+        };
+        self.buffers = bufs;
+        Ok(decoded)
     }
 }
 
@@ -318,11 +431,10 @@ impl BatchEval for RangeCallEval {
     /// Prometheus does).
     fn eval(&mut self, input: Rows, sides: &[Arc<Rows>], out: &mut Rows) -> Result<()> {
         self.ensure_params(sides);
-        let params = self.param_table.as_deref().unwrap_or(&[]);
         for (id, r) in input.runs() {
             let e = self.qctx.entry(id);
-            let name = e.labels.metric_name().map(str::to_string);
-            let mut s = SeriesInput { name, floats: Vec::new(), hists: Vec::new() };
+            let mut floats: Vec<(i64, f64)> = Vec::new();
+            let mut hists: Vec<(i64, Hist)> = Vec::new();
             for i in r {
                 match &input.hists[i] {
                     Some(h)
@@ -333,20 +445,19 @@ impl BatchEval for RangeCallEval {
                     {
                         let mut h = FloatHistogram::clone(h);
                         h.counter_reset_hint = CounterResetHint::Unknown;
-                        s.hists.push((input.ts[i], Arc::new(h)));
+                        hists.push((input.ts[i], Arc::new(h)));
                     }
-                    Some(h) => s.hists.push((input.ts[i], Arc::clone(h))),
-                    None => s.floats.push((input.ts[i], input.values[i])),
+                    Some(h) => hists.push((input.ts[i], Arc::clone(h))),
+                    None => floats.push((input.ts[i], input.values[i])),
                 }
             }
-            let mut rows = Rows::default();
-            self.eval_windows(&s, params, 0, &mut rows)?;
-            if rows.len() > 0 {
-                let drop = e.drop_name || !self.func.keeps_metric_name();
-                let id = self.qctx.series.add_shared(Arc::clone(&e.labels), drop);
-                rows.series.iter_mut().for_each(|x| *x = id);
-                out.append(&mut rows);
-            }
+            let hist_refs: Vec<(i64, &FloatHistogram)> =
+                hists.iter().map(|(t, h)| (*t, h.as_ref())).collect();
+            let view = SeriesView { name: e.labels.metric_name(), floats: &floats, hists: &hist_refs };
+            let drop = e.drop_name || !self.func.keeps_metric_name();
+            let mut bufs = std::mem::take(&mut self.buffers);
+            self.eval_series(&view, |q| q.series.add_shared(Arc::clone(&e.labels), drop), out, &mut bufs)?;
+            self.buffers = bufs;
         }
         Ok(())
     }

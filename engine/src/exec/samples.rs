@@ -11,15 +11,7 @@ use quiver_proto::{CounterResetHint, FloatHistogram, StoreSeries, is_stale_nan};
 use super::rows::{Hist, Val};
 use crate::error::{EngineError, Result};
 
-/// The index of the first of `items` (in ascending time `t`) after `bound`, searching forward
-/// from `from`. Evaluation steps move forward (`@` pins them, which is not backward either), so
-/// each sample is passed once per series; a bound that moves back is searched afresh.
-pub(crate) fn advance<T>(items: &[T], t: impl Fn(&T) -> i64, from: usize, bound: i64) -> usize {
-    if from > items.len() || (from > 0 && t(&items[from - 1]) > bound) {
-        return items.partition_point(|x| t(x) <= bound);
-    }
-    from + items[from..].iter().take_while(|x| t(x) <= bound).count()
-}
+pub(crate) use crate::functions::advance;
 
 /// The sample an instant selector reads at `eval`: the newest in the left-open lookback window
 /// `(eval - lookback, eval]`, unless it is a staleness marker. `cursor` carries the search from
@@ -125,6 +117,20 @@ pub(crate) fn decode_samples(s: &StoreSeries) -> Result<SeriesSamples> {
 /// As [`decode_samples`], decoding only the chunks some of `windows` needs.
 pub(crate) fn decode_samples_in(s: &StoreSeries, windows: Option<&Windows>) -> Result<SeriesSamples> {
     let mut out = SeriesSamples::default();
+    decode_samples_into(s, windows, &mut out)?;
+    Ok(out)
+}
+
+/// As [`decode_samples_in`], into `out` (cleared first), whose buffers a caller decoding series
+/// after series reuses.
+pub(crate) fn decode_samples_into(
+    s: &StoreSeries,
+    windows: Option<&Windows>,
+    out: &mut SeriesSamples,
+) -> Result<()> {
+    out.ts.clear();
+    out.values.clear();
+    out.hists.clear();
     let mut sorted = true;
     let err = |e: quiver_proto::Error| EngineError::Eval(format!("{}: {e}", s.labels));
     // XOR chunks say in their header how many samples they hold: size the columns once.
@@ -137,8 +143,8 @@ pub(crate) fn decode_samples_in(s: &StoreSeries, windows: Option<&Windows>) -> R
         .filter(|c| c.encoding == Encoding::Xor)
         .map(|c| xor_num_samples(&c.data).unwrap_or(0))
         .sum();
-    out.ts.reserve_exact(floats);
-    out.values.reserve_exact(floats);
+    out.ts.reserve(floats);
+    out.values.reserve(floats);
     for c in s.chunks.iter().filter(wanted) {
         let before = out.ts.len();
         match c.encoding {
@@ -180,9 +186,9 @@ pub(crate) fn decode_samples_in(s: &StoreSeries, windows: Option<&Windows>) -> R
             values: idx.iter().map(|&i| out.values[i]).collect(),
             hists: if out.hists.is_empty() { Vec::new() } else { idx.iter().map(|&i| hist(i)).collect() },
         };
-        return Ok(merged);
+        *out = merged;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The windows a selector reads a series in: around each time it reads at, from `before` ahead
@@ -202,7 +208,7 @@ impl Windows {
     }
 
     /// Whether a chunk spanning `[min, max]` has a sample some window holds.
-    fn needs(&self, min: i64, max: i64) -> bool {
+    pub(crate) fn needs(&self, min: i64, max: i64) -> bool {
         let i = self.reads.partition_point(|&r| r < min.saturating_sub(self.after));
         self.reads.get(i).is_some_and(|&r| r < max.saturating_add(self.before))
     }

@@ -1,7 +1,7 @@
 //! `VectorSelectExec`: an instant-vector selector evaluated at every step, fused with the read:
 //! each series from the source is decoded (only the chunks some step's lookback window needs),
 //! read at every step (offset and `@` applied, the newest sample in the lookback window unless
-//! it is a staleness marker) and dropped. Each partition reads its own shard of the series.
+//! it is a staleness marker) and dropped. The partitions share one stream of the series.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,13 +10,13 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::UserDefinedLogicalNodeCore;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
 use quiver_planner::node::{SelectorModifier, StepTimes, VectorSelect};
-use quiver_proto::{QueryHints, SeriesRequest, ShardInfo, StoreSeries, TimeRange};
+use quiver_proto::{QueryHints, SeriesRequest, StoreSeries, TimeRange};
 
 use super::common::{Emission, ExecCore, compile_matchers, fmt_partitions, plan_accessors, properties};
 use super::context::QueryContext;
-use super::drive::{SelectStream, SeriesEval};
+use super::drive::{SelectStream, SeriesEval, SharedSource};
 use super::rows::Rows;
-use super::samples::{Windows, decode_samples_in, newest_in_lookback, stats_histogram};
+use super::samples::{SeriesSamples, Windows, decode_samples_into, newest_in_lookback, stats_histogram};
 use super::smoothed::smoothed_series;
 use crate::error::Result;
 
@@ -24,6 +24,7 @@ use crate::error::Result;
 pub(crate) struct VectorSelectExec {
     node: VectorSelect,
     core: ExecCore,
+    source: SharedSource,
 }
 
 pub(crate) type VectorSelectStream = SelectStream<VectorSelectEval>;
@@ -31,7 +32,7 @@ pub(crate) type VectorSelectStream = SelectStream<VectorSelectEval>;
 impl VectorSelectExec {
     pub(crate) fn new(node: VectorSelect, qctx: Arc<QueryContext>) -> Self {
         let props = properties(qctx.partitions, Emission::Incremental, true);
-        Self { node, core: ExecCore::new(Vec::new(), qctx, props) }
+        Self { node, core: ExecCore::new(Vec::new(), qctx, props), source: SharedSource::default() }
     }
 }
 
@@ -68,11 +69,8 @@ impl ExecutionPlan for VectorSelectExec {
                 let range = TimeRange::new(lo - self.node.lookback_ms + 1, hi + after);
                 let mut req = SeriesRequest::new(compile_matchers(&sel.matchers)?, range);
                 req.hints = Some(QueryHints { step_ms: self.node.steps.step, ..QueryHints::default() });
-                let n = self.core.partitions();
-                if n > 1 {
-                    req.shard = Some(ShardInfo::of(partition, n));
-                }
-                (Arc::clone(&qctx.store).series(req), times)
+                let store = Arc::clone(&qctx.store);
+                (self.source.partition(partition, self.core.partitions(), || store.series(req)), times)
             }
             None => (quiver_proto::store::empty_stream(), Vec::new()),
         };
@@ -83,6 +81,7 @@ impl ExecutionPlan for VectorSelectExec {
             steps,
             smoothed,
             qctx: Arc::clone(&qctx),
+            samples: SeriesSamples::default(),
         };
         let sides = std::future::ready(Ok(Arc::default()));
         let metrics = self.core.metrics_for(partition);
@@ -98,18 +97,21 @@ pub(crate) struct VectorSelectEval {
     windows: Windows,
     smoothed: bool,
     qctx: Arc<QueryContext>,
+    /// The series being read, its buffers reused for the next.
+    samples: SeriesSamples,
 }
 
 impl SeriesEval for VectorSelectEval {
     fn series(&mut self, s: StoreSeries, _sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
         let (node, qctx) = (&self.node, &self.qctx);
-        let samples = decode_samples_in(&s, Some(&self.windows))?;
+        decode_samples_into(&s, Some(&self.windows), &mut self.samples)?;
+        let samples = &self.samples;
         qctx.account(samples.len())?;
         let before = rows.len();
         if self.smoothed {
             let name = s.labels.metric_name().unwrap_or_default().to_string();
             let id = qctx.series.add(s.labels, false);
-            smoothed_series(qctx, node, &self.steps, &samples, &name, id, rows)?;
+            smoothed_series(qctx, node, &self.steps, samples, &name, id, rows)?;
             qctx.hold(rows.len() - before)?;
             return Ok(samples.len());
         }
@@ -117,7 +119,7 @@ impl SeriesEval for VectorSelectEval {
         let mut cursor = 0;
         let mut labels = Some(s.labels);
         for &(step, eval) in &self.steps {
-            let Some(i) = newest_in_lookback(&samples, &mut cursor, eval, node.lookback_ms) else {
+            let Some(i) = newest_in_lookback(samples, &mut cursor, eval, node.lookback_ms) else {
                 continue;
             };
             // Registered at its first sample: a series with none is never seen downstream.

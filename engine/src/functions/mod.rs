@@ -31,6 +31,17 @@ use std::fmt;
 
 pub use stats::{go_max, go_min, kahan_sum_inc, quantile};
 
+/// The index of the first of `items` (in ascending time `t`) after `bound`, searching forward
+/// from `from`. Evaluation steps move forward (`@` pins them, which is not backward either), so
+/// each sample is passed once per series; a bound that moves back is searched afresh.
+#[inline]
+pub(crate) fn advance<T>(items: &[T], t: impl Fn(&T) -> i64, from: usize, bound: i64) -> usize {
+    if from > items.len() || (from > 0 && t(&items[from - 1]) > bound) {
+        return items.partition_point(|x| t(x) <= bound);
+    }
+    from + items[from..].iter().take_while(|x| t(x) <= bound).count()
+}
+
 /// An error a function call fails the query with (Prometheus panics with these).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionError(pub String);

@@ -246,6 +246,22 @@ impl RangeResult {
 /// Errors are the ones Prometheus fails the query with (invalid smoothing or trend factor), and
 /// unsupported native histogram arithmetic.
 pub fn eval_range(f: RangeFunction, w: &Window<'_>, params: &[f64]) -> Result<RangeResult, FunctionError> {
+    let mut res = eval_range_kernel(f, w, params)?;
+    if matches!(res.value, Some(RangeValue::Float(_)))
+        && let Some(a) = counter_annotation(f, w.metric_name, w.type_label)
+    {
+        res.annotations.push(a);
+    }
+    Ok(res)
+}
+
+/// [`eval_range`] without the annotation on the metric's name, which depends on the series
+/// alone: callers evaluating many windows of one series add it once (see [`counter_annotation`]).
+pub fn eval_range_kernel(
+    f: RangeFunction,
+    w: &Window<'_>,
+    params: &[f64],
+) -> Result<RangeResult, FunctionError> {
     use RangeFunction::*;
     if w.floats.is_empty() && w.histograms.is_empty() {
         return Ok(RangeResult::none());
@@ -253,7 +269,7 @@ pub fn eval_range(f: RangeFunction, w: &Window<'_>, params: &[f64]) -> Result<Ra
     if params.len() < f.param_count() {
         return Ok(RangeResult::none());
     }
-    let mut res = match f {
+    Ok(match f {
         Rate => range_rate::extrapolated_rate(w, true, true)?,
         Increase => range_rate::extrapolated_rate(w, true, false)?,
         Delta => range_rate::extrapolated_rate(w, false, false)?,
@@ -280,21 +296,29 @@ pub fn eval_range(f: RangeFunction, w: &Window<'_>, params: &[f64]) -> Result<Ra
         Deriv => range_aggr::deriv(w),
         PredictLinear => range_aggr::predict_linear(w, params[0]),
         DoubleExponentialSmoothing => range_aggr::double_exponential_smoothing(w, params[0], params[1])?,
-    };
-    if matches!(f, Rate | Increase) && matches!(res.value, Some(RangeValue::Float(_))) {
-        let name = w.metric_name.unwrap_or("");
-        if !name.is_empty() {
-            match w.type_label {
-                Some(t) if t != "counter" && t != "histogram" => {
-                    res.annotations.push(Annotation::PossibleNonCounterLabel {
-                        metric_name: name.to_string(),
-                        type_label: t.to_string(),
-                    });
-                }
-                Some(_) => {}
-                None => res.annotations.extend(Annotation::possible_non_counter(name)),
-            }
-        }
+    })
+}
+
+/// The info `rate` and `increase` raise for a float result of a series whose name (or
+/// `__type__` label) does not say it is a counter.
+pub fn counter_annotation(
+    f: RangeFunction,
+    metric_name: Option<&str>,
+    type_label: Option<&str>,
+) -> Option<Annotation> {
+    if !matches!(f, RangeFunction::Rate | RangeFunction::Increase) {
+        return None;
     }
-    Ok(res)
+    let name = metric_name.unwrap_or("");
+    if name.is_empty() {
+        return None;
+    }
+    match type_label {
+        Some(t) if t != "counter" && t != "histogram" => Some(Annotation::PossibleNonCounterLabel {
+            metric_name: name.to_string(),
+            type_label: t.to_string(),
+        }),
+        Some(_) => None,
+        None => Annotation::possible_non_counter(name),
+    }
 }

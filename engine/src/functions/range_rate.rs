@@ -25,15 +25,50 @@ pub(crate) fn extrapolated_rate(
     if !w.histograms.is_empty() {
         return range_hist::histogram_extrapolated_rate(w, is_counter, is_rate);
     }
-    let f = w.floats;
+    let bounds = RangeBounds::of(w);
+    Ok(match float_rate(w.floats, w.float_drops, &bounds, is_counter, is_rate) {
+        Some(v) => RangeResult::float(v),
+        None => RangeResult::none(),
+    })
+}
+
+/// A window's range, with its length in seconds worked out once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RangeBounds {
+    pub(crate) start_ms: i64,
+    pub(crate) end_ms: i64,
+    pub(crate) seconds: f64,
+}
+
+impl RangeBounds {
+    pub(crate) fn of(w: &Window<'_>) -> Self {
+        Self { start_ms: w.range_start_ms, end_ms: w.range_end_ms, seconds: w.range_seconds() }
+    }
+
+    /// The same window length ending elsewhere.
+    pub(crate) fn ending(self, end_ms: i64) -> Self {
+        Self { start_ms: end_ms - (self.end_ms - self.start_ms), end_ms, seconds: self.seconds }
+    }
+}
+
+/// `extrapolatedRate` over the float samples of one window (no modifier): `drops` tells whether
+/// the window holds a counter reset (`Some(false)`: none, so the pass over it is skipped).
+#[inline]
+pub(crate) fn float_rate(
+    f: &[(i64, f64)],
+    drops: Option<bool>,
+    bounds: &RangeBounds,
+    is_counter: bool,
+    is_rate: bool,
+) -> Option<f64> {
     // Without start timestamps a single sample gives no rate.
     if f.len() < 2 {
-        return Ok(RangeResult::none());
+        return None;
     }
     let first = f[0];
     let last = f[f.len() - 1];
     let mut result = last.1 - first.1;
-    if is_counter && w.float_drops != Some(false) {
+    if is_counter && drops != Some(false) {
         for p in f.windows(2) {
             if p[1].1 < p[0].1 {
                 result += p[0].1;
@@ -41,11 +76,47 @@ pub(crate) fn extrapolated_rate(
         }
     }
     let (first_value, first_t, last_t, n_minus_one) = (first.1, first.0, last.0, f.len() - 1);
-    let factor =
-        extrapolation_factor(w, first_t, last_t, n_minus_one, is_counter, is_rate, |sampled, start| {
+    let factor = extrapolation_factor_in(
+        bounds,
+        first_t,
+        last_t,
+        n_minus_one,
+        is_counter,
+        is_rate,
+        |sampled, start| {
             if result > 0.0 && first_value >= 0.0 { sampled * (first_value / result) } else { start }
-        });
-    Ok(RangeResult::float(result * factor))
+        },
+    );
+    Some(result * factor)
+}
+
+/// `rate`, `increase` or `delta` of a float series at every step: `floats` its non-stale
+/// samples, `drops[k]` how many of them up to `k` fall below their predecessor (empty for
+/// `delta`), `steps` each step with the end of its window. The same arithmetic as
+/// [`extrapolated_rate`], without building a window per step.
+pub(crate) fn float_rate_steps(
+    floats: &[(i64, f64)],
+    drops: &[u32],
+    steps: &[(i64, i64)],
+    range: RangeBounds,
+    is_counter: bool,
+    is_rate: bool,
+    mut out: impl FnMut(i64, f64),
+) {
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let range_ms = range.end_ms - range.start_ms;
+    for &(step, end) in steps {
+        let start = end - range_ms;
+        lo = crate::functions::advance(floats, |s| s.0, lo, start);
+        hi = crate::functions::advance(floats, |s| s.0, hi, end).max(lo);
+        if hi - lo < 2 {
+            continue;
+        }
+        let resets = if drops.is_empty() { None } else { Some(drops[hi - 1] > drops[lo]) };
+        if let Some(v) = float_rate(&floats[lo..hi], resets, &range.ending(end), is_counter, is_rate) {
+            out(step, v);
+        }
+    }
 }
 
 /// The factor Prometheus's `extrapolatedRate` multiplies the raw increase by: extrapolation to
@@ -61,8 +132,29 @@ pub(crate) fn extrapolation_factor(
     is_rate: bool,
     duration_to_zero: impl FnOnce(f64, f64) -> f64,
 ) -> f64 {
-    let mut duration_to_start = (first_t - w.range_start_ms) as f64 / 1000.0;
-    let mut duration_to_end = (w.range_end_ms - last_t) as f64 / 1000.0;
+    extrapolation_factor_in(
+        &RangeBounds::of(w),
+        first_t,
+        last_t,
+        n_minus_one,
+        is_counter,
+        is_rate,
+        duration_to_zero,
+    )
+}
+
+#[inline]
+fn extrapolation_factor_in(
+    range: &RangeBounds,
+    first_t: i64,
+    last_t: i64,
+    n_minus_one: usize,
+    is_counter: bool,
+    is_rate: bool,
+    duration_to_zero: impl FnOnce(f64, f64) -> f64,
+) -> f64 {
+    let mut duration_to_start = (first_t - range.start_ms) as f64 / 1000.0;
+    let mut duration_to_end = (range.end_ms - last_t) as f64 / 1000.0;
     let sampled_interval = (last_t - first_t) as f64 / 1000.0;
     let average_duration_between_samples =
         if n_minus_one > 0 { sampled_interval / n_minus_one as f64 } else { 0.0 };
@@ -84,7 +176,7 @@ pub(crate) fn extrapolation_factor(
         factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
     }
     if is_rate {
-        factor /= w.range_seconds();
+        factor /= range.seconds;
     }
     factor
 }

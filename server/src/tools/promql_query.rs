@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use quiver_bucket::block::Block;
+use quiver_bucket::objstore::IoRuntimeStore;
 use quiver_engine::storage::BlockStore;
 use quiver_engine::{QueryControl, QueryEngine};
 use quiver_planner::EvalSteps;
@@ -54,7 +55,12 @@ fn ms(s: f64) -> i64 {
 }
 
 pub(crate) async fn run(args: PromqlQueryArgs) -> Result<(), CliError> {
-    let (store, dirs) = open_blocks_from(&args.objstore, &args.path).await?;
+    let (mut store, dirs) = open_blocks_from(&args.objstore, &args.path).await?;
+    if args.objstore.yaml()?.is_some() {
+        // Queries run on their own runtime; a bucket's requests run on this one (local files
+        // are read on the blocking pool either way).
+        store = Arc::new(IoRuntimeStore::new(store, tokio::runtime::Handle::current()));
+    }
     let mut blocks = Vec::with_capacity(dirs.len());
     for d in dirs {
         blocks.push(Arc::new(Block::open(Arc::clone(&store), d).await?));

@@ -21,17 +21,21 @@ pub(crate) fn memory_for(ctx: &TaskContext, operator: &str) -> Arc<MemoryReserva
     Arc::new(MemoryConsumer::new(operator.to_string()).register(ctx.memory_pool()))
 }
 
-/// Runs `fut` in a task of its own and waits for it: the tasks of one query run on all cores.
-/// A panic in it fails the query, never the process.
-pub(crate) async fn spawn_join<T: Send + 'static>(
+/// Starts `fut` in a task of its own at once (the tasks of one query run on all cores) and
+/// returns the wait for it. A panic in it fails the query, never the process; dropping the wait
+/// aborts the task.
+pub(crate) fn spawn_join<T: Send + 'static>(
     fut: impl Future<Output = Result<T>> + Send + 'static,
-) -> Result<T> {
-    match SpawnedTask::spawn(fut).join().await {
-        Ok(out) => out,
-        Err(e) if e.is_panic() => {
-            Err(EngineError::Eval(format!("internal error: an operator panicked: {e}")))
+) -> impl Future<Output = Result<T>> + Send + 'static {
+    let task = SpawnedTask::spawn(fut);
+    async move {
+        match task.join().await {
+            Ok(out) => out,
+            Err(e) if e.is_panic() => {
+                Err(EngineError::Eval(format!("internal error: an operator panicked: {e}")))
+            }
+            Err(e) => Err(EngineError::Eval(format!("internal error: {e}"))),
         }
-        Err(e) => Err(EngineError::Eval(format!("internal error: {e}"))),
     }
 }
 
@@ -68,14 +72,10 @@ pub(crate) async fn collect_all(
     if n == 1 {
         return read(0).await;
     }
-    let tasks: Vec<SpawnedTask<Result<Rows>>> = (0..n).map(|p| SpawnedTask::spawn(read(p))).collect();
+    let tasks: Vec<_> = (0..n).map(|p| spawn_join(read(p))).collect();
     let mut out = Rows::default();
     for t in tasks {
-        let mut rows = match t.join().await {
-            Ok(rows) => rows?,
-            Err(e) => return Err(EngineError::Eval(format!("internal error: an operator panicked: {e}"))),
-        };
-        out.append(&mut rows);
+        out.append(&mut t.await?);
     }
     Ok(out)
 }

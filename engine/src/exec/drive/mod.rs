@@ -1,7 +1,8 @@
 //! The three shapes of operator stream, written once:
 //!
 //! - [`SelectStream`]: a leaf selector pulling series from the source, evaluating each as it
-//!   arrives ([`SeriesEval`]) and emitting a batch whenever it holds [`BATCH_ROWS`] rows.
+//!   arrives ([`SeriesEval`]) and emitting a batch whenever it holds [`BATCH_ROWS`] rows. The
+//!   partitions of a selector share one source stream ([`SharedSource`]), dealt out to them.
 //! - [`MapStream`]: an operator over whole series that turns each input batch into an output
 //!   batch ([`BatchEval`]): functions of one series, range functions over subqueries,
 //!   vector-scalar arithmetic.
@@ -20,11 +21,13 @@ mod blocking;
 mod inputs;
 mod map;
 mod select;
+mod shared;
 
 pub(crate) use blocking::{BlockingStream, Kernel, Work};
 pub(crate) use inputs::{SideInputs, collect_all, memory_for, spawn_join};
 pub(crate) use map::{BatchEval, MapStream};
 pub(crate) use select::{SelectStream, SeriesEval};
+pub(crate) use shared::SharedSource;
 
 use super::context::QueryContext;
 use super::rows::Rows;

@@ -1,0 +1,126 @@
+//! One source stream shared by all partitions of a selector: the stream is opened once, when a
+//! partition first asks for its series, and a dealer task hands them out to the partitions in
+//! turn, [`DEAL_SERIES`] at a time. The index and the chunks are read once whatever the
+//! partition count, while decoding and evaluation run on every core. The deal depends only on
+//! the order of the series, so each partition gets the same series from one run to the next.
+
+use std::sync::{Arc, Mutex};
+
+use futures::channel::mpsc;
+use futures::future::BoxFuture;
+use futures::{FutureExt, SinkExt, StreamExt};
+use quiver_proto::{SeriesFrame, SeriesStream, StoreError};
+
+/// Series per deal: enough that a partition's batches fill, few enough to balance the load.
+pub(crate) const DEAL_SERIES: usize = 64;
+/// Deals waiting for each partition.
+const DEALS_AHEAD: usize = 2;
+
+type Deal = Result<Vec<SeriesFrame>, StoreError>;
+
+/// The source of one selector, to be split among its partitions.
+#[derive(Debug, Default)]
+pub(crate) struct SharedSource {
+    state: Mutex<Option<Dealt>>,
+}
+
+struct Dealt {
+    /// Each partition's receiver, until it takes it.
+    receivers: Vec<Option<mpsc::Receiver<Deal>>>,
+    /// The dealer, started by the first partition polled (so inside the runtime).
+    dealer: Arc<Mutex<Option<BoxFuture<'static, ()>>>>,
+}
+
+impl std::fmt::Debug for Dealt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dealt({} partitions)", self.receivers.len())
+    }
+}
+
+impl SharedSource {
+    /// Partition `p` of `n`'s share of the stream `open` opens (called once, by the first
+    /// partition to ask). With one partition, the stream itself.
+    pub(crate) fn partition(&self, p: usize, n: usize, open: impl FnOnce() -> SeriesStream) -> SeriesStream {
+        if n <= 1 {
+            return open();
+        }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let dealt = state.get_or_insert_with(|| {
+            let (senders, receivers): (Vec<_>, Vec<_>) =
+                (0..n).map(|_| mpsc::channel::<Deal>(DEALS_AHEAD)).unzip();
+            Dealt {
+                receivers: receivers.into_iter().map(Some).collect(),
+                dealer: Arc::new(Mutex::new(Some(deal(open(), senders).boxed()))),
+            }
+        });
+        let rx = dealt.receivers.get_mut(p).and_then(Option::take);
+        let dealer = Arc::clone(&dealt.dealer);
+        drop(state);
+        let Some(rx) = rx else {
+            let e = StoreError::invalid("engine", format!("partition {p} of a selector read twice"));
+            return quiver_proto::store::failed_stream(e);
+        };
+        let frames = futures::stream::once(async move {
+            if let Some(d) = dealer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                tokio::spawn(d);
+            }
+            rx
+        })
+        .flatten()
+        .flat_map(|deal| {
+            let items: Vec<Result<SeriesFrame, StoreError>> = match deal {
+                Ok(frames) => frames.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(items)
+        });
+        Box::pin(frames)
+    }
+}
+
+/// Hands the source's series out to `senders` in turn, [`DEAL_SERIES`] at a time; an error goes
+/// to every partition. Stops when the source ends or no partition reads any more.
+async fn deal(mut source: SeriesStream, mut senders: Vec<mpsc::Sender<Deal>>) {
+    let n = senders.len();
+    let mut open = vec![true; n];
+    let mut turn = 0;
+    let mut hand: Vec<SeriesFrame> = Vec::with_capacity(DEAL_SERIES);
+    let mut in_hand = 0;
+    while let Some(frame) = source.next().await {
+        match frame {
+            Ok(f) => {
+                in_hand += usize::from(matches!(f, SeriesFrame::Series(_)));
+                hand.push(f);
+            }
+            Err(e) => {
+                for s in &mut senders {
+                    let _ = s.send(Err(e.clone())).await;
+                }
+                return;
+            }
+        }
+        if in_hand == DEAL_SERIES {
+            if !give(&mut senders, &mut open, turn, std::mem::take(&mut hand)).await {
+                return;
+            }
+            turn = (turn + 1) % n;
+            in_hand = 0;
+        }
+    }
+    if !hand.is_empty() {
+        give(&mut senders, &mut open, turn, hand).await;
+    }
+}
+
+/// Sends a deal to partition `turn`; whether any partition still reads.
+async fn give(
+    senders: &mut [mpsc::Sender<Deal>],
+    open: &mut [bool],
+    turn: usize,
+    hand: Vec<SeriesFrame>,
+) -> bool {
+    if open[turn] && senders[turn].send(Ok(hand)).await.is_err() {
+        open[turn] = false;
+    }
+    open.iter().any(|&o| o)
+}
