@@ -134,14 +134,38 @@ fn write_metric(out: &mut Vec<u8>, labels: &quiver_proto::Labels) {
     write_json(out, &labels_json(labels));
 }
 
-/// `[t,"v"]`.
+/// `[t,"v"]`, written without building a JSON value: a range answer has one per series and
+/// step.
 fn write_point(out: &mut Vec<u8>, t: i64, v: f64) {
+    use std::io::Write;
     out.push(b'[');
-    write_json(out, &ts(t));
+    write_ts(out, t);
     out.extend_from_slice(b",\"");
-    // Go's formatting of a float has no character JSON would need to escape.
-    out.extend_from_slice(format_api_float(v).as_bytes());
+    // Go's formatting of a float ('f', -1: the shortest digits that read back, never an
+    // exponent) is Rust's `{}`; it has no character JSON would need to escape.
+    if v.is_finite() {
+        let _ = write!(out, "{v}");
+    } else {
+        out.extend_from_slice(format_api_float(v).as_bytes());
+    }
     out.extend_from_slice(b"\"]");
+}
+
+/// A timestamp in seconds as [`ts`] writes it: a whole number, or the milliseconds after a
+/// point with trailing zeros dropped (the shortest decimal that reads back as the same double).
+fn write_ts(out: &mut Vec<u8>, t: i64) {
+    use std::io::Write;
+    let (secs, ms) = (t.unsigned_abs() / 1000, t.unsigned_abs() % 1000);
+    let sign = if t < 0 { "-" } else { "" };
+    if ms == 0 {
+        let _ = write!(out, "{sign}{secs}");
+        return;
+    }
+    let mut frac = format!("{ms:03}");
+    while frac.ends_with('0') {
+        frac.pop();
+    }
+    let _ = write!(out, "{sign}{secs}.{frac}");
 }
 
 fn write_json(out: &mut Vec<u8>, v: &Json) {
@@ -208,7 +232,7 @@ mod tests {
                     floats: vec![(0, 1.0), (15_500, f64::INFINITY)],
                     histograms: vec![(30_000, h)],
                 },
-                RangeSeries { labels, floats: vec![(1, 1e21)], histograms: Vec::new() },
+                RangeSeries { labels, floats: vec![(-1_500, 1e21), (-500, 0.25), (1, 1e-7)], histograms: Vec::new() },
             ]),
             Value::Matrix(Vec::new()),
         ];

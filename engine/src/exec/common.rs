@@ -61,8 +61,9 @@ pub(crate) fn properties(partitions: usize, emission: Emission, sorted: bool) ->
     ))
 }
 
-/// One partition's metrics: DataFusion's baseline (output rows, compute time) and what the
-/// operator read.
+/// One partition's metrics: DataFusion's baseline (output rows, compute time), and for a
+/// selector what it read. The selector's counters are registered only for selectors, so other
+/// operators' EXPLAIN ANALYZE lines show only what applies to them.
 #[derive(Debug, Clone)]
 pub(crate) struct OpMetrics {
     pub(crate) baseline: BaselineMetrics,
@@ -78,6 +79,18 @@ pub(crate) struct OpMetrics {
 
 impl OpMetrics {
     pub(crate) fn new(set: &ExecutionPlanMetricsSet, partition: usize) -> Self {
+        Self {
+            baseline: BaselineMetrics::new(set, partition),
+            series: Count::new(),
+            samples: Count::new(),
+            chunks: Count::new(),
+            chunk_bytes: Count::new(),
+            source_time: Time::new(),
+        }
+    }
+
+    /// A selector's: the baseline and what it read.
+    pub(crate) fn selector(set: &ExecutionPlanMetricsSet, partition: usize) -> Self {
         Self {
             baseline: BaselineMetrics::new(set, partition),
             series: MetricBuilder::new(set).counter("series", partition),
@@ -162,6 +175,11 @@ impl ExecCore {
 
     pub(crate) fn metrics_for(&self, partition: usize) -> OpMetrics {
         OpMetrics::new(&self.metrics, partition)
+    }
+
+    /// The metrics of a selector's partition, with what it read.
+    pub(crate) fn selector_metrics_for(&self, partition: usize) -> OpMetrics {
+        OpMetrics::selector(&self.metrics, partition)
     }
 
     pub(crate) fn partitions(&self) -> usize {

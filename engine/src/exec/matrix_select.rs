@@ -65,7 +65,7 @@ impl ExecutionPlan for MatrixSelectExec {
         let source = self.source.partition(partition, self.core.partitions(), || store.series(req));
         let eval = MatrixSelectEval { range, qctx: Arc::clone(&qctx) };
         let sides = std::future::ready(Ok(Arc::default()));
-        let metrics = self.core.metrics_for(partition);
+        let metrics = self.core.selector_metrics_for(partition);
         Ok(Box::pin(MatrixSelectStream::new(source, sides, eval, qctx, metrics)))
     }
 }

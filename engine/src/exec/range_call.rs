@@ -128,7 +128,11 @@ impl ExecutionPlan for RangeCallExec {
         ctx: Arc<TaskContext>,
     ) -> datafusion::error::Result<SendableRecordBatchStream> {
         let qctx = Arc::clone(&self.core.qctx);
-        let metrics = self.core.metrics_for(partition);
+        let metrics = if self.node.over_subquery {
+            self.core.metrics_for(partition)
+        } else {
+            self.core.selector_metrics_for(partition)
+        };
         let sides = self.params.get(Arc::clone(&ctx), Arc::clone(&qctx));
         let Some((ev, lo, hi)) = self.evaluation()? else {
             let source = quiver_proto::store::empty_stream();

@@ -84,7 +84,7 @@ impl ExecutionPlan for VectorSelectExec {
             samples: SeriesSamples::default(),
         };
         let sides = std::future::ready(Ok(Arc::default()));
-        let metrics = self.core.metrics_for(partition);
+        let metrics = self.core.selector_metrics_for(partition);
         Ok(Box::pin(VectorSelectStream::new(source, sides, eval, qctx, metrics)))
     }
 }

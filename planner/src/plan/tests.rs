@@ -48,7 +48,7 @@ fn depth_and_length_limits() {
         for q in [
             vec!["1"; MAX_EXPRESSION_DEPTH + 2].join("+"),
             format!("{}1{}", "(".repeat(MAX_EXPRESSION_DEPTH + 1), ")".repeat(MAX_EXPRESSION_DEPTH + 1)),
-            format!("{}1", "- ".repeat(MAX_EXPRESSION_DEPTH + 1)),
+            format!("{}x", "- ".repeat(MAX_EXPRESSION_DEPTH + 1)),
         ] {
             let r = plan_query(&q, &opts);
             assert!(matches!(&r, Err(PlanError::TooComplex(m)) if m.contains("levels deep")), "{r:?}");

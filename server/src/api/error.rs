@@ -60,7 +60,7 @@ impl From<EngineError> for ApiError {
         match e {
             // Prometheus parses and type-checks the query before running it; what fails there is
             // the `query` parameter's fault.
-            EngineError::Plan(p @ (PlanError::Parse(_) | PlanError::Invalid(_))) => {
+            EngineError::Plan(p @ (PlanError::Parse(_) | PlanError::Invalid(_) | PlanError::TooComplex(_))) => {
                 ApiError::param("query", p.to_string())
             }
             other => ApiError::Engine(other),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::MemoryReservation;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::Time;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use quiver_planner::EvalSteps;
@@ -40,6 +41,7 @@ impl Work for Fold {
         children: Vec<Arc<dyn ExecutionPlan>>,
         ctx: Arc<TaskContext>,
         mem: Arc<MemoryReservation>,
+        compute: Time,
     ) -> BoxFuture<'static, Result<Rows>> {
         async move {
             let Fold { node, op, qctx } = self;
@@ -49,13 +51,13 @@ impl Work for Fold {
                 (true, Some(p)) => Some(collect_all(&p, &ctx, &qctx, &mem).await?),
                 (false, Some(input)) => {
                     let params = Params::new(node.param.map(|p| p.get()), None);
-                    return fold_all(&node, op, &qctx, input, ctx, mem, params).await;
+                    return fold_all(&node, op, &qctx, input, ctx, mem, params, compute).await;
                 }
                 _ => None,
             };
             let params = Params::new(node.param.map(|p| p.get()), param_rows.as_ref());
             let Some(input) = children.next() else { return Ok(Rows::default()) };
-            fold_all(&node, op, &qctx, input, ctx, mem, params).await
+            fold_all(&node, op, &qctx, input, ctx, mem, params, compute).await
         }
         .boxed()
     }
@@ -69,6 +71,7 @@ async fn fold_all(
     ctx: Arc<TaskContext>,
     mem: Arc<MemoryReservation>,
     params: Params,
+    compute: Time,
 ) -> Result<Rows> {
     let mut annotations = Vec::new();
     let proceed = params.check(&node.op, &mut annotations);
@@ -81,7 +84,7 @@ async fn fold_all(
     for p in 0..n {
         let stream = input.execute(p, Arc::clone(&ctx))?;
         let (node, qctx, mem) = (Arc::clone(node), Arc::clone(qctx), Arc::clone(&mem));
-        tasks.push(spawn_join(fold_partition(stream, node, op, qctx, mem)));
+        tasks.push(spawn_join(fold_partition(stream, node, op, qctx, mem, compute.clone())));
     }
     let mut merged: Option<Partial> = None;
     let mut annotations = Vec::new();
@@ -89,11 +92,13 @@ async fn fold_all(
     // partition finished first; the tasks run meanwhile all the same.
     for t in tasks {
         let part = t.await?;
+        let _timer = compute.timer();
         match &mut merged {
             None => merged = Some(part),
             Some(m) => m.merge(part, op, &mut annotations)?,
         }
     }
+    let _timer = compute.timer();
     let rows = match merged {
         Some(m) => m.finish(op, &params, node.steps, qctx, &mut annotations)?,
         None => Rows::default(),
@@ -194,11 +199,13 @@ async fn fold_partition(
     op: GroupOp,
     qctx: Arc<QueryContext>,
     mem: Arc<MemoryReservation>,
+    compute: Time,
 ) -> Result<Partial> {
     let steps = node.steps;
     let mut p = Partial::default();
     let mut annotations = Vec::new();
     while let Some(batch) = input.next().await {
+        let _timer = compute.timer();
         qctx.check()?;
         let mut rows = Rows::default();
         rows.extend_from_record_batch(&batch?, &qctx.hists)?;

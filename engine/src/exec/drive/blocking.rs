@@ -13,6 +13,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::execution::memory_pool::MemoryReservation;
+use datafusion::physical_plan::metrics::Time;
 use datafusion::physical_plan::{ExecutionPlan, RecordBatchStream};
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
@@ -33,12 +34,14 @@ pub(crate) trait Kernel: Send + 'static {
 /// The work of an operator that reads its inputs itself, as they stream (an aggregation folding
 /// its input partitions), and produces its whole output once they end. It reserves what it
 /// holds in `mem` and releases the series it consumed.
+/// Its computing is timed into `compute`, the operator's `elapsed_compute`.
 pub(crate) trait Work: Send + 'static {
     fn run(
         self,
         children: Vec<Arc<dyn ExecutionPlan>>,
         ctx: Arc<TaskContext>,
         mem: Arc<MemoryReservation>,
+        compute: Time,
     ) -> BoxFuture<'static, Result<Rows>>;
 }
 
@@ -103,7 +106,7 @@ impl<W: Work> BlockingStream<W> {
     ) -> Self {
         let mem = memory_for(&ctx, name);
         let m = Arc::clone(&mem);
-        let run = work.run(children, ctx, Arc::clone(&mem));
+        let run = work.run(children, ctx, Arc::clone(&mem), metrics.baseline.elapsed_compute().clone());
         let work = async move {
             let out = run.await?;
             m.try_resize(out.mem_bytes())?;
