@@ -45,7 +45,7 @@ skips=0
 for name in "${!filter[@]}"; do
     exe=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$binaries")
     [[ -n "$exe" ]] || { echo "bare-clone-check: no test binary for $name" >&2; exit 1; }
-    out=$(run_in_clone env -u QUIVER_REQUIRE_SHARED "$exe" ${filter[$name]} --test-threads 2 2>&1) || {
+    out=$(run_in_clone env -u QUIVER_REQUIRE_SHARED "$exe" ${filter[$name]} --test-threads 1 2>&1) || {
         echo "$out"
         echo "bare-clone-check: $name fails in a clone without ../shared" >&2
         exit 1

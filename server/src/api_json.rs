@@ -232,7 +232,11 @@ mod tests {
                     floats: vec![(0, 1.0), (15_500, f64::INFINITY)],
                     histograms: vec![(30_000, h)],
                 },
-                RangeSeries { labels, floats: vec![(-1_500, 1e21), (-500, 0.25), (1, 1e-7)], histograms: Vec::new() },
+                RangeSeries {
+                    labels,
+                    floats: vec![(-1_500, 1e21), (-500, 0.25), (1, 1e-7)],
+                    histograms: Vec::new(),
+                },
             ]),
             Value::Matrix(Vec::new()),
         ];

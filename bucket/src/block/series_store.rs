@@ -22,7 +22,7 @@ use super::reader::Block;
 use crate::error::Error;
 
 /// Series per index read and chunk fetch.
-pub const BATCH_SERIES: usize = 1024;
+pub const BATCH_SERIES: usize = 256;
 /// Batches produced ahead of the reader.
 pub const BATCHES_AHEAD: usize = 1;
 

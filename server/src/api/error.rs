@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quiver_engine::EngineError;
 use quiver_planner::PlanError;
+use quiver_proto::StoreError;
 use serde_json::json;
 use thiserror::Error;
 
@@ -47,11 +48,30 @@ impl ApiError {
                 EngineError::Cancelled(_) => {
                     ("canceled", StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST))
                 }
-                EngineError::Storage(_) => INTERNAL,
+                EngineError::Storage(e) => store_kind(e),
                 _ => EXECUTION,
             },
             ApiError::Storage(_) | ApiError::Internal(_) => INTERNAL,
         }
+    }
+}
+
+/// A source's error as Prometheus's API would answer it.
+fn store_kind(e: &StoreError) -> (&'static str, StatusCode) {
+    match e {
+        StoreError::Unavailable { .. } => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        StoreError::LimitExceeded { .. } => ("execution", StatusCode::UNPROCESSABLE_ENTITY),
+        StoreError::InvalidRequest { .. } => ("bad_data", StatusCode::BAD_REQUEST),
+        StoreError::Corrupt { .. } => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+        StoreError::Cancelled { .. } => {
+            ("canceled", StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST))
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Engine(EngineError::Storage(e))
     }
 }
 
@@ -60,9 +80,9 @@ impl From<EngineError> for ApiError {
         match e {
             // Prometheus parses and type-checks the query before running it; what fails there is
             // the `query` parameter's fault.
-            EngineError::Plan(p @ (PlanError::Parse(_) | PlanError::Invalid(_) | PlanError::TooComplex(_))) => {
-                ApiError::param("query", p.to_string())
-            }
+            EngineError::Plan(
+                p @ (PlanError::Parse(_) | PlanError::Invalid(_) | PlanError::TooComplex(_)),
+            ) => ApiError::param("query", p.to_string()),
             other => ApiError::Engine(other),
         }
     }
@@ -102,5 +122,16 @@ mod tests {
         assert_eq!(ApiError::from(EngineError::Cancelled("query execution")).kind().1.as_u16(), 499);
         let e = ApiError::from(EngineError::Plan(PlanError::Unsupported("x".into())));
         assert_eq!(e.kind().0, "execution");
+        let unavailable = ApiError::from(StoreError::unavailable("store-1", "connection refused"));
+        assert_eq!(unavailable.kind(), ("unavailable", StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(unavailable.to_string(), "storage: store-1: unavailable: connection refused");
+        let corrupt = StoreError::Corrupt {
+            store: "b".into(),
+            block: "01X".into(),
+            file: "index".into(),
+            reason: "bad".into(),
+        };
+        assert_eq!(ApiError::from(corrupt).kind().0, "internal");
+        assert_eq!(ApiError::from(StoreError::invalid("s", "x")).kind().0, "bad_data");
     }
 }

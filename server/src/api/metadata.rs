@@ -33,7 +33,7 @@ pub(crate) async fn series(State(s): State<ApiState>, params: Params) -> Result<
         let req = SeriesRequest { skip_chunks: true, ..SeriesRequest::new(set, range) };
         let mut stream = Arc::clone(&store).series(req);
         while let Some(frame) = stream.next().await {
-            match frame.map_err(|e| ApiError::Storage(e.to_string()))? {
+            match frame? {
                 SeriesFrame::Series(series) => {
                     found.insert(series.labels);
                 }
@@ -51,7 +51,7 @@ pub(crate) async fn labels(State(s): State<ApiState>, params: Params) -> Result<
     let store = store(&s).await?;
     let mut answers = Vec::new();
     for req in requests(&params, range)? {
-        answers.push(store.label_names(&req).await.map_err(|e| ApiError::Storage(e.to_string()))?);
+        answers.push(store.label_names(&req).await?);
     }
     let (values, warnings) = union(answers);
     Ok(limited_answer(values.into_iter().map(Json::String).collect(), limit, warnings))
@@ -68,7 +68,7 @@ pub(crate) async fn label_values(
     let store = store(&s).await?;
     let mut answers = Vec::new();
     for req in requests(&params, range)? {
-        answers.push(store.label_values(&name, &req).await.map_err(|e| ApiError::Storage(e.to_string()))?);
+        answers.push(store.label_values(&name, &req).await?);
     }
     let (values, warnings) = union(answers);
     Ok(limited_answer(values.into_iter().map(Json::String).collect(), limit, warnings))
