@@ -370,34 +370,53 @@ fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, ins
         }
         _ => {
             // Range queries, and range vectors of instant queries: one series per label set.
-            // Rows come in runs of one series, so labels are looked up once per run, not per row.
-            let mut series: BTreeMap<Arc<Labels>, Vec<(i64, Val)>> = BTreeMap::new();
-            let mut i = 0;
-            while i < rows.len() {
-                let id = rows.series[i];
-                let end = i + rows.series[i..].iter().take_while(|&&s| s == id).count();
+            // Rows come in runs of one series, so labels are looked up once per run, not per
+            // row, and the values are copied once, into their series.
+            let mut runs: BTreeMap<Arc<Labels>, Vec<std::ops::Range<usize>>> = BTreeMap::new();
+            for (id, r) in rows.runs() {
                 let labels = if kind == ValueKind::Scalar {
                     Arc::new(Labels::empty())
                 } else {
                     qctx.series.visible(id)
                 };
-                series.entry(labels).or_default().extend((i..end).map(|k| (rows.ts[k], rows.val(k))));
-                i = end;
+                runs.entry(labels).or_default().push(r);
             }
-            let mut out = Vec::with_capacity(series.len());
-            for (labels, mut points) in series {
-                if !points.is_sorted_by_key(|p| p.0) {
-                    points.sort_by_key(|p| p.0);
-                }
-                if points.windows(2).any(|w| w[0].0 == w[1].0) {
-                    return Err(duplicate());
-                }
+            let hists = rows.has_histograms();
+            let mut out = Vec::with_capacity(runs.len());
+            for (labels, ranges) in runs {
                 let mut s = RangeSeries { labels: Labels::clone(&labels), ..RangeSeries::default() };
-                for (t, v) in points {
-                    match v {
-                        Val::F(f) => s.floats.push((t, f)),
-                        Val::H(h) => s.histograms.push((t, FloatHistogram::clone(&h))),
+                let n: usize = ranges.iter().map(|r| r.len()).sum();
+                if hists {
+                    for i in ranges.iter().flat_map(|r| r.clone()) {
+                        match rows.val(i) {
+                            Val::F(f) => s.floats.push((rows.ts[i], f)),
+                            Val::H(h) => s.histograms.push((rows.ts[i], FloatHistogram::clone(&h))),
+                        }
                     }
+                } else {
+                    s.floats.reserve_exact(n);
+                    for r in &ranges {
+                        s.floats.extend(
+                            rows.ts[r.clone()].iter().copied().zip(rows.values[r.clone()].iter().copied()),
+                        );
+                    }
+                }
+                // Series that became one label set (a name dropped) come in several runs: in
+                // time order, and two samples at one time are an error, as in Prometheus.
+                if !s.floats.is_sorted_by_key(|p| p.0) || !s.histograms.is_sorted_by_key(|p| p.0) {
+                    s.floats.sort_by_key(|p| p.0);
+                    s.histograms.sort_by_key(|p| p.0);
+                }
+                let twice = if s.histograms.is_empty() {
+                    s.floats.windows(2).any(|w| w[0].0 == w[1].0)
+                } else {
+                    let mut times: Vec<i64> =
+                        s.floats.iter().map(|p| p.0).chain(s.histograms.iter().map(|p| p.0)).collect();
+                    times.sort_unstable();
+                    times.windows(2).any(|w| w[0] == w[1])
+                };
+                if twice {
+                    return Err(duplicate());
                 }
                 out.push(s);
             }

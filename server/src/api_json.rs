@@ -79,20 +79,9 @@ pub(crate) fn value_json(v: &Value) -> Json {
 pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Matrix(series) => {
-            out.extend_from_slice(br#"{"resultType":"matrix","result":"#);
-            write_list(out, series, |out, s| {
-                write_metric(out, &s.labels);
-                out.extend_from_slice(br#","values":"#);
-                write_list(out, &s.floats, |out, (t, v)| write_point(out, *t, *v));
-                if !s.histograms.is_empty() {
-                    out.extend_from_slice(br#","histograms":"#);
-                    let hs: Vec<Json> =
-                        s.histograms.iter().map(|(t, h)| json!([ts(*t), histogram_json(h)])).collect();
-                    write_json(out, &Json::Array(hs));
-                }
-                out.push(b'}');
-            });
-            out.push(b'}');
+            out.extend_from_slice(br#"{"resultType":"matrix","result":["#);
+            write_series(out, series);
+            out.extend_from_slice(b"]}");
         }
         Value::Vector(samples) => {
             out.extend_from_slice(br#"{"resultType":"vector","result":"#);
@@ -113,6 +102,101 @@ pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         other => write_json(out, &value_json(other)),
+    }
+}
+
+/// Points from which a matrix is written by several threads.
+const PARALLEL_POINTS: usize = 100_000;
+
+/// As [`write_value_json`], a large matrix's series written in parts, one per thread of
+/// `executor`, then joined.
+pub(crate) async fn write_value_json_parallel(
+    v: Value,
+    executor: &quiver_engine::Executor,
+    out: &mut Vec<u8>,
+) -> Result<(), crate::api::ApiError> {
+    let points = match &v {
+        Value::Matrix(series) => series.iter().map(|s| s.floats.len() + s.histograms.len()).sum(),
+        _ => 0,
+    };
+    let parts = executor.threads();
+    let Value::Matrix(series) = v else {
+        write_value_json(&v, out);
+        return Ok(());
+    };
+    if points < PARALLEL_POINTS || parts < 2 || series.len() < 2 {
+        write_value_json(&Value::Matrix(series), out);
+        return Ok(());
+    }
+    // Contiguous runs of series with about the same number of points each.
+    let series = std::sync::Arc::new(series);
+    let mut bounds = vec![0];
+    let mut acc = 0;
+    for (i, s) in series.iter().enumerate() {
+        acc += s.floats.len() + s.histograms.len();
+        if acc * parts >= points * bounds.len() && bounds.len() < parts {
+            bounds.push(i + 1);
+        }
+    }
+    bounds.push(series.len());
+    bounds.dedup();
+    let tasks: Vec<_> = bounds
+        .windows(2)
+        .map(|w| {
+            let (series, range) = (std::sync::Arc::clone(&series), w[0]..w[1]);
+            executor.handle().spawn(async move {
+                let part = &series[range];
+                let mut buf = Vec::with_capacity(
+                    json_size_hint(&Value::Matrix(Vec::new()))
+                        + part.iter().map(|s| 256 + 32 * s.floats.len()).sum::<usize>(),
+                );
+                write_series(&mut buf, part);
+                buf
+            })
+        })
+        .collect();
+    out.extend_from_slice(br#"{"resultType":"matrix","result":["#);
+    for (i, t) in tasks.into_iter().enumerate() {
+        let part = t.await.map_err(|e| crate::api::ApiError::Internal(format!("writing the answer: {e}")))?;
+        if i > 0 && !part.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(&part);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// The objects of a matrix's series, separated by commas.
+fn write_series(out: &mut Vec<u8>, series: &[quiver_engine::value::RangeSeries]) {
+    for (i, s) in series.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_metric(out, &s.labels);
+        out.extend_from_slice(br#","values":"#);
+        write_list(out, &s.floats, |out, (t, v)| write_point(out, *t, *v));
+        if !s.histograms.is_empty() {
+            out.extend_from_slice(br#","histograms":"#);
+            let hs: Vec<Json> =
+                s.histograms.iter().map(|(t, h)| json!([ts(*t), histogram_json(h)])).collect();
+            write_json(out, &Json::Array(hs));
+        }
+        out.push(b'}');
+    }
+}
+
+/// About how many bytes [`write_value_json`] writes for `v`, so the answer's buffer is sized once
+/// rather than grown (and copied) as it is written.
+pub(crate) fn json_size_hint(v: &Value) -> usize {
+    const POINT: usize = 32;
+    const SERIES: usize = 256;
+    4096 + match v {
+        Value::Matrix(series) => {
+            series.iter().map(|s| SERIES + s.floats.len() * POINT + s.histograms.len() * 8 * POINT).sum()
+        }
+        Value::Vector(samples) => samples.len() * (SERIES + POINT),
+        _ => 0,
     }
 }
 
@@ -137,35 +221,80 @@ fn write_metric(out: &mut Vec<u8>, labels: &quiver_proto::Labels) {
 /// `[t,"v"]`, written without building a JSON value: a range answer has one per series and
 /// step.
 fn write_point(out: &mut Vec<u8>, t: i64, v: f64) {
-    use std::io::Write;
     out.push(b'[');
     write_ts(out, t);
     out.extend_from_slice(b",\"");
-    // Go's formatting of a float ('f', -1: the shortest digits that read back, never an
-    // exponent) is Rust's `{}`; it has no character JSON would need to escape.
-    if v.is_finite() {
-        let _ = write!(out, "{v}");
-    } else {
-        out.extend_from_slice(format_api_float(v).as_bytes());
-    }
+    write_go_float(out, v);
     out.extend_from_slice(b"\"]");
 }
 
 /// A timestamp in seconds as [`ts`] writes it: a whole number, or the milliseconds after a
 /// point with trailing zeros dropped (the shortest decimal that reads back as the same double).
 fn write_ts(out: &mut Vec<u8>, t: i64) {
-    use std::io::Write;
     let (secs, ms) = (t.unsigned_abs() / 1000, t.unsigned_abs() % 1000);
-    let sign = if t < 0 { "-" } else { "" };
+    if t < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(itoa::Buffer::new().format(secs).as_bytes());
     if ms == 0 {
-        let _ = write!(out, "{sign}{secs}");
         return;
     }
-    let mut frac = format!("{ms:03}");
-    while frac.ends_with('0') {
-        frac.pop();
+    let digits = [b'0' + (ms / 100) as u8, b'0' + (ms / 10 % 10) as u8, b'0' + (ms % 10) as u8];
+    let len = 3 - digits.iter().rev().take_while(|&&d| d == b'0').count();
+    out.push(b'.');
+    out.extend_from_slice(&digits[..len]);
+}
+
+/// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it (as [`format_api_float`]):
+/// the shortest digits that read back as `v`, laid out without an exponent. The digits come from
+/// ryu, which finds the same shortest digits far faster than `fmt`.
+pub(crate) fn write_go_float(out: &mut Vec<u8>, v: f64) {
+    if !v.is_finite() {
+        out.extend_from_slice(format_api_float(v).as_bytes());
+        return;
     }
-    let _ = write!(out, "{sign}{secs}.{frac}");
+    let mut buf = ryu::Buffer::new();
+    let s = buf.format_finite(v).as_bytes();
+    let (sign, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    // ryu writes `d.ddd`, `ddd.0`, `0.000ddd` or `d.ddde±x`: the digits and where the point goes.
+    let (mantissa, exp) = match s.iter().position(|&c| c == b'e') {
+        Some(e) => {
+            (&s[..e], std::str::from_utf8(&s[e + 1..]).ok().and_then(|x| x.parse::<i32>().ok()).unwrap_or(0))
+        }
+        None => (s, 0),
+    };
+    let point = mantissa.iter().position(|&c| c == b'.').unwrap_or(mantissa.len());
+    let mut digits: Vec<u8> = mantissa.iter().copied().filter(|&c| c != b'.').collect();
+    let mut point = point as i32 + exp;
+    // Leading zeros (`0.000ddd`) move the point; trailing ones (`ddd.0`) are dropped.
+    let lead = digits.iter().take_while(|&&c| c == b'0').count();
+    digits.drain(..lead);
+    point -= lead as i32;
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+    }
+    if sign {
+        out.push(b'-');
+    }
+    if digits.is_empty() {
+        out.push(b'0');
+        return;
+    }
+    if point <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-point) as usize));
+        out.extend_from_slice(&digits);
+    } else if point as usize >= digits.len() {
+        out.extend_from_slice(&digits);
+        out.extend(std::iter::repeat_n(b'0', point as usize - digits.len()));
+    } else {
+        out.extend_from_slice(&digits[..point as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&digits[point as usize..]);
+    }
 }
 
 fn write_json(out: &mut Vec<u8>, v: &Json) {
@@ -206,6 +335,65 @@ mod tests {
         assert_eq!(buckets[0], json!([1, "-1", "-0.5", "1"]));
         assert_eq!(buckets[1], json!([3, "-0.001", "0.001", "1"]));
         assert_eq!(buckets[2], json!([0, "0.5", "1", "3"]));
+    }
+
+    /// A large matrix written in parts on several threads is the same answer, byte for byte.
+    #[tokio::test]
+    async fn matrices_written_in_parts_are_the_same_answer() {
+        use quiver_engine::value::RangeSeries;
+        let series: Vec<RangeSeries> = (0..57)
+            .map(|i| RangeSeries {
+                labels: quiver_proto::Labels::from_pairs([("i", i.to_string())]).unwrap(),
+                floats: (0..3000).map(|k| (k * 15_000 + i, (k * i) as f64 / 7.0)).collect(),
+                histograms: Vec::new(),
+            })
+            .collect();
+        let v = Value::Matrix(series);
+        let mut whole = Vec::new();
+        write_value_json(&v, &mut whole);
+        let mut parts = Vec::new();
+        let ex = quiver_engine::Executor::new(3).unwrap();
+        write_value_json_parallel(v, &ex, &mut parts).await.unwrap();
+        assert!(whole.len() > 1_000_000);
+        assert!(whole == parts, "the answers differ");
+    }
+
+    /// The fast float writer gives what `format!` gives (Go's 'f', -1) on every kind of value:
+    /// the same shortest digits, read back as the same double. At an exact tie between two
+    /// shortest candidates ryu rounds half to even, as Go's strconv does, where `format!`
+    /// rounds up; both read back alike.
+    #[test]
+    fn floats_are_written_as_go_formats_them() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values =
+            vec![0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 100.0, 1e21, 1e22, 1.5e-7, 123456789.125, 5e-324];
+        values.extend([f64::MAX, f64::MIN_POSITIVE, 1699999200.5, 0.30000000000000004, 1e15, 12345e-10]);
+        for _ in 0..200_000 {
+            // Random bit patterns cover every exponent; skip NaN and infinities.
+            let v = f64::from_bits(next());
+            if v.is_finite() {
+                values.push(v);
+            }
+            values.push((next() % 100_000_000) as f64 / 1000.0);
+        }
+        let mut ties = 0;
+        for v in values {
+            let mut out = Vec::new();
+            write_go_float(&mut out, v);
+            let (ours, theirs) = (String::from_utf8(out).unwrap(), format_api_float(v));
+            assert_eq!(ours.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{v:e}: {ours}");
+            if ours != theirs {
+                assert_eq!(ours.len(), theirs.len(), "{v:e}: {ours} vs {theirs}");
+                ties += 1;
+            }
+        }
+        assert!(ties < 100, "{ties} values written differently");
     }
 
     /// The streamed answer parses to the same JSON as the tree.

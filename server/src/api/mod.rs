@@ -132,11 +132,17 @@ fn success(data: Json, warnings: &[String], infos: &[String]) -> Response {
 }
 
 /// As [`success`] for a query result, written straight out (see
-/// [`crate::api_json::write_value_json`]).
-fn success_value(value: &quiver_engine::value::Value, warnings: &[String], infos: &[String]) -> Response {
-    let mut body = Vec::with_capacity(4096);
+/// [`crate::api_json::write_value_json`]) on the query runtime, a large matrix's series split
+/// among its threads.
+async fn success_value(
+    executor: &Executor,
+    value: quiver_engine::value::Value,
+    warnings: &[String],
+    infos: &[String],
+) -> Result<Response, ApiError> {
+    let mut body = Vec::with_capacity(crate::api_json::json_size_hint(&value) + 64);
     body.extend_from_slice(br#"{"status":"success","data":"#);
-    crate::api_json::write_value_json(value, &mut body);
+    crate::api_json::write_value_json_parallel(value, executor, &mut body).await?;
     for (key, items, kind) in [("warnings", warnings, "warning"), ("infos", infos, "info")] {
         if let Some(list) = limited(items, kind) {
             body.extend_from_slice(format!(",\"{key}\":").as_bytes());
@@ -144,7 +150,7 @@ fn success_value(value: &quiver_engine::value::Value, warnings: &[String], infos
         }
     }
     body.push(b'}');
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn limited(items: &[String], kind: &str) -> Option<Json> {

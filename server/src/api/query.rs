@@ -119,7 +119,7 @@ async fn run(
     if limit > 0 && truncate(&mut out.value, limit) {
         warnings.push(TRUNCATED.into());
     }
-    Ok(success_value(&out.value, &warnings, &out.annotations.infos))
+    success_value(&s.executor, out.value, &warnings, &out.annotations.infos).await
 }
 
 /// Runs the query in a task of its own so that its computing never holds up this handler:

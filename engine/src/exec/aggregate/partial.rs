@@ -44,67 +44,69 @@ impl Work for Fold {
         compute: Time,
     ) -> BoxFuture<'static, Result<Rows>> {
         async move {
-            let Fold { node, op, qctx } = self;
             let mut children = children.into_iter();
             // The parameter first, as Prometheus evaluates it: its errors win.
-            let param_rows = match (node.param_input.is_some(), children.next()) {
-                (true, Some(p)) => Some(collect_all(&p, &ctx, &qctx, &mem).await?),
+            let param_rows = match (self.node.param_input.is_some(), children.next()) {
+                (true, Some(p)) => Some(collect_all(&p, &ctx, &self.qctx, &mem).await?),
                 (false, Some(input)) => {
-                    let params = Params::new(node.param.map(|p| p.get()), None);
-                    return fold_all(&node, op, &qctx, input, ctx, mem, params, compute).await;
+                    let params = Params::new(self.node.param.map(|p| p.get()), None);
+                    return self.fold_all(input, ctx, mem, params, compute).await;
                 }
                 _ => None,
             };
-            let params = Params::new(node.param.map(|p| p.get()), param_rows.as_ref());
+            let params = Params::new(self.node.param.map(|p| p.get()), param_rows.as_ref());
             let Some(input) = children.next() else { return Ok(Rows::default()) };
-            fold_all(&node, op, &qctx, input, ctx, mem, params, compute).await
+            self.fold_all(input, ctx, mem, params, compute).await
         }
         .boxed()
     }
 }
 
-async fn fold_all(
-    node: &Arc<Aggregate>,
-    op: GroupOp,
-    qctx: &Arc<QueryContext>,
-    input: Arc<dyn ExecutionPlan>,
-    ctx: Arc<TaskContext>,
-    mem: Arc<MemoryReservation>,
-    params: Params,
-    compute: Time,
-) -> Result<Rows> {
-    let mut annotations = Vec::new();
-    let proceed = params.check(&node.op, &mut annotations);
-    annotate(qctx, node, annotations);
-    if !proceed? {
-        return Ok(Rows::default());
-    }
-    let n = input.properties().output_partitioning().partition_count();
-    let mut tasks = Vec::with_capacity(n);
-    for p in 0..n {
-        let stream = input.execute(p, Arc::clone(&ctx))?;
-        let (node, qctx, mem) = (Arc::clone(node), Arc::clone(qctx), Arc::clone(&mem));
-        tasks.push(spawn_join(fold_partition(stream, node, op, qctx, mem, compute.clone())));
-    }
-    let mut merged: Option<Partial> = None;
-    let mut annotations = Vec::new();
-    // Joined in partition order, so the merge (and its last bits) does not depend on which
-    // partition finished first; the tasks run meanwhile all the same.
-    for t in tasks {
-        let part = t.await?;
-        let _timer = compute.timer();
-        match &mut merged {
-            None => merged = Some(part),
-            Some(m) => m.merge(part, op, &mut annotations)?,
+impl Fold {
+    /// Every partition of `input` folded in a task of its own, the folds merged in partition
+    /// order and read off.
+    async fn fold_all(
+        &self,
+        input: Arc<dyn ExecutionPlan>,
+        ctx: Arc<TaskContext>,
+        mem: Arc<MemoryReservation>,
+        params: Params,
+        compute: Time,
+    ) -> Result<Rows> {
+        let (node, op, qctx) = (&self.node, self.op, &self.qctx);
+        let mut annotations = Vec::new();
+        let proceed = params.check(&node.op, &mut annotations);
+        annotate(qctx, node, annotations);
+        if !proceed? {
+            return Ok(Rows::default());
         }
+        let n = input.properties().output_partitioning().partition_count();
+        let mut tasks = Vec::with_capacity(n);
+        for p in 0..n {
+            let stream = input.execute(p, Arc::clone(&ctx))?;
+            let (node, qctx, mem) = (Arc::clone(node), Arc::clone(qctx), Arc::clone(&mem));
+            tasks.push(spawn_join(fold_partition(stream, node, op, qctx, mem, compute.clone())));
+        }
+        let mut merged: Option<Partial> = None;
+        let mut annotations = Vec::new();
+        // Joined in partition order, so the merge (and its last bits) does not depend on which
+        // partition finished first; the tasks run meanwhile all the same.
+        for t in tasks {
+            let part = t.await?;
+            let _timer = compute.timer();
+            match &mut merged {
+                None => merged = Some(part),
+                Some(m) => m.merge(part, op, &mut annotations)?,
+            }
+        }
+        let _timer = compute.timer();
+        let rows = match merged {
+            Some(m) => m.finish(op, &params, node.steps, qctx, &mut annotations)?,
+            None => Rows::default(),
+        };
+        annotate(qctx, node, dedup(annotations));
+        Ok(rows)
     }
-    let _timer = compute.timer();
-    let rows = match merged {
-        Some(m) => m.finish(op, &params, node.steps, qctx, &mut annotations)?,
-        None => Rows::default(),
-    };
-    annotate(qctx, node, dedup(annotations));
-    Ok(rows)
 }
 
 /// One group's state at every step.
