@@ -11,7 +11,7 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::UserDefinedLogicalNodeCore;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, SendableRecordBatchStream};
 use quiver_planner::node::{RangeCall, RangeParam, SelectorModifier, StepTimes};
-use quiver_proto::chunkenc::{Encoding, decode_xor_into};
+use quiver_proto::chunkenc::{Encoding, decode_xor_pairs_into};
 use quiver_proto::{
     CounterResetHint, FloatHistogram, QueryHints, SeriesRequest, StoreSeries, TimeRange, is_stale_nan,
 };
@@ -174,8 +174,6 @@ struct SeriesView<'a> {
 /// hot path allocates nothing per series once warm.
 #[derive(Debug, Default)]
 struct Scratch {
-    ts: Vec<i64>,
-    vs: Vec<f64>,
     floats: Vec<(i64, f64)>,
 }
 
@@ -383,15 +381,16 @@ impl RangeCallEval {
             return Ok(None);
         }
         let sc = &mut self.scratch;
-        sc.ts.clear();
-        sc.vs.clear();
+        sc.floats.clear();
         for c in s.chunks.iter().filter(|c| self.windows.needs(c.min_time, c.max_time)) {
-            decode_xor_into(&c.data, &mut sc.ts, &mut sc.vs)
+            decode_xor_pairs_into(&c.data, &mut sc.floats)
                 .map_err(|e| EngineError::Eval(format!("{}: {e}", s.labels)))?;
         }
-        sc.floats.clear();
-        sc.floats.extend(sc.ts.iter().zip(&sc.vs).filter(|(_, v)| !is_stale_nan(**v)).map(|(&t, &v)| (t, v)));
-        Ok(Some(sc.ts.len()))
+        let decoded = sc.floats.len();
+        if sc.floats.iter().any(|p| is_stale_nan(p.1)) {
+            sc.floats.retain(|p| !is_stale_nan(p.1));
+        }
+        Ok(Some(decoded))
     }
 }
 

@@ -196,6 +196,16 @@ impl Rows {
         RecordBatch::try_new(schema, cols).map_err(|e| EngineError::DataFusion(e.into()))
     }
 
+    /// A batch of floats only, as its columns (series, timestamp, value), read in place; `None`
+    /// when the batch holds histograms (read it with [`Rows::extend_from_record_batch`]).
+    pub(crate) fn float_columns(b: &RecordBatch) -> Option<(&[u32], &[i64], &[f64])> {
+        let s = b.column(0).as_any().downcast_ref::<UInt32Array>()?;
+        let t = b.column(1).as_any().downcast_ref::<Int64Array>()?;
+        let v = b.column(2).as_any().downcast_ref::<Float64Array>()?;
+        let h = b.column(3).as_any().downcast_ref::<UInt32Array>()?;
+        (h.null_count() == h.len()).then(|| (&s.values()[..], &t.values()[..], &v.values()[..]))
+    }
+
     /// Appends a batch's rows, taking its histograms out of the arena: a batch is read once.
     pub(crate) fn extend_from_record_batch(&mut self, b: &RecordBatch, arena: &HistArena) -> Result<()> {
         let bad = || EngineError::Eval("internal: operator input has an unexpected schema".into());

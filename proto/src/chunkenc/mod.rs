@@ -20,7 +20,9 @@ pub use histogram::{
     HistogramAppender, HistogramIter, decode_histograms, encode_histogram_chunks, histogram_num_samples,
 };
 pub use histogram_meta::{AppendOutcome, CounterResetHeader};
-pub use xor::{XorAppender, XorIter, decode_xor, decode_xor_into, encode_xor, xor_num_samples};
+pub use xor::{
+    XorAppender, XorIter, decode_xor, decode_xor_into, decode_xor_pairs_into, encode_xor, xor_num_samples,
+};
 
 use crate::error::{Error, Result};
 

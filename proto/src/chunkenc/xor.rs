@@ -343,6 +343,28 @@ fn read_at(buf: &[u8], pos: usize, n: u32) -> u64 {
 /// no per-bit bounds or refill bookkeeping; running past the end shows up as a position beyond
 /// the stream, checked once per sample.
 pub fn decode_xor_into(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Result<()> {
+    with_padded(chunk, |buf, len, n| decode_stream(buf, len, n, ts, vs))
+}
+
+/// Decodes a whole XOR chunk into `(timestamp, value)` pairs (appending to them), as range
+/// functions read samples. On error the vector is left as it was.
+pub fn decode_xor_pairs_into(chunk: &[u8], out: &mut Vec<(i64, f64)>) -> Result<()> {
+    with_padded(chunk, |buf, len, n| {
+        let start = out.len();
+        out.resize(start + n, (0, 0.0));
+        let mut sink = Pairs(&mut out[start..]);
+        match decode_padded(buf, len * 8, n, &mut sink) {
+            Ok(()) => Ok(()),
+            Err(i) => {
+                out.truncate(start);
+                Err(corrupt(format!("stream ends at sample {} of {n}", i + 1)))
+            }
+        }
+    })
+}
+
+/// Runs `decode(buf, stream_len, n)` over the chunk's stream copied into a zero-padded buffer.
+fn with_padded<T>(chunk: &[u8], decode: impl FnOnce(&[u8], usize, usize) -> Result<T>) -> Result<T> {
     let n = xor_num_samples(chunk)?;
     let stream = &chunk[2..];
     // A per-thread scratch buffer: only the padding needs zeroing, and nothing is allocated per
@@ -361,8 +383,34 @@ pub fn decode_xor_into(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Re
         buf.clear();
         buf.extend_from_slice(stream);
         buf.resize(stream.len() + PAD, 0);
-        decode_stream(buf, stream.len(), n, ts, vs)
+        decode(buf, stream.len(), n)
     })
+}
+
+/// Where decoded samples go: sample `i`'s timestamp and value bits.
+trait Sink {
+    fn put(&mut self, i: usize, t: i64, v: u64);
+}
+
+/// Timestamps and values in two columns.
+struct Columns<'a>(&'a mut [i64], &'a mut [f64]);
+
+impl Sink for Columns<'_> {
+    #[inline(always)]
+    fn put(&mut self, i: usize, t: i64, v: u64) {
+        self.0[i] = t;
+        self.1[i] = f64::from_bits(v);
+    }
+}
+
+/// `(timestamp, value)` pairs.
+struct Pairs<'a>(&'a mut [(i64, f64)]);
+
+impl Sink for Pairs<'_> {
+    #[inline(always)]
+    fn put(&mut self, i: usize, t: i64, v: u64) {
+        self.0[i] = (t, f64::from_bits(v));
+    }
 }
 
 fn decode_stream(
@@ -376,7 +424,8 @@ fn decode_stream(
     let (t0, v0) = (ts.len(), vs.len());
     ts.resize(t0 + n, 0);
     vs.resize(v0 + n, 0.0);
-    match decode_padded(buf, end, &mut ts[t0..], &mut vs[v0..]) {
+    let mut sink = Columns(&mut ts[t0..], &mut vs[v0..]);
+    match decode_padded(buf, end, n, &mut sink) {
         Ok(()) => Ok(()),
         Err(i) => {
             ts.truncate(t0);
@@ -386,15 +435,13 @@ fn decode_stream(
     }
 }
 
-/// Decodes into `ts`/`vs` (one slot per sample) from a stream of `end` bits padded with zeros;
-/// on a stream that ends early, returns the index of the sample that could not be read.
+/// Decodes `n` samples into `out` from a stream of `end` bits padded with zeros; on a stream
+/// that ends early, returns the index of the sample that could not be read.
 #[inline(always)]
-fn decode_padded(buf: &[u8], end: usize, ts: &mut [i64], vs: &mut [f64]) -> Result<(), usize> {
-    let n = ts.len();
+fn decode_padded(buf: &[u8], end: usize, n: usize, out: &mut impl Sink) -> Result<(), usize> {
     if n == 0 {
         return Ok(());
     }
-    let vs = &mut vs[..n];
     // The first two samples use byte-wise varints; a bit reader over the real stream is simplest.
     let mut head = XorIter {
         r: BitReader::new(&buf[..end / 8]),
@@ -409,8 +456,7 @@ fn decode_padded(buf: &[u8], end: usize, ts: &mut [i64], vs: &mut [f64]) -> Resu
     for i in 0..n.min(2) {
         head.step().map_err(|Eof| i)?;
         head.read += 1;
-        ts[i] = head.t;
-        vs[i] = f64::from_bits(head.v);
+        out.put(i, head.t, head.v);
     }
     let mut pos = end - head.r.available() as usize - 8 * head.r.unread_bytes();
     let (mut t, mut v, mut t_delta) = (head.t, head.v, head.t_delta);
@@ -463,8 +509,7 @@ fn decode_padded(buf: &[u8], end: usize, ts: &mut [i64], vs: &mut [f64]) -> Resu
             pos += sig as usize;
             v ^= bits << trailing;
         }
-        ts[i] = t;
-        vs[i] = f64::from_bits(v);
+        out.put(i, t, v);
     }
     if pos > end {
         return Err(n - 1);
@@ -526,6 +571,29 @@ mod tests {
         let s = samples();
         let bytes = encode_xor(&s).unwrap();
         assert!(same(&decode_xor(&bytes).unwrap(), &s));
+    }
+
+    /// The pair decoder gives what the column decoder gives, appends, and leaves its output as it
+    /// was on a truncated chunk.
+    #[test]
+    fn pairs_decode_as_columns() {
+        let s = samples();
+        let bytes = encode_xor(&s).unwrap();
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        decode_xor_into(&bytes, &mut ts, &mut vs).unwrap();
+        let mut pairs = vec![(1, 2.0)];
+        decode_xor_pairs_into(&bytes, &mut pairs).unwrap();
+        assert_eq!(pairs.len(), ts.len() + 1);
+        assert!(
+            pairs[1..]
+                .iter()
+                .zip(ts.iter().zip(&vs))
+                .all(|(p, (t, v))| p.0 == *t && p.1.to_bits() == v.to_bits())
+        );
+        for cut in [3, bytes.len() / 2, bytes.len() - 1] {
+            assert!(decode_xor_pairs_into(&bytes[..cut], &mut pairs).is_err());
+            assert_eq!(pairs.len(), ts.len() + 1);
+        }
     }
 
     /// A chunk produced by Prometheus 2.42's XOR appender for (1000,1.0) (2000,1.0) (3000,2.5)

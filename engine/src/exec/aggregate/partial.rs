@@ -20,7 +20,7 @@ use quiver_proto::Labels;
 
 use super::super::context::QueryContext;
 use super::super::drive::{Work, collect_all, series_of, spawn_join};
-use super::super::rows::Rows;
+use super::super::rows::{Rows, Val};
 use super::group::{GroupAcc, GroupOp};
 use super::params::Params;
 use super::{annotate, group_labels};
@@ -185,13 +185,38 @@ impl Partial {
     }
 }
 
-/// The slot of step timestamp `t` among `steps`.
-fn slot(steps: EvalSteps, t: i64) -> Result<usize> {
-    let off = t - steps.start;
-    if t < steps.start || t > steps.end || off % steps.step != 0 {
-        return Err(EngineError::Eval(format!("internal: aggregation input at {t} off its steps {steps:?}")));
+/// The slots of one series' step timestamps among `steps`: a series' rows are mostly at
+/// consecutive steps, so the next slot is found without a division.
+struct Slots {
+    steps: EvalSteps,
+    last: Option<(i64, usize)>,
+}
+
+impl Slots {
+    fn new(steps: EvalSteps) -> Self {
+        Self { steps, last: None }
     }
-    Ok((off / steps.step) as usize)
+
+    #[inline]
+    fn of(&mut self, t: i64) -> Result<usize> {
+        if let Some((prev, slot)) = self.last
+            && t == prev + self.steps.step
+            && t <= self.steps.end
+        {
+            self.last = Some((t, slot + 1));
+            return Ok(slot + 1);
+        }
+        let off = t - self.steps.start;
+        if t < self.steps.start || t > self.steps.end || off % self.steps.step != 0 {
+            let steps = self.steps;
+            return Err(EngineError::Eval(format!(
+                "internal: aggregation input at {t} off its steps {steps:?}"
+            )));
+        }
+        let slot = (off / self.steps.step) as usize;
+        self.last = Some((t, slot));
+        Ok(slot)
+    }
 }
 
 /// Folds one partition's stream.
@@ -209,19 +234,47 @@ async fn fold_partition(
     while let Some(batch) = input.next().await {
         let _timer = compute.timer();
         qctx.check()?;
-        let mut rows = Rows::default();
-        rows.extend_from_record_batch(&batch?, &qctx.hists)?;
-        for (id, range) in rows.runs() {
-            let e = qctx.entry(id);
-            let g = p.group(group_labels(&e.labels, &node.grouping, node.without), steps.len(), &mem)?;
-            let name = e.labels.metric_name().unwrap_or_default();
-            let accs = &mut p.groups[g].accs;
-            for i in range {
-                let s = slot(steps, rows.ts[i])?;
-                accs[s].add(op, &rows.val(i), e.drop_name, name, &mut annotations)?;
+        let batch = batch?;
+        if let Some((series, ts, values)) = Rows::float_columns(&batch) {
+            // Floats only: read in place.
+            let mut done = Vec::new();
+            let mut i = 0;
+            while i < series.len() {
+                let id = series[i];
+                let end = i + series[i..].iter().take_while(|&&s| s == id).count();
+                let e = qctx.entry(id);
+                let g = p.group(group_labels(&e.labels, &node.grouping, node.without), steps.len(), &mem)?;
+                let name = e.labels.metric_name().unwrap_or_default();
+                let accs = &mut p.groups[g].accs;
+                let mut slots = Slots::new(steps);
+                for k in i..end {
+                    accs[slots.of(ts[k])?].add(
+                        op,
+                        &Val::F(values[k]),
+                        e.drop_name,
+                        name,
+                        &mut annotations,
+                    )?;
+                }
+                done.push(id);
+                i = end;
             }
+            qctx.series.release(done);
+        } else {
+            let mut rows = Rows::default();
+            rows.extend_from_record_batch(&batch, &qctx.hists)?;
+            for (id, range) in rows.runs() {
+                let e = qctx.entry(id);
+                let g = p.group(group_labels(&e.labels, &node.grouping, node.without), steps.len(), &mem)?;
+                let name = e.labels.metric_name().unwrap_or_default();
+                let accs = &mut p.groups[g].accs;
+                let mut slots = Slots::new(steps);
+                for i in range {
+                    accs[slots.of(rows.ts[i])?].add(op, &rows.val(i), e.drop_name, name, &mut annotations)?;
+                }
+            }
+            qctx.series.release(series_of(&rows));
         }
-        qctx.series.release(series_of(&rows));
         if !annotations.is_empty() {
             annotate(&qctx, &node, dedup(std::mem::take(&mut annotations)));
         }
