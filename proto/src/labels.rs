@@ -85,6 +85,14 @@ impl Labels {
         self.0
     }
 
+    /// A copy without the labels named in `names`.
+    pub fn without(&self, names: &[String]) -> Labels {
+        if !self.0.iter().any(|l| names.contains(&l.name)) {
+            return self.clone();
+        }
+        Labels(self.0.iter().filter(|l| !names.contains(&l.name)).cloned().collect())
+    }
+
     /// Returns a copy with `other`'s labels added, keeping this set's value where both have a
     /// name (how external labels are attached in Thanos: series labels win).
     pub fn merged_with(&self, other: &Labels) -> Labels {

@@ -10,6 +10,9 @@ pub enum StoreError {
     /// The request would go past a limit (series, samples or chunk bytes).
     #[error("{store}: exceeded {what} limit: limit {limit} violated (got {got})")]
     LimitExceeded { store: String, what: LimitKind, limit: u64, got: u64 },
+    /// A remote source refused the request for its own limits (gRPC `ResourceExhausted`).
+    #[error("{store}: resource exhausted: {reason}")]
+    ResourceExhausted { store: String, reason: String },
     /// The request itself is wrong (a bad matcher, an impossible range).
     #[error("{store}: invalid request: {reason}")]
     InvalidRequest { store: String, reason: String },
@@ -35,6 +38,7 @@ impl StoreError {
         match self {
             Self::Unavailable { store, .. }
             | Self::LimitExceeded { store, .. }
+            | Self::ResourceExhausted { store, .. }
             | Self::InvalidRequest { store, .. }
             | Self::Corrupt { store, .. }
             | Self::Cancelled { store } => store,

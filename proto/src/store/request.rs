@@ -20,6 +20,9 @@ pub struct SeriesRequest {
     pub limits: SeriesLimits,
     /// Only the series of one shard (by label hash), for query sharding.
     pub shard: Option<ShardInfo>,
+    /// Labels to leave out of every series (HA replica labels, for deduplication); the series
+    /// are then sorted by what is left (StoreAPI's `without_replica_labels`).
+    pub without_replica_labels: Vec<String>,
 }
 
 impl SeriesRequest {
@@ -32,6 +35,7 @@ impl SeriesRequest {
             hints: None,
             limits: SeriesLimits::default(),
             shard: None,
+            without_replica_labels: Vec::new(),
         }
     }
 }
@@ -108,11 +112,13 @@ pub struct LabelsRequest {
     pub matchers: Vec<Matcher>,
     /// Most values to return; 0 means no limit.
     pub limit: usize,
+    /// Labels left out of the series (replica labels): not among the names, no values.
+    pub without_replica_labels: Vec<String>,
 }
 
 impl LabelsRequest {
     pub fn new(matchers: Vec<Matcher>, range: TimeRange) -> Self {
-        Self { range, matchers, limit: 0 }
+        Self { range, matchers, limit: 0, without_replica_labels: Vec::new() }
     }
 }
 
