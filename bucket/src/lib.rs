@@ -12,5 +12,6 @@
 pub mod block;
 mod error;
 pub mod objstore;
+pub mod selector;
 
 pub use error::{Error, Result};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use quiver_proto::{Label, Labels, MatchOp, Matcher};
 
 use super::encoding::{Decbuf, DecodeError, checked_section, crc32};
+use super::index_header;
 use super::index_writer::ChunkMeta;
 use super::source::BlockSource;
 use crate::error::{Error, Result};
@@ -54,6 +55,57 @@ pub struct IndexReader {
 
 impl IndexReader {
     pub async fn open(src: BlockSource) -> Result<Self> {
+        Ok(Self::read(src).await?.0)
+    }
+
+    /// As [`IndexReader::open`], with the symbol and postings offset tables kept in a local
+    /// index-header file at `header` (see [`super::index_header`]): read from it when it is there
+    /// and decodes, without a request to the bucket; else read from the index and written there
+    /// through a temporary file and a rename. A header that cannot be written is only logged.
+    pub async fn open_with_header(src: BlockSource, header: &std::path::Path) -> Result<Self> {
+        if let Ok(bytes) = tokio::fs::read(header).await {
+            match Self::from_header(src.clone(), &bytes) {
+                Ok(r) => return Ok(r),
+                Err(e) => tracing::warn!(block = src.name(), "rebuilding a broken index header: {e}"),
+            }
+        }
+        let (reader, bytes) = Self::read(src).await?;
+        let tmp = header.with_extension("tmp");
+        let written = async {
+            if let Some(dir) = header.parent() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+            tokio::fs::write(&tmp, &bytes).await?;
+            tokio::fs::rename(&tmp, header).await
+        };
+        if let Err(e) = written.await {
+            tracing::warn!(file = %header.display(), "writing the index header: {e}");
+        }
+        Ok(reader)
+    }
+
+    fn from_header(src: BlockSource, bytes: &[u8]) -> Result<Self, DecodeError> {
+        let h = index_header::decode(bytes)?;
+        if h.index_version != INDEX_VERSION_V2 {
+            return Err(DecodeError(format!("index format version {}", h.index_version)));
+        }
+        let tail = h.postings_and_toc;
+        if tail.len() < TOC_LEN as usize {
+            return Err(DecodeError("index header without the index's TOC".into()));
+        }
+        let size = h.postings_table_offset + tail.len() as u64;
+        let split = tail.len() - TOC_LEN as usize;
+        let toc = parse_toc(&tail[split..], size)?;
+        if toc.postings_table != h.postings_table_offset {
+            return Err(DecodeError("index header disagrees with the index's TOC".into()));
+        }
+        let symbols = parse_symbols(h.symbols)?;
+        let postings = parse_postings_table(&tail[..split])?;
+        Ok(Self { src, size, toc, symbols, postings })
+    }
+
+    /// Opens from the index itself; also returns the index header of what it read.
+    async fn read(src: BlockSource) -> Result<(Self, Vec<u8>)> {
         let size = src.size(INDEX_FILE).await?;
         let corrupt = |reason: String| Error::corrupt(src.name(), INDEX_FILE, reason);
         if size < 5 + TOC_LEN {
@@ -73,9 +125,16 @@ impl IndexReader {
         let sym_bytes = src.get_range(INDEX_FILE, toc.symbols..toc.series).await?;
         let symbols = parse_symbols(&sym_bytes).map_err(|e| corrupt(e.0))?;
 
-        let pot = src.get_range(INDEX_FILE, toc.postings_table..size - TOC_LEN).await?;
-        let postings = parse_postings_table(&pot).map_err(|e| corrupt(e.0))?;
-        Ok(Self { src, size, toc, symbols, postings })
+        let tail = src.get_range(INDEX_FILE, toc.postings_table..size).await?;
+        let postings =
+            parse_postings_table(&tail[..tail.len() - TOC_LEN as usize]).map_err(|e| corrupt(e.0))?;
+        let header = index_header::encode(&index_header::IndexHeader {
+            index_version: header[4],
+            postings_table_offset: toc.postings_table,
+            symbols: &sym_bytes,
+            postings_and_toc: &tail,
+        });
+        Ok((Self { src, size, toc, symbols, postings }, header))
     }
 
     pub fn toc(&self) -> Toc {

@@ -4,6 +4,7 @@ mod chunks;
 mod deleted;
 mod encoding;
 mod external;
+mod index_header;
 mod index_reader;
 mod index_writer;
 mod meta;
@@ -15,6 +16,7 @@ mod upload;
 mod writer;
 
 pub use chunks::{ChunkReader, DEFAULT_SEGMENT_SIZE, SegmentWriter};
+pub use index_header::INDEX_HEADER_FILE;
 pub use index_reader::{IndexReader, SeriesEntry, Toc};
 pub use index_writer::{ChunkMeta, IndexWriteStats, write_index};
 pub use meta::{

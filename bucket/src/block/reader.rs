@@ -32,6 +32,16 @@ impl Block {
     /// Opens the block in `dir` of `store`: reads `meta.json`, the index's TOC, symbols and
     /// postings offset table, the segment headers and the tombstones.
     pub async fn open(store: Arc<dyn ObjectStore>, dir: Path) -> Result<Self> {
+        Self::open_with_headers(store, dir, None).await
+    }
+
+    /// As [`Block::open`], keeping the index header in `<headers>/<block>/index-header` on
+    /// local disk (a store gateway's `--data-dir`), so reopening reads no index from the bucket.
+    pub async fn open_with_headers(
+        store: Arc<dyn ObjectStore>,
+        dir: Path,
+        headers: Option<&std::path::Path>,
+    ) -> Result<Self> {
         let name = dir.filename().unwrap_or(dir.as_ref()).to_string();
         let src = BlockSource::new(store, dir, name);
         let meta = BlockMeta::parse(src.name(), &src.get("meta.json").await?)?;
@@ -40,7 +50,13 @@ impl Block {
             file: "meta.json".into(),
             reason: format!("external labels: {e}"),
         })?;
-        let index = IndexReader::open(src.clone()).await?;
+        let index = match headers {
+            Some(h) => {
+                let path = h.join(src.name()).join(super::INDEX_HEADER_FILE);
+                IndexReader::open_with_header(src.clone(), &path).await?
+            }
+            None => IndexReader::open(src.clone()).await?,
+        };
         let chunks = ChunkReader::open(src.clone()).await?;
         let tombstones = match src.get("tombstones").await {
             Ok(b) => decode_tombstones(src.name(), &b)?,

@@ -44,20 +44,32 @@ impl Block {
         }
     }
 
-    /// Entries (in index order) in the order a sorted merge needs: by their labels once the
-    /// external labels are added, which the returned entries carry. Adding the same labels to
-    /// every series keeps the index's order except within a run of series that extend the run's
-    /// first one (`{a="1"}` then `{a="1",b="2"}`: an external `c` puts the second first), so such
-    /// runs are sorted; an external label that a series has too (and replaces) can move any
-    /// series, and then the caller passes every entry at once (`collides`) to be sorted whole.
-    /// Unless `last`, the final run may go on in the next entries and is handed back unsorted.
+    /// How a request's series are labelled: the block's external labels less the ones the
+    /// request strips (replica labels), and the stripped names themselves.
+    fn relabel(&self, strip: &[String]) -> Relabel {
+        let ext = self.external_labels().without(strip);
+        let in_index = |name: &str| !self.index().label_values(name).is_empty();
+        let strip: Vec<String> = strip.iter().filter(|n| in_index(n)).cloned().collect();
+        // An added label that a series has too (and loses), or a stripped series label, can move
+        // any series: the order is known only once every entry is read.
+        let collides = ext.iter().any(|l| in_index(&l.name)) || !strip.is_empty();
+        Relabel { ext, strip, collides }
+    }
+
+    /// Entries (in index order) in the order a sorted merge needs: by their labels once
+    /// relabelled, which the returned entries carry. Adding the same labels to every series
+    /// keeps the index's order except within a run of series that extend the run's first one
+    /// (`{a="1"}` then `{a="1",b="2"}`: an external `c` puts the second first), so such runs are
+    /// sorted; when the relabelling `collides`, the caller passes every entry at once to be
+    /// sorted whole. Unless `last`, the final run may go on in the next entries and is handed
+    /// back unsorted.
     fn in_final_order(
         &self,
         entries: Vec<SeriesEntry>,
-        collides: bool,
+        rl: &Relabel,
         last: bool,
     ) -> (Vec<SeriesEntry>, Vec<SeriesEntry>) {
-        if self.external_labels().is_empty() {
+        if rl.ext.is_empty() && !rl.collides {
             return (entries, Vec::new());
         }
         let extends = |long: &Labels, short: &Labels| {
@@ -67,7 +79,7 @@ impl Block {
         let mut run: Vec<SeriesEntry> = Vec::new();
         let flush = |run: &mut Vec<SeriesEntry>, out: &mut Vec<SeriesEntry>| {
             for e in run.iter_mut() {
-                e.labels = self.with_external_labels(&e.labels);
+                e.labels = rl.apply(&e.labels);
             }
             if run.len() > 1 {
                 run.sort_by(|a, b| a.labels.cmp(&b.labels));
@@ -80,11 +92,11 @@ impl Block {
             }
             run.push(e);
         }
-        if !last && !collides {
+        if !last && !rl.collides {
             return (out, run);
         }
         flush(&mut run, &mut out);
-        if collides {
+        if rl.collides {
             out.sort_by(|a, b| a.labels.cmp(&b.labels));
         }
         (out, Vec::new())
@@ -94,16 +106,15 @@ impl Block {
     async fn produce(&self, req: &SeriesRequest, tx: &mut mpsc::Sender<Batch>) -> Result<(), StoreError> {
         let Some(rest) = self.index_matchers(&req.matchers) else { return Ok(()) };
         let refs = self.index().select(&rest).await.map_err(|e| self.store_error(e))?;
-        let collides = self.external_labels().iter().any(|l| !self.index().label_values(&l.name).is_empty());
+        let rl = self.relabel(&req.without_replica_labels);
         let mut counts = Counts::default();
         let mut pending: Vec<SeriesEntry> = Vec::new();
-        // With colliding external labels the order is known only once every entry is read.
-        let step = if collides { refs.len().max(1) } else { BATCH_SERIES };
+        let step = if rl.collides { refs.len().max(1) } else { BATCH_SERIES };
         let batches = refs.chunks(step).count();
         for (i, batch) in refs.chunks(step).enumerate() {
             let entries = self.index().series(batch).await.map_err(|e| self.store_error(e))?;
             pending.extend(entries.into_iter().filter_map(|e| self.in_range(e, req)));
-            let (ready, rest) = self.in_final_order(std::mem::take(&mut pending), collides, i + 1 == batches);
+            let (ready, rest) = self.in_final_order(std::mem::take(&mut pending), &rl, i + 1 == batches);
             pending = rest;
             let mut ready = ready.into_iter().peekable();
             while ready.peek().is_some() {
@@ -190,12 +201,28 @@ impl Block {
     ) -> Result<(), StoreError> {
         let Some(rest) = self.index_matchers(&req.matchers) else { return Ok(()) };
         let refs = self.index().select(&rest).await.map_err(|e| self.store_error(e))?;
+        let rl = self.relabel(&req.without_replica_labels);
         for batch in refs.chunks(BATCH_SERIES) {
             for e in self.index().series(batch).await.map_err(|e| self.store_error(e))? {
-                f(&self.with_external_labels(&e.labels));
+                f(&rl.apply(&e.labels));
             }
         }
         Ok(())
+    }
+}
+
+/// The labels one request gives a block's series: `ext` added (theirs winning), `strip` removed.
+#[derive(Debug)]
+struct Relabel {
+    ext: Labels,
+    strip: Vec<String>,
+    collides: bool,
+}
+
+impl Relabel {
+    fn apply(&self, labels: &Labels) -> Labels {
+        let added = if self.ext.is_empty() { labels.clone() } else { self.ext.merged_with(labels) };
+        if self.strip.is_empty() { added } else { added.without(&self.strip) }
     }
 }
 
@@ -256,7 +283,9 @@ impl SeriesStore for Block {
             }
             let mut names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
             if req.matchers.is_empty() {
-                names.extend(Block::label_names(self));
+                names.extend(
+                    Block::label_names(self).into_iter().filter(|n| !req.without_replica_labels.contains(n)),
+                );
             } else {
                 self.each_series_labels(req, |l| names.extend(l.iter().map(|l| l.name.clone()))).await?;
             }
@@ -270,6 +299,9 @@ impl SeriesStore for Block {
                 return Ok(LabelsAnswer::default());
             }
             let mut values: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            if req.without_replica_labels.iter().any(|l| l == name) {
+                return Ok(LabelsAnswer::default());
+            }
             if req.matchers.is_empty() {
                 values.extend(Block::label_values(self, name));
             } else {
