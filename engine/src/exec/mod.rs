@@ -39,5 +39,6 @@ pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
 pub(crate) use range_call::RangeCallExec;
 pub(crate) use rows::{Rows, Val};
+pub(crate) use samples::decode_samples;
 pub(crate) use subquery::SubqueryExec;
 pub(crate) use vector_select::VectorSelectExec;

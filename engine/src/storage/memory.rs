@@ -149,15 +149,20 @@ impl SeriesStore for MemoryStore {
     /// Encodes each matching series when the stream reaches it, so a stream holds one series'
     /// chunks at a time.
     fn series(self: Arc<Self>, req: SeriesRequest) -> SeriesStream {
-        let keys: Vec<Labels> = self
+        // (labels served, key held): the labels served are sorted once the request's replica
+        // labels are left out.
+        let mut keys: Vec<(Labels, Labels)> = self
             .series
             .keys()
             .filter(|l| req.matchers.iter().all(|m| m.matches_labels(l)))
             .filter(|l| req.shard.as_ref().is_none_or(|s| s.owns(l)))
-            .cloned()
+            .map(|l| (l.without(&req.without_replica_labels), l.clone()))
             .collect();
-        let frames = keys.into_iter().filter_map(move |labels| {
-            let samples = self.series.get(&labels)?;
+        if !req.without_replica_labels.is_empty() {
+            keys.sort();
+        }
+        let frames = keys.into_iter().filter_map(move |(labels, key)| {
+            let samples = self.series.get(&key)?;
             match Self::encode(samples, req.range) {
                 Ok(chunks) if chunks.is_empty() => None,
                 Ok(chunks) => {
