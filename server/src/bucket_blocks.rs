@@ -1,20 +1,51 @@
-//! The blocks of a bucket as queries see them: the bucket is listed again for every request,
-//! so blocks uploaded while the server runs are answered at once and deleted ones drop out,
-//! while blocks already opened (meta, index header, segment headers) are kept open.
+//! The blocks of a bucket as queries see them, opened once and kept open (meta, index header,
+//! segment headers). Two ways to follow the bucket:
+//!
+//! - [`BucketBlocks::current`] lists it again for every request, so blocks uploaded while the
+//!   server runs are answered at once and deleted ones drop out (`quiver up` over a directory);
+//! - [`BucketBlocks::sync`], run every `--sync-block-duration` by a store gateway, lists it once
+//!   per interval and applies the gateway's filters (time window, deletion marks older than
+//!   their delay); requests read the last [`BucketBlocks::synced`] set and never list.
+//!
+//! A block without `meta.json` is still being uploaded (meta.json goes last) and is not a block
+//! yet; one that does not open is reported once and left alone.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures::future::BoxFuture;
 use object_store::ObjectStore;
 use object_store::path::Path;
-use quiver_bucket::block::{Block, list_blocks};
+use quiver_bucket::block::{Block, BlockSource, list_blocks};
+use quiver_bucket::selector::BlockSelector;
+use quiver_engine::storage::BlockStore;
+use quiver_proto::SeriesStore;
 use tokio::sync::Mutex;
 use ulid::Ulid;
+
+use crate::api::{ApiError, ReadOptions, Sources};
+
+/// Which blocks a store gateway serves.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BlockFilter {
+    /// Only blocks overlapping `[min_time, max_time]` (milliseconds).
+    pub(crate) min_time: Option<i64>,
+    pub(crate) max_time: Option<i64>,
+    /// Blocks marked for deletion longer ago than this are left out
+    /// (`--ignore-deletion-marks-delay`); `None` ignores marks.
+    pub(crate) deletion_delay: Option<Duration>,
+    /// `--selector.relabel-config`: which blocks, by external labels and ULID.
+    pub(crate) selector: BlockSelector,
+}
 
 #[derive(Debug)]
 pub(crate) struct BucketBlocks {
     bucket: Arc<dyn ObjectStore>,
+    /// Where index headers are kept on local disk, if anywhere.
+    headers: Option<std::path::PathBuf>,
     state: Mutex<Opened>,
+    synced: RwLock<Option<Arc<Vec<Arc<Block>>>>>,
 }
 
 #[derive(Debug, Default)]
@@ -24,9 +55,21 @@ struct Opened {
     broken: BTreeSet<Ulid>,
 }
 
+/// `deletion-mark.json`, as Thanos writes it.
+#[derive(Debug, serde::Deserialize)]
+struct DeletionMark {
+    deletion_time: i64,
+}
+
 impl BucketBlocks {
     pub(crate) fn new(bucket: Arc<dyn ObjectStore>) -> Self {
-        Self { bucket, state: Mutex::new(Opened::default()) }
+        Self { bucket, headers: None, state: Mutex::new(Opened::default()), synced: RwLock::new(None) }
+    }
+
+    /// Keeps each block's index header under `dir`.
+    pub(crate) fn with_index_headers(mut self, dir: std::path::PathBuf) -> Self {
+        self.headers = Some(dir);
+        self
     }
 
     pub(crate) fn bucket(&self) -> &Arc<dyn ObjectStore> {
@@ -35,6 +78,26 @@ impl BucketBlocks {
 
     /// The blocks in the bucket now, oldest ULID first.
     pub(crate) async fn current(&self) -> Result<Vec<Arc<Block>>, quiver_bucket::Error> {
+        self.open_listed(&BlockFilter::default()).await
+    }
+
+    /// Lists the bucket, opens new blocks, drops gone or filtered ones, and keeps the result for
+    /// [`BucketBlocks::synced`].
+    pub(crate) async fn sync(&self, filter: &BlockFilter) -> Result<usize, quiver_bucket::Error> {
+        let blocks = self.open_listed(filter).await?;
+        let n = blocks.len();
+        if let Ok(mut s) = self.synced.write() {
+            *s = Some(Arc::new(blocks));
+        }
+        Ok(n)
+    }
+
+    /// The blocks of the last sync; `None` before the first.
+    pub(crate) fn synced(&self) -> Option<Arc<Vec<Arc<Block>>>> {
+        self.synced.read().ok().and_then(|s| s.clone())
+    }
+
+    async fn open_listed(&self, filter: &BlockFilter) -> Result<Vec<Arc<Block>>, quiver_bucket::Error> {
         let listed = list_blocks(&self.bucket, None).await?;
         let mut state = self.state.lock().await;
         let present: BTreeSet<Ulid> = listed.iter().copied().collect();
@@ -43,7 +106,8 @@ impl BucketBlocks {
             if state.blocks.contains_key(&u) || state.broken.contains(&u) {
                 continue;
             }
-            match Block::open(Arc::clone(&self.bucket), Path::from(u.to_string())).await {
+            let dir = Path::from(u.to_string());
+            match Block::open_with_headers(Arc::clone(&self.bucket), dir, self.headers.as_deref()).await {
                 Ok(b) => {
                     tracing::info!(block = %u, "serving block");
                     state.blocks.insert(u, Arc::new(b));
@@ -56,6 +120,45 @@ impl BucketBlocks {
                 }
             }
         }
-        Ok(state.blocks.values().cloned().collect())
+        let mut out = Vec::with_capacity(state.blocks.len());
+        for b in state.blocks.values() {
+            if self.keeps(filter, b).await {
+                out.push(Arc::clone(b));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn keeps(&self, filter: &BlockFilter, b: &Block) -> bool {
+        let meta = b.meta();
+        if !filter.selector.keeps(b.external_labels(), &b.ulid().to_string()) {
+            return false;
+        }
+        if filter.min_time.is_some_and(|t| meta.max_time <= t)
+            || filter.max_time.is_some_and(|t| meta.min_time > t)
+        {
+            return false;
+        }
+        let Some(delay) = filter.deletion_delay else { return true };
+        let src = BlockSource::new(Arc::clone(&self.bucket), Path::from(b.ulid().to_string()), b.name());
+        let Ok(raw) = src.get("deletion-mark.json").await else { return true };
+        match serde_json::from_slice::<DeletionMark>(&raw) {
+            Ok(m) => {
+                let now =
+                    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+                now - m.deletion_time <= delay.as_secs() as i64
+            }
+            Err(e) => {
+                tracing::warn!(block = %b.ulid(), "unreadable deletion-mark.json: {e}");
+                true
+            }
+        }
+    }
+}
+
+/// `quiver up` reads the bucket as it is at each request.
+impl Sources for BucketBlocks {
+    fn store<'a>(&'a self, _: &'a ReadOptions) -> BoxFuture<'a, Result<Arc<dyn SeriesStore>, ApiError>> {
+        Box::pin(async move { Ok(Arc::new(BlockStore::new(self.current().await?)) as Arc<dyn SeriesStore>) })
     }
 }

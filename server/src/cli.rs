@@ -27,6 +27,11 @@ struct Cli {
 enum Command {
     /// All-in-one: serves a local directory bucket over HTTP (more components join as they land).
     Up(crate::up::UpArgs),
+    /// Store gateway: serves a bucket's blocks over StoreAPI, as `thanos store`.
+    Store(crate::store_gateway::StoreArgs),
+    /// Querier: Prometheus's HTTP API over StoreAPI endpoints, deduplicating replicas, as
+    /// `thanos query`.
+    Query(crate::querier::QueryArgs),
     /// Tools for blocks, buckets and PromQL test scripts.
     #[command(subcommand)]
     Tools(ToolsCommand),
@@ -131,6 +136,8 @@ fn run(command: Command) -> Result<(), CliError> {
     rt.block_on(async move {
         match command {
             Command::Up(args) => crate::up::run(args).await,
+            Command::Store(args) => crate::store_gateway::run(args).await,
+            Command::Query(args) => crate::querier::run(args).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::Dump(a))) => tools::tsdb_dump::run(a).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::CreateBlocksFrom(
                 CreateBlocksFrom::Openmetrics(a),

@@ -32,7 +32,12 @@ pub(crate) struct QueryFlags {
     max_series: u64,
     /// Most queries evaluated at once; further ones wait, their wait counting against their
     /// timeout.
-    #[arg(long = "query.max-concurrency", env = "QUIVER_QUERY_MAX_CONCURRENCY", default_value_t = 20)]
+    #[arg(
+        long = "query.max-concurrency",
+        alias = "query.max-concurrent",
+        env = "QUIVER_QUERY_MAX_CONCURRENCY",
+        default_value_t = 20
+    )]
     max_concurrency: usize,
     /// Most time a query may take before it is aborted.
     #[arg(long = "query.timeout", env = "QUIVER_QUERY_TIMEOUT", default_value = "2m", value_parser = duration_flag)]
@@ -54,7 +59,7 @@ fn bytes_flag(s: &str) -> Result<usize, String> {
 }
 
 /// Prometheus's duration syntax (`5m`, `1h30m`, `250ms`).
-fn duration_flag(s: &str) -> Result<Duration, String> {
+pub(crate) fn duration_flag(s: &str) -> Result<Duration, String> {
     parse_prometheus_duration(s).map(|ns| Duration::from_nanos(ns.unsigned_abs()))
 }
 

@@ -19,7 +19,7 @@ use quiver_bucket::block::{BlockMeta, BlockSource, list_blocks};
 use serde_json::json;
 
 pub use crate::api::QueryConfig;
-use crate::api::{ApiError, ApiState};
+use crate::api::{ApiError, ApiState, ReadConfig, Sources};
 use crate::bucket_blocks::BucketBlocks;
 use crate::error::CliError;
 use crate::query_flags::QueryFlags;
@@ -40,22 +40,11 @@ pub struct UpArgs {
 /// The HTTP API of the all-in-one over the bucket `store`, its queries run on `executor`, as a
 /// function of its state so tests can call it without a socket.
 pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig, executor: Executor) -> Router {
-    let state = ApiState::new(Arc::new(BucketBlocks::new(store)), query, executor);
-    Router::new()
-        .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
-        .route("/-/ready", get(|| async { "Quiver is Ready.\n" }))
-        .route("/api/v1/status/buildinfo", get(buildinfo))
-        .route("/api/v1/blocks", get(blocks_json))
-        .route("/", get(home_page))
-        .merge(crate::api::routes())
-        .with_state(state)
-        // Range answers are large JSON; clients that accept gzip (Grafana does) get it.
-        .layer(tower_http::compression::CompressionLayer::new())
-}
-
-async fn buildinfo() -> Json<serde_json::Value> {
-    Json(
-        json!({"status": "success", "data": {"version": env!("CARGO_PKG_VERSION"), "goVersion": "none (Rust)"}}),
+    let blocks = Arc::new(BucketBlocks::new(store));
+    let state =
+        ApiState::new(Arc::clone(&blocks) as Arc<dyn Sources>, query, ReadConfig::default(), executor);
+    crate::api::component_router(state).merge(
+        Router::new().route("/api/v1/blocks", get(blocks_json)).route("/", get(home_page)).with_state(blocks),
     )
 }
 
@@ -71,14 +60,14 @@ async fn load_metas(store: &Arc<dyn ObjectStore>) -> Result<Vec<BlockMeta>, ApiE
 }
 
 /// The same shape as Thanos's bucket web `/api/v1/blocks`.
-async fn blocks_json(State(s): State<ApiState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let metas = load_metas(s.blocks.bucket()).await?;
+async fn blocks_json(State(b): State<Arc<BucketBlocks>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let metas = load_metas(b.bucket()).await?;
     Ok(Json(json!({"status": "success", "data": {"blocks": metas, "label": ""}})))
 }
 
 /// A query box (answered by `/api/v1/query` as JSON) and the blocks in the bucket.
-async fn home_page(State(s): State<ApiState>) -> Result<Html<String>, ApiError> {
-    let metas = load_metas(s.blocks.bucket()).await?;
+async fn home_page(State(b): State<Arc<BucketBlocks>>) -> Result<Html<String>, ApiError> {
+    let metas = load_metas(b.bucket()).await?;
     let mut rows = String::new();
     for m in &metas {
         rows.push_str(&format!(
@@ -125,11 +114,11 @@ pub(crate) fn query_executor(query: &QueryConfig) -> Result<Executor, CliError> 
 }
 
 #[allow(clippy::print_stdout)]
-fn announce(msg: &str) {
+pub(crate) fn announce(msg: &str) {
     println!("{msg}");
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

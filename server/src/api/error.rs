@@ -60,7 +60,9 @@ impl ApiError {
 fn store_kind(e: &StoreError) -> (&'static str, StatusCode) {
     match e {
         StoreError::Unavailable { .. } => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
-        StoreError::LimitExceeded { .. } => ("execution", StatusCode::UNPROCESSABLE_ENTITY),
+        StoreError::LimitExceeded { .. } | StoreError::ResourceExhausted { .. } => {
+            ("execution", StatusCode::UNPROCESSABLE_ENTITY)
+        }
         StoreError::InvalidRequest { .. } => ("bad_data", StatusCode::BAD_REQUEST),
         StoreError::Corrupt { .. } => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         StoreError::Cancelled { .. } => {

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use futures::StreamExt;
-use quiver_engine::storage::BlockStore;
-use quiver_proto::{Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, TimeRange};
+use quiver_proto::{Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, TimeRange};
 use serde_json::Value as Json;
 
 use super::params::{MAX_TIME_MS, MIN_TIME_MS, Params, label_name};
@@ -26,7 +25,7 @@ pub(crate) async fn series(State(s): State<ApiState>, params: Params) -> Result<
     let limit = params.limit()?;
     let range = time_range(&params)?;
     let sets = params.matcher_sets().map_err(|e| ApiError::param("match[]", e))?;
-    let store = store(&s).await?;
+    let store = s.read_store(&params).await?;
     let mut found: BTreeSet<Labels> = BTreeSet::new();
     let mut warnings = Vec::new();
     for set in sets {
@@ -48,7 +47,7 @@ pub(crate) async fn series(State(s): State<ApiState>, params: Params) -> Result<
 pub(crate) async fn labels(State(s): State<ApiState>, params: Params) -> Result<Response, ApiError> {
     let limit = params.limit()?;
     let range = time_range(&params)?;
-    let store = store(&s).await?;
+    let store = s.read_store(&params).await?;
     let mut answers = Vec::new();
     for req in requests(&params, range)? {
         answers.push(store.label_names(&req).await?);
@@ -65,7 +64,7 @@ pub(crate) async fn label_values(
     let name = label_name(&raw).ok_or_else(|| ApiError::BadData(format!("invalid label name: {raw:?}")))?;
     let limit = params.limit()?;
     let range = time_range(&params)?;
-    let store = store(&s).await?;
+    let store = s.read_store(&params).await?;
     let mut answers = Vec::new();
     for req in requests(&params, range)? {
         answers.push(store.label_values(&name, &req).await?);
@@ -91,10 +90,6 @@ fn union(answers: Vec<LabelsAnswer>) -> (BTreeSet<String>, Vec<String>) {
         warnings.extend(a.warnings);
     }
     (values, warnings)
-}
-
-async fn store(s: &ApiState) -> Result<Arc<dyn SeriesStore>, ApiError> {
-    Ok(Arc::new(BlockStore::new(s.blocks.current().await?)))
 }
 
 /// `start` and `end`, by default all of time.

@@ -7,6 +7,7 @@ mod error;
 mod metadata;
 mod params;
 mod query;
+mod read;
 mod status;
 
 use std::sync::Arc;
@@ -15,15 +16,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use quiver_engine::storage::BlockStore;
 use quiver_engine::{EngineOptions, Executor, QueryEngine};
 use quiver_planner::Features;
 use serde_json::{Value as Json, json};
 
 pub(crate) use error::ApiError;
 pub(crate) use params::parse_prometheus_duration;
-
-use crate::bucket_blocks::BucketBlocks;
+pub(crate) use query::now_ms;
+pub(crate) use read::ReadConfig;
+pub(crate) use read::{ReadOptions, Sources};
 
 /// How queries run: Prometheus's `--query.*` and `--enable-feature` settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub struct QueryConfig {
     /// `--query.partitions`: how many partitions (and cores) a query's selectors split their
     /// series into; 0 for one per core.
     pub partitions: usize,
+    /// The step of a subquery that gives none (the global evaluation interval).
+    pub default_subquery_step_ms: i64,
 }
 
 impl Default for QueryConfig {
@@ -58,6 +61,7 @@ impl Default for QueryConfig {
             features: Features::default(),
             max_memory: quiver_engine::DEFAULT_MAX_MEMORY,
             partitions: 0,
+            default_subquery_step_ms: 60_000,
         }
     }
 }
@@ -69,8 +73,7 @@ impl QueryConfig {
             features: self.features,
             max_samples: self.max_samples,
             max_series: self.max_series,
-            // A subquery without a step uses the global evaluation interval, 1m by default.
-            default_subquery_step_ms: Some(60_000),
+            default_subquery_step_ms: Some(self.default_subquery_step_ms),
             partitions: self.partitions,
             max_memory: self.max_memory,
         }
@@ -80,8 +83,11 @@ impl QueryConfig {
 /// What the API handlers share.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiState {
-    pub(crate) blocks: Arc<BucketBlocks>,
+    /// Where series are read.
+    pub(crate) sources: Arc<dyn Sources>,
     pub(crate) config: QueryConfig,
+    /// How reads deduplicate and fan out unless a request says otherwise.
+    pub(crate) read: ReadConfig,
     /// One permit per query evaluated at once (`--query.max-concurrency`).
     pub(crate) slots: Arc<tokio::sync::Semaphore>,
     /// The runtime queries run on, apart from the one serving HTTP.
@@ -89,16 +95,37 @@ pub(crate) struct ApiState {
 }
 
 impl ApiState {
-    pub(crate) fn new(blocks: Arc<BucketBlocks>, config: QueryConfig, executor: Executor) -> Self {
+    pub(crate) fn new(
+        sources: Arc<dyn Sources>,
+        config: QueryConfig,
+        read: ReadConfig,
+        executor: Executor,
+    ) -> Self {
         let slots = Arc::new(tokio::sync::Semaphore::new(config.max_concurrency.max(1)));
-        Self { blocks, config, slots, executor }
+        Self { sources, config, read, slots, executor }
     }
 
-    /// The engine over the bucket's blocks now.
-    pub(crate) async fn engine(&self, opts: EngineOptions) -> Result<QueryEngine, ApiError> {
-        let store = BlockStore::new(self.blocks.current().await?);
-        Ok(QueryEngine::new(Arc::new(store), opts).with_executor(self.executor.clone()))
+    /// The engine over what one request reads.
+    pub(crate) async fn engine(
+        &self,
+        opts: EngineOptions,
+        params: &params::Params,
+    ) -> Result<QueryEngine, ApiError> {
+        let store = self.read_store(params).await?;
+        Ok(QueryEngine::new(store, opts).with_executor(self.executor.clone()))
     }
+}
+
+/// Every component's HTTP API over `state`: health and readiness, Prometheus's query and status
+/// API, gzip for clients that accept it.
+pub(crate) fn component_router(state: ApiState) -> Router {
+    Router::new()
+        .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
+        .route("/-/ready", get(|| async { "Quiver is Ready.\n" }))
+        .merge(routes())
+        .with_state(state)
+        // Range answers are large JSON; clients that accept gzip (Grafana does) get it.
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// The query API's routes.
@@ -114,6 +141,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/api/v1/rules", get(status::rules))
         .route("/api/v1/alerts", get(status::alerts))
         .route("/api/v1/targets", get(status::targets))
+        .route("/api/v1/status/buildinfo", get(status::buildinfo))
+        .route("/api/v1/status/flags", get(status::flags))
+        .route("/api/v1/status/config", get(status::config))
+        .route("/api/v1/status/runtimeinfo", get(status::runtimeinfo))
+        .route("/api/v1/format_query", get(status::format_query).post(status::format_query))
 }
 
 /// Most annotations of each kind in an answer, as Prometheus.

@@ -99,7 +99,7 @@ async fn run(
         opts.lookback_ms = ns / 1_000_000;
     }
     let query = params.value("query").to_string();
-    let engine = s.engine(opts).await?;
+    let engine = s.engine(opts, params).await?;
     if params.value("explain") == "analyze" {
         let (plans, out) = engine.explain_analyze(&query, eval.steps(), &control).await?;
         let data = json!({
@@ -163,6 +163,6 @@ fn truncate(v: &mut Value, limit: usize) -> bool {
     true
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -58,3 +58,76 @@ fn limit_param(params: &Params) -> Result<(), ApiError> {
         s => s.parse::<i64>().map(|_| ()).map_err(|_| ApiError::BadData("limit must be a number".into())),
     }
 }
+
+/// `/api/v1/status/buildinfo`: a semver `version` (Grafana parses it to pick features).
+pub(crate) async fn buildinfo() -> Response {
+    success(
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "revision": "",
+            "branch": "",
+            "buildUser": "",
+            "buildDate": "",
+            "goVersion": "none (Rust)",
+        }),
+        &[],
+        &[],
+    )
+}
+
+/// `/api/v1/status/flags`: the query flags in effect, as Prometheus lists its own.
+pub(crate) async fn flags(State(s): State<ApiState>) -> Response {
+    let c = &s.config;
+    success(
+        json!({
+            "query.lookback-delta": format!("{}ms", c.lookback_ms),
+            "query.max-samples": c.max_samples.to_string(),
+            "query.max-concurrency": c.max_concurrency.to_string(),
+            "query.timeout": format!("{}s", c.timeout.as_secs()),
+            "query.replica-label": s.read.replica_labels.join(","),
+            "query.partial-response": s.read.partial_response.to_string(),
+        }),
+        &[],
+        &[],
+    )
+}
+
+/// `/api/v1/status/config`: no Prometheus configuration is loaded here.
+pub(crate) async fn config() -> Response {
+    success(json!({"yaml": ""}), &[], &[])
+}
+
+/// `/api/v1/status/runtimeinfo`: what of Prometheus's runtime information applies.
+pub(crate) async fn runtimeinfo() -> Response {
+    let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default();
+    success(
+        json!({
+            "startTime": start_time(),
+            "CWD": cwd,
+            "reloadConfigSuccess": true,
+            "lastConfigTime": start_time(),
+            "goroutineCount": 0,
+            "GOMAXPROCS": std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "GOGC": "",
+            "GODEBUG": "",
+            "storageRetention": "",
+        }),
+        &[],
+        &[],
+    )
+}
+
+/// When the API first answered (close enough to when the process started).
+static START_MS: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
+fn start_time() -> String {
+    let ms = *START_MS.get_or_init(super::now_ms);
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+/// `/api/v1/format_query`: the query pretty-printed, as Prometheus formats it.
+pub(crate) async fn format_query(params: Params) -> Result<Response, ApiError> {
+    let expr =
+        promql_parser::parser::parse(params.value("query")).map_err(|e| ApiError::param("query", e))?;
+    Ok(success(json!(expr.prettify()), &[], &[]))
+}

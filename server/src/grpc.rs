@@ -1,0 +1,165 @@
+//! Thanos's `Store` and `Info` gRPC services over any source, wire-compatible with Thanos: a
+//! Thanos querier can read a Quiver store gateway, receiver, sidecar or querier. Source errors
+//! become `tonic::Status` here and only here.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt};
+use quiver_proto::pb::thanos as pb;
+use quiver_proto::pb::thanos::info as infopb;
+use quiver_proto::store::SeriesLimits;
+use quiver_proto::store::wire;
+use quiver_proto::{SeriesFrame, SeriesStore, StoreError};
+use tonic::{Request, Response, Status};
+
+use crate::error::CliError;
+
+/// What a component serves over StoreAPI: a source per request (a store gateway's changes as
+/// blocks come and go; a querier's fans out with the request's partial response strategy).
+pub(crate) trait Served: Send + Sync + std::fmt::Debug + 'static {
+    fn store(&self, partial_response: bool) -> Arc<dyn SeriesStore>;
+    /// Thanos's component type, for `Info`.
+    fn component(&self) -> &'static str;
+}
+
+/// Limits a store applies to every request (`--store.limits.request-*`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RequestLimits {
+    pub(crate) series: u64,
+    pub(crate) samples: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct StoreService {
+    served: Arc<dyn Served>,
+    limits: RequestLimits,
+}
+
+impl StoreService {
+    pub(crate) fn new(served: Arc<dyn Served>, limits: RequestLimits) -> Self {
+        Self { served, limits }
+    }
+}
+
+/// A source's error as the gRPC status Thanos uses for it.
+pub(crate) fn status(e: StoreError) -> Status {
+    let msg = e.to_string();
+    match e {
+        StoreError::Unavailable { .. } => Status::unavailable(msg),
+        StoreError::LimitExceeded { .. } | StoreError::ResourceExhausted { .. } => {
+            Status::resource_exhausted(msg)
+        }
+        StoreError::InvalidRequest { .. } => Status::invalid_argument(msg),
+        StoreError::Corrupt { .. } => Status::internal(msg),
+        StoreError::Cancelled { .. } => Status::cancelled(msg),
+    }
+}
+
+type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::SeriesResponse, Status>> + Send>>;
+
+fn partial(strategy: i32, disabled: bool) -> bool {
+    !disabled && strategy != pb::PartialResponseStrategy::Abort as i32
+}
+
+#[tonic::async_trait]
+impl pb::store_server::Store for StoreService {
+    type SeriesStream = FrameStream;
+
+    async fn series(&self, request: Request<pb::SeriesRequest>) -> Result<Response<FrameStream>, Status> {
+        let r = request.into_inner();
+        let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
+        let mut req = wire::series_request_from_pb(store.name(), &r).map_err(status)?;
+        req.limits =
+            SeriesLimits { series: self.limits.series, samples: self.limits.samples, chunk_bytes: 0 };
+        // StoreAPI's `limit` cuts the answer short (Thanos's `/api/v1/series?limit=`).
+        let take = usize::try_from(r.limit).ok().filter(|&l| l > 0).unwrap_or(usize::MAX);
+        let mut sent = 0usize;
+        let frames = store.series(req).take_while(move |f| {
+            let more = match f {
+                Ok(SeriesFrame::Series(_)) => {
+                    sent += 1;
+                    sent <= take
+                }
+                _ => true,
+            };
+            futures::future::ready(more)
+        });
+        let out = frames.map(|f| f.map(|f| wire::frame_to_pb(&f)).map_err(status));
+        Ok(Response::new(Box::pin(out)))
+    }
+
+    async fn label_names(
+        &self,
+        request: Request<pb::LabelNamesRequest>,
+    ) -> Result<Response<pb::LabelNamesResponse>, Status> {
+        let r = request.into_inner();
+        let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
+        let req = wire::label_names_request_from_pb(store.name(), &r).map_err(status)?;
+        let answer = store.label_names(&req).await.map_err(status)?;
+        Ok(Response::new(wire::label_names_response(answer)))
+    }
+
+    async fn label_values(
+        &self,
+        request: Request<pb::LabelValuesRequest>,
+    ) -> Result<Response<pb::LabelValuesResponse>, Status> {
+        let r = request.into_inner();
+        let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
+        let req = wire::label_values_request_from_pb(store.name(), &r).map_err(status)?;
+        let answer = store.label_values(&r.label, &req).await.map_err(status)?;
+        Ok(Response::new(wire::label_values_response(answer)))
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct InfoService {
+    served: Arc<dyn Served>,
+}
+
+#[tonic::async_trait]
+impl infopb::info_server::Info for InfoService {
+    async fn info(&self, _: Request<infopb::InfoRequest>) -> Result<Response<infopb::InfoResponse>, Status> {
+        let store = self.served.store(true);
+        let info = store.info().await.map_err(status)?;
+        Ok(Response::new(wire::info_to_pb(&info, self.served.component())))
+    }
+}
+
+/// Serves `Store` and `Info` for `served` on `listener` until `shutdown` resolves.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    served: Arc<dyn Served>,
+    limits: RequestLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    let store = StoreService::new(Arc::clone(&served), limits);
+    let info = InfoService { served };
+    let incoming = tokio_stream_listener(listener);
+    tonic::transport::Server::builder()
+        .add_service(pb::store_server::StoreServer::new(store).max_decoding_message_size(64 << 20))
+        .add_service(infopb::info_server::InfoServer::new(info))
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .map_err(|e| CliError::Server(format!("gRPC: {e}")))
+}
+
+/// Binds a gRPC address.
+pub(crate) async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), CliError> {
+    let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::io(addr, e))?;
+    let local = l.local_addr().map_err(|e| CliError::io(addr, e))?;
+    Ok((l, local))
+}
+
+fn tokio_stream_listener(
+    listener: tokio::net::TcpListener,
+) -> impl Stream<Item = Result<tokio::net::TcpStream, std::io::Error>> {
+    futures::stream::unfold(listener, |l| async move {
+        let next = l.accept().await.map(|(s, _)| {
+            let _ = s.set_nodelay(true);
+            s
+        });
+        Some((next, l))
+    })
+}
