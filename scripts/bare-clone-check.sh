@@ -23,6 +23,7 @@ declare -A filter=(
     [api_vs_prometheus]=''
     [blocks_in_buckets]=''
     [external_labels]=''
+    [read_path]=''
     [promql_vs_prometheus]=''
     [promtool_compat]=''
     [tombstones]=''

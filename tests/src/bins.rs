@@ -74,3 +74,20 @@ pub fn assert_same_text(ours: &str, reference: &str, what: &str) {
         b.get(i)
     );
 }
+
+/// OpenMetrics text `om` with `extra` (`name="value",...`) added to every sample's labels.
+pub fn om_with_labels(om: &str, extra: &str) -> String {
+    let mut out = String::with_capacity(om.len() + om.len() / 4);
+    for line in om.lines() {
+        match line.split_once('{') {
+            _ if line.starts_with('#') => out.push_str(line),
+            Some((name, rest)) => out.push_str(&format!("{name}{{{extra},{rest}")),
+            None => match line.split_once(' ') {
+                Some((name, rest)) => out.push_str(&format!("{name}{{{extra}}} {rest}")),
+                None => out.push_str(line),
+            },
+        }
+        out.push('\n');
+    }
+    out
+}

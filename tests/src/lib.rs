@@ -7,6 +7,7 @@ pub mod counting_store;
 pub mod json_diff;
 pub mod ports;
 pub mod prometheus;
+pub mod quiver_proc;
 pub mod quiver_up;
 pub mod s3;
 pub mod shared;

@@ -221,3 +221,51 @@ async fn index_and_chunks_are_read_with_ranges() {
     }
     assert!(index_bytes * 4 < index_size, "read {index_bytes} of {index_size} index bytes for 12 series");
 }
+
+/// With index headers on local disk, a block opened a second time (a store gateway restarting)
+/// reads nothing of its index from the bucket to open, and answers the same.
+#[tokio::test]
+async fn index_headers_on_disk_spare_the_bucket_on_reopen() {
+    if quiver_tests::shared::testbench_or_skip(
+        "blocks_in_buckets::index_headers_on_disk_spare_the_bucket_on_reopen",
+    )
+    .is_none()
+    {
+        return;
+    }
+    use quiver_bucket::block::{Block, INDEX_HEADER_FILE};
+    use quiver_proto::{Matcher, TimeRange};
+    use quiver_tests::counting_store::CountingStore;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let om = tmp.path().join("in.om");
+    gen_om(&om, 300, 2.0);
+    let blocks = tmp.path().join("blocks");
+    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(&om).arg(&blocks));
+    let ulid = std::fs::read_dir(&blocks)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .find(|n| n.len() == 26)
+        .expect("a block");
+    let fs: Arc<dyn ObjectStore> =
+        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&blocks).expect("fs"));
+    let counting = Arc::new(CountingStore::new(fs));
+    let store: Arc<dyn ObjectStore> = Arc::clone(&counting) as Arc<dyn ObjectStore>;
+    let headers = tmp.path().join("headers");
+    let m = [Matcher::equal("__name__", "node_memory_usage_bytes")];
+
+    let first = Block::open_with_headers(Arc::clone(&store), ObjPath::from(ulid.as_str()), Some(&headers))
+        .await
+        .expect("open");
+    assert!(headers.join(&ulid).join(INDEX_HEADER_FILE).is_file());
+    let want = first.select(&m, TimeRange::ALL).await.expect("select");
+    assert!(!want.is_empty());
+    counting.clear();
+
+    let again =
+        Block::open_with_headers(store, ObjPath::from(ulid.as_str()), Some(&headers)).await.expect("reopen");
+    let index_reads = counting.reads().iter().filter(|r| r.path.ends_with("/index")).count();
+    assert_eq!(index_reads, 0, "{:?}", counting.reads());
+    assert_eq!(again.select(&m, TimeRange::ALL).await.expect("select"), want);
+    assert_eq!(again.index().label_names(), first.index().label_names());
+}

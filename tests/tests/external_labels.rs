@@ -6,27 +6,10 @@
 
 use std::path::Path;
 
-use quiver_tests::bins::{gen_om, promtool, quiver, run_ok};
+use quiver_tests::bins::{gen_om, om_with_labels, promtool, quiver, run_ok};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
-
-/// `om` with `extra` added to every sample's labels.
-fn with_labels(om: &str, extra: &str) -> String {
-    let mut out = String::with_capacity(om.len() + om.len() / 4);
-    for line in om.lines() {
-        match line.split_once('{') {
-            _ if line.starts_with('#') => out.push_str(line),
-            Some((name, rest)) => out.push_str(&format!("{name}{{{extra},{rest}")),
-            None => match line.split_once(' ') {
-                Some((name, rest)) => out.push_str(&format!("{name}{{{extra}}} {rest}")),
-                None => out.push_str(line),
-            },
-        }
-        out.push('\n');
-    }
-    out
-}
 
 fn create_blocks(om: &Path, out: &Path) {
     run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(om).arg(out));
@@ -66,7 +49,7 @@ async fn external_labels_answer_as_series_labels_in_prometheus_242() {
     for replica in ["a", "b"] {
         // Prometheus: the labels in the series, in overlapping blocks of its own storage.
         let labelled = dir.join(format!("{replica}.om"));
-        std::fs::write(&labelled, with_labels(&text, &format!(r#"cluster="eu",replica="{replica}""#)))
+        std::fs::write(&labelled, om_with_labels(&text, &format!(r#"cluster="eu",replica="{replica}""#)))
             .expect("write om");
         create_blocks(&labelled, &dir.join("prometheus"));
         // Quiver: the unlabelled blocks, uploaded with external labels.

@@ -1,0 +1,82 @@
+//! A `quiver` component (`store`, `query`, ...) started on free ports, ready when its
+//! `/-/ready` answers, killed by its PID when dropped.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::bins::quiver;
+use crate::ports::free_port;
+
+#[derive(Debug)]
+pub struct QuiverProc {
+    child: Child,
+    http: u16,
+    grpc: u16,
+    log: tempfile::NamedTempFile,
+}
+
+impl QuiverProc {
+    /// Starts `quiver <args> --http-address=... --grpc-address=...` and waits until ready.
+    /// Another process may take a port between our check and the bind; then the server exits
+    /// and is started again on other ports.
+    pub async fn start(args: &[&str]) -> Self {
+        for _ in 0..5 {
+            let (http, grpc) = (free_port().expect("free port"), free_port().expect("free port"));
+            if http == grpc {
+                continue;
+            }
+            let log = tempfile::NamedTempFile::new().expect("log file");
+            let child = quiver()
+                .args(args)
+                .arg(format!("--http-address=127.0.0.1:{http}"))
+                .arg(format!("--grpc-address=127.0.0.1:{grpc}"))
+                .stdout(Stdio::null())
+                .stderr(log.reopen().expect("log file"))
+                .spawn()
+                .expect("start quiver");
+            let mut p = Self { child, http, grpc, log };
+            if p.wait_ready().await {
+                return p;
+            }
+        }
+        panic!("quiver {args:?} did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http)
+    }
+
+    /// The StoreAPI address, as `--endpoint` takes it.
+    pub fn grpc(&self) -> String {
+        format!("127.0.0.1:{}", self.grpc)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    async fn wait_ready(&mut self) -> bool {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(r) = client.get(format!("{}/-/ready", self.url())).send().await
+                && r.status().is_success()
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("quiver did not become ready:\n{}", self.log());
+    }
+}
+
+impl Drop for QuiverProc {
+    fn drop(&mut self) {
+        // Child::kill sends SIGKILL to this process's PID only.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

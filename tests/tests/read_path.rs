@@ -1,0 +1,288 @@
+//! The Thanos read path end to end: two `quiver store` gateways, each over the bucket of one
+//! replica of an HA pair (the same promtool blocks uploaded with `--label cluster=eu --label
+//! replica=a|b`), behind one `quiver query --query.replica-label replica` speaking StoreAPI
+//! over gRPC.
+//!
+//! - With identical replicas, every answer (instant and range queries, series, labels, label
+//!   values) equals a Prometheus 2.42 over one copy labelled `cluster="eu"`: the replicas are
+//!   deduplicated and the replica label is gone.
+//! - With a gap in one replica, the raw samples the querier returns come from the replicas, as
+//!   Thanos's penalty algorithm picks them: no gap longer than two scrape intervals remains.
+//! - `dedup=false` shows both replicas; an endpoint that is down gives a warning naming it, or
+//!   an error with `partial_response=false`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use quiver_tests::bins::{gen_om, om_with_labels, promtool, quiver, run_ok};
+use quiver_tests::json_diff::{Tally, diff, normalize};
+use quiver_tests::prometheus::Prometheus;
+use quiver_tests::quiver_proc::QuiverProc;
+use quiver_tests::quiver_up::api_get;
+
+const END: &str = "1699999200";
+
+fn create_blocks(om: &Path, out: &Path) {
+    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(om).arg(out));
+}
+
+/// Uploads the blocks made from `om` to a new filesystem bucket with external labels; returns
+/// its objstore config.
+fn bucket_of(dir: &Path, name: &str, om: &Path, labels: &[&str]) -> String {
+    let raw = dir.join(format!("raw-{name}"));
+    create_blocks(om, &raw);
+    let bucket = dir.join(format!("bucket-{name}"));
+    std::fs::create_dir_all(&bucket).expect("bucket dir");
+    let config = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", bucket.display());
+    let mut cmd = quiver();
+    cmd.args(["tools", "bucket", "upload-blocks", "--objstore.config", &config, "--path"]).arg(&raw);
+    for l in labels {
+        cmd.args(["--label", l]);
+    }
+    run_ok(&mut cmd);
+    config
+}
+
+/// `om` without the samples whose timestamp (seconds) is in `[from, to)`.
+fn without_window(om: &str, from: f64, to: f64) -> String {
+    om.lines()
+        .filter(|line| {
+            if line.starts_with('#') {
+                return true;
+            }
+            let t = line.rsplit(' ').next().and_then(|t| t.parse::<f64>().ok());
+            !t.is_some_and(|t| t >= from && t < to)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A store gateway over the bucket `config`, its local state in `data`.
+async fn store(config: &str, data: &Path) -> QuiverProc {
+    let data = data.to_str().expect("utf-8 path");
+    QuiverProc::start(&["store", "--objstore.config", config, "--data-dir", data, "--sync-block-duration=1s"]).await
+}
+
+const QUERIES: &[&str] = &[
+    "sum by (job) (rate(http_requests_total[5m]))",
+    r#"http_requests_total{job="api",method="GET"}"#,
+    "count(node_memory_usage_bytes)",
+    "max by (cluster) (node_memory_usage_bytes)",
+    r#"histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))"#,
+    r#"count by (replica) (up{cluster="eu"} or node_memory_usage_bytes)"#,
+    r#"irate(http_requests_total{status="500"}[2m])"#,
+];
+
+#[tokio::test]
+async fn querier_over_two_replica_stores_answers_as_prometheus_242_over_one() {
+    if quiver_tests::shared::testbench_or_skip(
+        "read_path::querier_over_two_replica_stores_answers_as_prometheus_242_over_one",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let om = dir.join("in.om");
+    gen_om(&om, 60, 4.0);
+    let text = std::fs::read_to_string(&om).expect("read om");
+
+    let prom_om = dir.join("prom.om");
+    std::fs::write(&prom_om, om_with_labels(&text, r#"cluster="eu""#)).expect("write om");
+    create_blocks(&prom_om, &dir.join("prometheus"));
+    let a = store(&bucket_of(dir, "a", &om, &["cluster=eu", "replica=a"]), &dir.join("store-a")).await;
+    let b = store(&bucket_of(dir, "b", &om, &["cluster=eu", "replica=b"]), &dir.join("store-b")).await;
+    let query = QuiverProc::start(&[
+        "query",
+        "--endpoint",
+        &a.grpc(),
+        "--endpoint",
+        &b.grpc(),
+        "--query.replica-label=replica",
+    ])
+    .await;
+    let prom = Prometheus::start(&dir.join("prometheus"), &[]).await;
+
+    let mut tally = Tally::default();
+    let mut compared = 0;
+    let mut check = async |path: &str, params: &[(&str, &str)]| {
+        let q = params.iter().find(|(k, _)| *k == "query").map(|(_, v)| *v).unwrap_or_default();
+        let (s1, ours) = api_get(&query.url(), path, params).await;
+        let (s2, theirs) = api_get(&prom.url(), path, params).await;
+        assert_eq!(
+            (s1, &ours["status"]),
+            (s2, &theirs["status"]),
+            "{path} {params:?}: ours {ours}, prometheus {theirs}"
+        );
+        assert!(ours.get("warnings").is_none(), "{path} {params:?}: {ours}");
+        if let Err(e) = diff(&normalize(q, ours), &normalize(q, theirs), "", &mut tally) {
+            panic!("{path} {params:?}: {e}\nquerier log:\n{}", query.log());
+        }
+        compared += 1;
+    };
+    for q in QUERIES {
+        check("/api/v1/query", &[("query", q), ("time", "1699995432.1")]).await;
+        let range = [("query", *q), ("start", "1699986012.5"), ("end", "1699998012.5"), ("step", "120")];
+        check("/api/v1/query_range", &range).await;
+    }
+    check("/api/v1/series", &[("match[]", r#"node_memory_usage_bytes{job="api"}"#)]).await;
+    check("/api/v1/labels", &[]).await;
+    check("/api/v1/labels", &[("match[]", "node_memory_usage_bytes")]).await;
+    check("/api/v1/label/job/values", &[]).await;
+    check("/api/v1/label/replica/values", &[]).await;
+    check("/api/v1/label/cluster/values", &[("match[]", "node_memory_usage_bytes")]).await;
+    assert_eq!(compared, QUERIES.len() * 2 + 6);
+    assert!(tally.values > 500, "{tally:?}");
+
+    // Without deduplication both replicas answer, each with its replica label.
+    let (status, v) = api_get(
+        &query.url(),
+        "/api/v1/query",
+        &[
+            ("query", "count by (replica) (node_memory_usage_bytes)"),
+            ("time", "1699995432.1"),
+            ("dedup", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let replicas: Vec<&str> = v["data"]["result"]
+        .as_array()
+        .expect("vector")
+        .iter()
+        .filter_map(|s| s["metric"]["replica"].as_str())
+        .collect();
+    assert_eq!(replicas, ["a", "b"], "{v}");
+
+    // Thanos's endpoint listing shows both stores healthy with their label sets.
+    let (status, v) = api_get(&query.url(), "/api/v1/stores", &[]).await;
+    assert_eq!(status, 200);
+    let stores = v["data"]["store"].as_array().expect("store group");
+    assert_eq!(stores.len(), 2, "{v}");
+    assert!(stores.iter().all(|s| s["healthy"] == true), "{v}");
+    eprintln!("{compared} answers agree; {tally:?}");
+}
+
+/// Raw samples of each series of a matrix answer, by their labels.
+fn raw_samples(v: &serde_json::Value) -> BTreeMap<String, Vec<(f64, String)>> {
+    let mut out = BTreeMap::new();
+    for s in v["data"]["result"].as_array().expect("matrix") {
+        let points = s["values"]
+            .as_array()
+            .expect("values")
+            .iter()
+            .map(|p| (p[0].as_f64().expect("time"), p[1].as_str().expect("value").to_string()))
+            .collect();
+        out.insert(s["metric"].to_string(), points);
+    }
+    out
+}
+
+#[tokio::test]
+async fn penalty_dedup_fills_a_replica_gap_and_down_endpoints_warn() {
+    if quiver_tests::shared::testbench_or_skip(
+        "read_path::penalty_dedup_fills_a_replica_gap_and_down_endpoints_warn",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let om = dir.join("in.om");
+    gen_om(&om, 30, 4.0);
+    let text = std::fs::read_to_string(&om).expect("read om");
+    // Replica a misses an hour, replica b half an hour later on.
+    let (start, end): (f64, f64) = (1699999200.0 - 4.0 * 3600.0, 1699999200.0);
+    let a_om = dir.join("a.om");
+    std::fs::write(&a_om, without_window(&text, start + 3600.0, start + 7200.0)).expect("write");
+    let b_om = dir.join("b.om");
+    std::fs::write(&b_om, without_window(&text, start + 10800.0, start + 12600.0)).expect("write");
+    let a = store(&bucket_of(dir, "a", &a_om, &["replica=a"]), &dir.join("store-a")).await;
+    let b = store(&bucket_of(dir, "b", &b_om, &["replica=b"]), &dir.join("store-b")).await;
+    let dead = quiver_tests::ports::free_port().expect("port");
+    let dead_addr = format!("127.0.0.1:{dead}");
+    let query = QuiverProc::start(&[
+        "query",
+        "--endpoint",
+        &a.grpc(),
+        "--endpoint",
+        &b.grpc(),
+        "--endpoint",
+        &dead_addr,
+        "--query.replica-label=replica",
+    ])
+    .await;
+
+    let selector = r#"node_memory_usage_bytes{job="api"}[4h]"#;
+    let params = [("query", selector), ("time", END)];
+    let (status, merged) = api_get(&query.url(), "/api/v1/query", &params).await;
+    assert_eq!(status, 200, "{merged}");
+    // The endpoint that is down is named in a warning; the others answered.
+    let warnings = merged["warnings"].as_array().map(|w| w.iter().map(|w| w.to_string()).collect::<Vec<_>>());
+    assert!(warnings.is_some_and(|w| w.iter().any(|w| w.contains(&dead_addr))), "{merged}");
+    let merged = raw_samples(&merged);
+    assert!(!merged.is_empty());
+    let (_, a_only) = api_get(
+        &query.url(),
+        "/api/v1/query",
+        &[
+            ("query", &format!("{}{{replica=\"a\"}}[4h]", "node_memory_usage_bytes")),
+            ("time", END),
+            ("dedup", "false"),
+        ],
+    )
+    .await;
+    let (_, b_only) = api_get(
+        &query.url(),
+        "/api/v1/query",
+        &[
+            ("query", &format!("{}{{replica=\"b\"}}[4h]", "node_memory_usage_bytes")),
+            ("time", END),
+            ("dedup", "false"),
+        ],
+    )
+    .await;
+    let replicas: Vec<BTreeMap<(String, String), bool>> = [a_only, b_only]
+        .iter()
+        .map(|v| {
+            let mut m = BTreeMap::new();
+            for s in v["data"]["result"].as_array().expect("matrix") {
+                let instance = s["metric"]["instance"].as_str().unwrap_or_default().to_string();
+                for p in s["values"].as_array().expect("values") {
+                    let (t, v) = (p[0].as_f64().expect("time"), p[1].as_str().expect("value"));
+                    m.insert((instance.clone(), format!("{t}={v}")), true);
+                }
+            }
+            m
+        })
+        .collect();
+    for (series, points) in &merged {
+        assert!(!series.contains("replica"), "{series}");
+        let instance: serde_json::Value = serde_json::from_str(series).expect("labels");
+        let instance = instance["instance"].as_str().unwrap_or_default().to_string();
+        // Every sample comes from a replica...
+        for (t, v) in points {
+            let key = (instance.clone(), format!("{t}={v}"));
+            assert!(replicas.iter().any(|r| r.contains_key(&key)), "{series}: {t} {v} is in no replica");
+        }
+        // ...and the gaps of each replica are filled by the other.
+        let longest = points.windows(2).map(|w| w[1].0 - w[0].0).fold(0.0, f64::max);
+        assert!(longest <= 60.0, "{series}: a gap of {longest}s remains");
+        assert!(
+            points.first().is_some_and(|p| p.0 < start + 60.0)
+                && points.last().is_some_and(|p| p.0 > end - 60.0)
+        );
+    }
+
+    // Without partial response the down endpoint fails the request.
+    let (status, v) = api_get(
+        &query.url(),
+        "/api/v1/query",
+        &[("query", selector), ("time", END), ("partial_response", "false")],
+    )
+    .await;
+    assert!(status >= 400 && v["status"] == "error", "{status} {v}");
+    assert!(v["error"].as_str().is_some_and(|e| e.contains(&dead_addr)), "{v}");
+}
