@@ -1,5 +1,17 @@
 //! Quiver's write path: remote-write decoding, validation, WAL, the in-memory head, block cutting
 //! and upload (the receiver), and the sidecar's shipper and reloader.
 //!
-//! It depends only on `quiver-proto` and `quiver-bucket`, never on query code. Nothing lives here
-//! yet: the receiver and sidecar are built in their own issues.
+//! - [`Receiver`]: remote-write requests validated, logged to the [`wal`] (fsynced before a
+//!   write is acknowledged) and appended to a per-tenant [`Head`], which is a source
+//!   ([`quiver_proto::SeriesStore`]) the query side reads through the `server` crate's wiring.
+//!
+//! It depends only on `quiver-proto` and `quiver-bucket`, never on query code.
+
+mod error;
+mod head;
+mod receiver;
+pub mod wal;
+
+pub use error::{Error, Result};
+pub use head::{AppendStats, Head};
+pub use receiver::{Receiver, ReceiverConfig, WriteError, WriteOutcome};

@@ -1,0 +1,23 @@
+use thiserror::Error;
+
+/// Errors of the write path, with the file they concern.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a block of the head failed.
+    #[error("cutting a block: {0}")]
+    Block(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl std::fmt::Display, source: std::io::Error) -> Self {
+        Error::Io { path: path.to_string(), source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

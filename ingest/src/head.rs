@@ -1,0 +1,382 @@
+//! A tenant's in-memory head: the samples received and not yet in a block, per series as XOR
+//! chunks (closed at 120 samples, as Prometheus's head cuts them, plus the one being appended
+//! to), so a sample costs about a byte and a half. The head is a source like any other: it
+//! answers series requests with its chunks and the receiver's external labels (the tenant's
+//! among them).
+//!
+//! Appends follow Prometheus's appender per sample: a sample at or before the series' newest
+//! one is refused as out of order (an identical repeat is accepted and dropped), and the rest
+//! of the write still goes in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use quiver_proto::chunkenc::{Encoding, RawChunk, XorAppender, decode_xor};
+use quiver_proto::{
+    Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
+    StoreFuture, StoreInfo, StoreSeries, TimeRange,
+};
+
+/// Samples per chunk, as Prometheus's head.
+const CHUNK_SAMPLES: usize = 120;
+
+#[derive(Debug)]
+struct SeriesHead {
+    closed: Vec<RawChunk>,
+    open: XorAppender,
+    open_min: i64,
+    last: Option<(i64, f64)>,
+}
+
+impl SeriesHead {
+    fn new() -> Self {
+        Self { closed: Vec::new(), open: XorAppender::new(), open_min: 0, last: None }
+    }
+
+    /// Whether `(t, v)` would be taken: `Some(true)` to append, `Some(false)` for an identical
+    /// repeat, `None` when out of order.
+    fn accepts(last: Option<(i64, f64)>, t: i64, v: f64) -> Option<bool> {
+        match last {
+            Some((lt, _)) if t < lt => None,
+            Some((lt, lv)) if t == lt => (lv.to_bits() == v.to_bits()).then_some(false),
+            _ => Some(true),
+        }
+    }
+
+    fn append(&mut self, t: i64, v: f64) {
+        if self.open.num_samples() >= CHUNK_SAMPLES {
+            let full = std::mem::replace(&mut self.open, XorAppender::new());
+            let max = self.last.map_or(self.open_min, |l| l.0);
+            self.closed.push(RawChunk {
+                min_time: self.open_min,
+                max_time: max,
+                encoding: Encoding::Xor,
+                data: Bytes::from(full.into_bytes()),
+            });
+        }
+        if self.open.num_samples() == 0 {
+            self.open_min = t;
+        }
+        // In order by construction: the appender only refuses out-of-order samples.
+        if self.open.append(t, v).is_ok() {
+            self.last = Some((t, v));
+        }
+    }
+
+    /// The chunks overlapping `range`, the open one copied as it is now.
+    fn chunks(&self, range: &TimeRange) -> Vec<RawChunk> {
+        let mut out: Vec<RawChunk> = self
+            .closed
+            .iter()
+            .filter(|c| range.overlaps(&TimeRange::new(c.min_time, c.max_time)))
+            .cloned()
+            .collect();
+        if let Some((max, _)) = self.last
+            && self.open.num_samples() > 0
+            && range.overlaps(&TimeRange::new(self.open_min, max))
+        {
+            out.push(RawChunk {
+                min_time: self.open_min,
+                max_time: max,
+                encoding: Encoding::Xor,
+                data: Bytes::copy_from_slice(self.open.bytes()),
+            });
+        }
+        out
+    }
+
+    fn range(&self) -> Option<(i64, i64)> {
+        let min = self.closed.first().map_or(self.open_min, |c| c.min_time);
+        self.last.map(|(max, _)| (min, max))
+    }
+
+    /// Every sample held, in time order.
+    fn samples(&self) -> Vec<(i64, f64)> {
+        let mut out = Vec::new();
+        for data in self.closed.iter().map(|c| &c.data[..]).chain(std::iter::once(self.open.bytes())) {
+            if let Ok(s) = decode_xor(data) {
+                out.extend(s.into_iter().map(|s| (s.t, s.v)));
+            }
+        }
+        out
+    }
+}
+
+/// What one write did to the head.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct AppendStats {
+    pub appended: u64,
+    pub out_of_order: u64,
+    /// Before the head's oldest valid time (in a block already).
+    pub out_of_bounds: u64,
+    pub duplicates: u64,
+}
+
+/// One tenant's head.
+#[derive(Debug)]
+pub struct Head {
+    name: String,
+    /// Added to every series it serves (the receiver's labels and the tenant's).
+    external: Labels,
+    series: RwLock<BTreeMap<Labels, SeriesHead>>,
+    /// Samples before this are in a block already: refused as out of bounds.
+    min_valid: AtomicI64,
+}
+
+impl Head {
+    pub fn new(name: impl Into<String>, external: Labels) -> Self {
+        Self {
+            name: name.into(),
+            external,
+            series: RwLock::new(BTreeMap::new()),
+            min_valid: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    pub fn external_labels(&self) -> &Labels {
+        &self.external
+    }
+
+    /// The samples of `series` the head takes (in order, new), without taking them yet: the
+    /// receiver logs exactly these before they are appended.
+    pub fn filter(
+        &self,
+        series: &Labels,
+        samples: &[(i64, f64)],
+        stats: &mut AppendStats,
+    ) -> Vec<(i64, f64)> {
+        let guard = self.series.read();
+        let mut last = guard.as_ref().ok().and_then(|m| m.get(series)).and_then(|s| s.last);
+        let mut out = Vec::with_capacity(samples.len());
+        let min_valid = self.min_valid.load(Ordering::Acquire);
+        for &(t, v) in samples {
+            if t < min_valid {
+                stats.out_of_bounds += 1;
+                continue;
+            }
+            match SeriesHead::accepts(last, t, v) {
+                Some(true) => {
+                    out.push((t, v));
+                    last = Some((t, v));
+                }
+                Some(false) => stats.duplicates += 1,
+                None => stats.out_of_order += 1,
+            }
+        }
+        out
+    }
+
+    /// Appends samples `filter` took.
+    pub fn append(&self, series: Labels, samples: &[(i64, f64)]) -> u64 {
+        let Ok(mut map) = self.series.write() else { return 0 };
+        let s = map.entry(series).or_insert_with(SeriesHead::new);
+        let mut n = 0;
+        for &(t, v) in samples {
+            if SeriesHead::accepts(s.last, t, v) == Some(true) {
+                s.append(t, v);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The oldest and newest sample times held.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let map = self.series.read().ok()?;
+        map.values().filter_map(SeriesHead::range).fold(None, |acc, (lo, hi)| match acc {
+            None => Some((lo, hi)),
+            Some((a, b)) => Some((a.min(lo), b.max(hi))),
+        })
+    }
+
+    /// Each series' samples before `end` (its own labels, sorted), for a block.
+    pub fn samples_before(&self, end: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+        let Ok(map) = self.series.read() else { return Vec::new() };
+        map.iter()
+            .filter(|(_, s)| s.range().is_some_and(|(lo, _)| lo < end))
+            .map(|(l, s)| (l.clone(), s.samples().into_iter().filter(|(t, _)| *t < end).collect::<Vec<_>>()))
+            .filter(|(_, s)| !s.is_empty())
+            .collect()
+    }
+
+    /// Drops the samples before `end` (now in a block); later ones before it are refused.
+    pub fn truncate_before(&self, end: i64) {
+        self.min_valid.fetch_max(end, Ordering::AcqRel);
+        let Ok(mut map) = self.series.write() else { return };
+        map.retain(|_, s| {
+            if s.range().is_some_and(|(lo, _)| lo >= end) {
+                return true;
+            }
+            let kept: Vec<(i64, f64)> = s.samples().into_iter().filter(|(t, _)| *t >= end).collect();
+            *s = SeriesHead::new();
+            for (t, v) in &kept {
+                s.append(*t, *v);
+            }
+            !kept.is_empty()
+        });
+    }
+
+    /// Every series' samples, for a WAL checkpoint.
+    pub fn all_samples(&self) -> Vec<(Labels, Vec<(i64, f64)>)> {
+        self.samples_before(i64::MAX)
+    }
+
+    pub fn num_series(&self) -> usize {
+        self.series.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Bytes of chunk data held.
+    pub fn chunk_bytes(&self) -> usize {
+        self.series
+            .read()
+            .map(|m| {
+                m.values()
+                    .map(|s| s.closed.iter().map(|c| c.data.len()).sum::<usize>() + s.open.len_bytes())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Labels as served: the external labels added (theirs winning), `strip` removed.
+    fn served(&self, labels: &Labels, strip: &[String]) -> Labels {
+        let l = if self.external.is_empty() { labels.clone() } else { self.external.merged_with(labels) };
+        if strip.is_empty() { l } else { l.without(strip) }
+    }
+
+    /// The served labels of the series matching `req` with data in its range, sorted.
+    fn matching(&self, req: &LabelsRequest) -> Vec<Labels> {
+        let Ok(map) = self.series.read() else { return Vec::new() };
+        let mut out: Vec<Labels> = map
+            .iter()
+            .filter(|(_, s)| {
+                s.range().is_some_and(|(min, max)| req.range.overlaps(&TimeRange::new(min, max)))
+            })
+            .map(|(l, _)| self.served(l, &req.without_replica_labels))
+            .filter(|l| req.matchers.iter().all(|m| m.matches_labels(l)))
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+impl SeriesStore for Head {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn info(&self) -> StoreFuture<'_, StoreInfo> {
+        Box::pin(async move {
+            let mut info = StoreInfo::empty();
+            if let Ok(map) = self.series.read() {
+                for (min, max) in map.values().filter_map(SeriesHead::range) {
+                    info.min_time = info.min_time.min(min);
+                    info.max_time = info.max_time.max(max);
+                }
+            }
+            if !self.external.is_empty() {
+                info.label_sets = vec![self.external.clone()];
+            }
+            info.resolutions_ms = vec![0];
+            Ok(info)
+        })
+    }
+
+    /// The matching series as they are now, sorted by their served labels.
+    fn series(self: Arc<Self>, req: SeriesRequest) -> SeriesStream {
+        let mut found: Vec<StoreSeries> = Vec::new();
+        if let Ok(map) = self.series.read() {
+            for (labels, s) in map.iter() {
+                let served = self.served(labels, &req.without_replica_labels);
+                if !req.matchers.iter().all(|m| m.matches_labels(&served))
+                    || req.shard.as_ref().is_some_and(|sh| !sh.owns(&served))
+                {
+                    continue;
+                }
+                let chunks = s.chunks(&req.range);
+                if chunks.is_empty() {
+                    continue;
+                }
+                let chunks = if req.skip_chunks { Vec::new() } else { chunks };
+                found.push(StoreSeries { labels: served, chunks });
+            }
+        }
+        found.sort_by(|a, b| a.labels.cmp(&b.labels));
+        let limit = req.limits.series;
+        if limit > 0 && found.len() as u64 > limit {
+            let e = StoreError::LimitExceeded {
+                store: self.name.clone(),
+                what: quiver_proto::store::LimitKind::Series,
+                limit,
+                got: found.len() as u64,
+            };
+            return quiver_proto::store::failed_stream(e);
+        }
+        Box::pin(futures::stream::iter(found.into_iter().map(|s| Ok(SeriesFrame::Series(s)))))
+    }
+
+    fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
+        Box::pin(async move {
+            let names: BTreeSet<String> =
+                self.matching(req).iter().flat_map(|l| l.iter().map(|l| l.name.clone())).collect();
+            Ok(limited(names, req.limit))
+        })
+    }
+
+    fn label_values<'a>(&'a self, name: &'a str, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
+        Box::pin(async move {
+            let values: BTreeSet<String> =
+                self.matching(req).iter().filter_map(|l| l.get(name).map(str::to_string)).collect();
+            Ok(limited(values, req.limit))
+        })
+    }
+}
+
+fn limited(values: BTreeSet<String>, limit: usize) -> LabelsAnswer {
+    let mut values: Vec<String> = values.into_iter().collect();
+    if limit > 0 {
+        values.truncate(limit);
+    }
+    LabelsAnswer { values, warnings: Vec::new() }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use futures::StreamExt;
+    use quiver_proto::Matcher;
+    use quiver_proto::chunkenc::decode_xor;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn appends_in_order_refuses_the_rest_and_serves_chunks() {
+        let head = Arc::new(Head::new("head", Labels::from_pairs([("tenant_id", "t1")]).unwrap()));
+        let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap();
+        let mut stats = AppendStats::default();
+        let input: Vec<(i64, f64)> = (0..300).map(|i| (i * 1000, i as f64)).collect();
+        let taken = head.filter(&up, &input, &mut stats);
+        assert_eq!(head.append(up.clone(), &taken), 300);
+        let again = head.filter(&up, &[(299_000, 299.0), (5_000, 1.0), (300_000, 7.0)], &mut stats);
+        assert_eq!(again, [(300_000, 7.0)]);
+        assert_eq!((stats.duplicates, stats.out_of_order), (1, 1));
+        head.append(up.clone(), &again);
+
+        let req = SeriesRequest::new(vec![Matcher::equal("job", "a")], TimeRange::new(0, 1_000_000));
+        let frames: Vec<_> = Arc::clone(&head).series(req).collect().await;
+        let SeriesFrame::Series(s) = frames[0].clone().unwrap() else { panic!() };
+        assert_eq!(s.labels.get("tenant_id"), Some("t1"));
+        assert_eq!(s.chunks.len(), 3);
+        let samples: Vec<_> = s.chunks.iter().flat_map(|c| decode_xor(&c.data).unwrap()).collect();
+        assert_eq!(samples.len(), 301);
+        assert_eq!(samples.last().map(|s| (s.t, s.v)), Some((300_000, 7.0)));
+        // A range that only the open chunk covers.
+        let req = SeriesRequest::new(vec![Matcher::equal("job", "a")], TimeRange::new(250_000, 260_000));
+        let frames: Vec<_> = Arc::clone(&head).series(req).collect().await;
+        let SeriesFrame::Series(s) = frames[0].clone().unwrap() else { panic!() };
+        assert_eq!(s.chunks.len(), 1);
+        let names = head.label_names(&LabelsRequest::new(Vec::new(), TimeRange::new(0, 1))).await.unwrap();
+        assert_eq!(names.values, ["__name__", "job", "tenant_id"]);
+    }
+}
