@@ -11,6 +11,7 @@ mod grpc;
 mod openmetrics;
 pub mod querier;
 mod query_flags;
+mod receive;
 mod store;
 pub mod store_gateway;
 mod telemetry;

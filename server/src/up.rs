@@ -1,7 +1,7 @@
-//! `quiver up`: the all-in-one. Today it serves a local directory bucket: health and readiness,
-//! build info, Prometheus's query API over the blocks in the bucket (see [`crate::api`]), and the
-//! blocks themselves (as JSON and as a page with a query box). Receive, compaction and rules join
-//! as their issues land.
+//! `quiver up`: the all-in-one over a local directory: remote write into a WAL-backed head
+//! (`/api/v1/receive`, `/api/v1/write`), Prometheus's query API over the head and the directory's
+//! blocks merged (see [`crate::api`]), health and readiness, and the blocks themselves (as JSON
+//! and as a page with a query box). Compaction and rules join as their issues land.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,7 +23,9 @@ use crate::api::{ApiError, ApiState, ReadConfig, Sources};
 use crate::bucket_blocks::BucketBlocks;
 use crate::error::CliError;
 use crate::query_flags::QueryFlags;
+use crate::receive::UpSources;
 pub use quiver_engine::Executor;
+use quiver_ingest::{Receiver, ReceiverConfig};
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
@@ -33,6 +35,9 @@ pub struct UpArgs {
     /// Address to serve HTTP on.
     #[arg(long = "http-address", env = "QUIVER_HTTP_ADDRESS", default_value = "127.0.0.1:10902")]
     http_address: SocketAddr,
+    /// How much time one block of received samples spans (Prometheus's 2h; shorter in tests).
+    #[arg(long = "tsdb.block-duration", env = "QUIVER_TSDB_BLOCK_DURATION", default_value = "2h", value_parser = crate::query_flags::duration_flag, hide = true)]
+    block_duration: std::time::Duration,
     #[command(flatten)]
     query: QueryFlags,
 }
@@ -41,8 +46,25 @@ pub struct UpArgs {
 /// function of its state so tests can call it without a socket.
 pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig, executor: Executor) -> Router {
     let blocks = Arc::new(BucketBlocks::new(store));
-    let state =
-        ApiState::new(Arc::clone(&blocks) as Arc<dyn Sources>, query, ReadConfig::default(), executor);
+    let sources = Arc::clone(&blocks) as Arc<dyn Sources>;
+    with_blocks_pages(ApiState::new(sources, query, ReadConfig::default(), executor), blocks)
+}
+
+/// As [`router`], with remote write into `receiver`, whose heads queries see beside the bucket.
+pub fn router_with_receiver(
+    store: Arc<dyn ObjectStore>,
+    receiver: Arc<Receiver>,
+    max_write_bytes: usize,
+    query: QueryConfig,
+    executor: Executor,
+) -> Router {
+    let blocks = Arc::new(BucketBlocks::new(store));
+    let sources = Arc::new(UpSources { blocks: Arc::clone(&blocks), receiver: Arc::clone(&receiver) });
+    with_blocks_pages(ApiState::new(sources, query, ReadConfig::default(), executor), blocks)
+        .merge(crate::receive::routes(receiver, max_write_bytes))
+}
+
+fn with_blocks_pages(state: ApiState, blocks: Arc<BucketBlocks>) -> Router {
     crate::api::component_router(state).merge(
         Router::new().route("/api/v1/blocks", get(blocks_json)).route("/", get(home_page)).with_state(blocks),
     )
@@ -92,14 +114,35 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.data_dir.display())))?;
     let query = args.query.config();
     let executor = query_executor(&query)?;
-    let app = router(Arc::new(fs), query, executor);
+    let config = ReceiverConfig::default();
+    let max_write = config.max_request_bytes;
+    let wal_dir = args.data_dir.join("wal");
+    let receiver =
+        Receiver::open(&wal_dir, config).map_err(|e| CliError::Server(format!("opening the WAL: {e}")))?;
+    let bucket: Arc<dyn ObjectStore> = Arc::new(fs);
+    let receiver = Arc::new(receiver);
+    let block_ms = i64::try_from(args.block_duration.as_millis()).unwrap_or(i64::MAX).max(1000);
+    tokio::spawn(crate::receive::cut_blocks(
+        Arc::clone(&receiver),
+        Arc::clone(&bucket),
+        args.data_dir.join("staging"),
+        block_ms,
+    ));
+    let app = router_with_receiver(bucket, receiver, max_write, query, executor);
     let listener = tokio::net::TcpListener::bind(args.http_address)
         .await
         .map_err(|e| CliError::io(args.http_address, e))?;
     let addr = listener.local_addr().map_err(|e| CliError::io(args.http_address, e))?;
     announce(&format!(
-        "Quiver is up at http://{addr}/ (bucket: {}); PromQL at http://{addr}/api/v1/query",
-        args.data_dir.display()
+        "Quiver is up at http://{addr}/ (bucket and WAL: {dir})\n\
+         \n\
+         Prometheus: add to prometheus.yml\n\
+         \x20 remote_write:\n\
+         \x20   - url: http://{addr}/api/v1/receive\n\
+         \n\
+         Grafana: add a Prometheus data source with the URL http://{addr}\n\
+         Query:   curl 'http://{addr}/api/v1/query?query=up'",
+        dir = args.data_dir.display()
     ));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

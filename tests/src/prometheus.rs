@@ -17,10 +17,21 @@ impl Prometheus {
     /// Starts `prometheus` with `storage` as its TSDB directory (retention long enough that old
     /// test blocks are never deleted) and waits until it is ready.
     pub async fn start(storage: &Path, extra_args: &[&str]) -> Self {
+        Self::start_with_config(storage, |_| "global:\n  scrape_interval: 1h\n".to_string(), extra_args).await
+    }
+
+    /// As [`Prometheus::start`], with the configuration `config` writes given the port it will
+    /// listen on (so it can scrape itself).
+    pub async fn start_with_config(
+        storage: &Path,
+        config: impl Fn(u16) -> String,
+        extra_args: &[&str],
+    ) -> Self {
+        let port = free_port().expect("free port");
+        let text = config(port);
         let config = tempfile::tempdir().expect("tempdir");
         let cfg = config.path().join("prometheus.yml");
-        std::fs::write(&cfg, "global:\n  scrape_interval: 1h\n").expect("write config");
-        let port = free_port().expect("free port");
+        std::fs::write(&cfg, text).expect("write config");
         let log = std::fs::File::create(config.path().join("prometheus.log")).expect("log file");
         let child = Command::new("prometheus")
             .arg(format!("--config.file={}", cfg.display()))

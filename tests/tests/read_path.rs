@@ -60,7 +60,8 @@ fn without_window(om: &str, from: f64, to: f64) -> String {
 /// A store gateway over the bucket `config`, its local state in `data`.
 async fn store(config: &str, data: &Path) -> QuiverProc {
     let data = data.to_str().expect("utf-8 path");
-    QuiverProc::start(&["store", "--objstore.config", config, "--data-dir", data, "--sync-block-duration=1s"]).await
+    QuiverProc::start(&["store", "--objstore.config", config, "--data-dir", data, "--sync-block-duration=1s"])
+        .await
 }
 
 const QUERIES: &[&str] = &[

@@ -1,0 +1,137 @@
+//! Remote write over HTTP (`/api/v1/receive`, and `/api/v1/write` in `quiver up`): the body goes
+//! to the receiver, its outcome becomes Thanos receive's status and Prometheus's
+//! `X-Prometheus-Remote-Write-*-Written` headers. Also the all-in-one's sources: the bucket's
+//! blocks and the receiver's heads merged, so what was written is queryable at once.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use futures::future::BoxFuture;
+use quiver_engine::storage::BlockStore;
+use quiver_ingest::{Receiver, WriteError};
+use quiver_proto::{MergeStore, SeriesStore};
+
+use crate::api::{ApiError, ReadOptions, Sources};
+use crate::bucket_blocks::BucketBlocks;
+
+/// The header naming a write's tenant (`--receive.tenant-header`'s default).
+pub(crate) const TENANT_HEADER: &str = "THANOS-TENANT";
+
+/// The remote-write routes over `receiver`.
+pub(crate) fn routes(receiver: Arc<Receiver>, max_body: usize) -> Router {
+    Router::new()
+        .route("/api/v1/receive", post(write))
+        .route("/api/v1/write", post(write))
+        // Larger bodies are refused by the receiver with 413; axum's own limit stays above it.
+        .layer(DefaultBodyLimit::max(max_body.saturating_add(1)))
+        .with_state(receiver)
+}
+
+async fn write(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
+    let tenant = headers
+        .get(TENANT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+        .unwrap_or(r.default_tenant())
+        .to_string();
+    // Decoding and the WAL's fsync block: off the async workers.
+    let outcome = tokio::task::spawn_blocking(move || r.write_snappy(&tenant, &body)).await;
+    match outcome {
+        Ok(Ok(o)) => (
+            StatusCode::OK,
+            [
+                ("X-Prometheus-Remote-Write-Samples-Written", o.samples_written.to_string()),
+                ("X-Prometheus-Remote-Write-Histograms-Written", "0".to_string()),
+                ("X-Prometheus-Remote-Write-Exemplars-Written", "0".to_string()),
+            ],
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            let status = match &e {
+                WriteError::BadRequest(_) => StatusCode::BAD_REQUEST,
+                WriteError::Conflict(_) => StatusCode::CONFLICT,
+                WriteError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                WriteError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            if status.is_server_error() {
+                tracing::warn!("remote write: {e}");
+            }
+            (status, format!("{e}\n")).into_response()
+        }
+        Err(e) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("remote write task failed: {e}\n")).into_response()
+        }
+    }
+}
+
+/// `quiver up`'s sources: the bucket's blocks as they are now and the receiver's heads.
+#[derive(Debug)]
+pub(crate) struct UpSources {
+    pub(crate) blocks: Arc<BucketBlocks>,
+    pub(crate) receiver: Arc<Receiver>,
+}
+
+impl Sources for UpSources {
+    fn store<'a>(&'a self, _: &'a ReadOptions) -> BoxFuture<'a, Result<Arc<dyn SeriesStore>, ApiError>> {
+        Box::pin(async move {
+            let mut stores: Vec<Arc<dyn SeriesStore>> =
+                vec![Arc::new(BlockStore::new(self.blocks.current().await?))];
+            stores.extend(self.receiver.stores());
+            Ok(Arc::new(MergeStore::new("up", stores)) as Arc<dyn SeriesStore>)
+        })
+    }
+}
+
+/// Cuts blocks out of the receiver's heads as they come due, uploads them to `bucket` (data
+/// files first, `meta.json` last, `source: receive` with the tenant's labels), and only then
+/// drops their samples from the head and checkpoints the WAL: a query meanwhile sees the samples
+/// in both, and the engine merges equal timestamps, so nothing is missed or counted twice.
+pub(crate) async fn cut_blocks(
+    receiver: Arc<Receiver>,
+    bucket: Arc<dyn object_store::ObjectStore>,
+    staging: std::path::PathBuf,
+    block_ms: i64,
+) {
+    let every = std::time::Duration::from_millis((block_ms / 8).clamp(500, 60_000) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        for (tenant, end) in receiver.due_cuts(block_ms) {
+            if let Err(e) = cut_one(&receiver, &bucket, &staging, &tenant, end, block_ms).await {
+                tracing::warn!(tenant, "cutting a block: {e}");
+            }
+        }
+    }
+}
+
+async fn cut_one(
+    receiver: &Arc<Receiver>,
+    bucket: &Arc<dyn object_store::ObjectStore>,
+    staging: &std::path::Path,
+    tenant: &str,
+    end: i64,
+    block_ms: i64,
+) -> Result<(), String> {
+    let (r, st, t) = (Arc::clone(receiver), staging.to_path_buf(), tenant.to_string());
+    let written = tokio::task::spawn_blocking(move || r.write_block(&t, end, block_ms, &st))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let Some((dir, labels)) = written else { return Ok(()) };
+    let opts = quiver_bucket::block::UploadOptions { labels, source: "receive".into() };
+    let meta = quiver_bucket::block::upload_block(bucket, &dir, &opts).await.map_err(|e| e.to_string())?;
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        tracing::warn!(dir = %dir.display(), "removing an uploaded block's local copy: {e}");
+    }
+    let (r, t) = (Arc::clone(receiver), tenant.to_string());
+    tokio::task::spawn_blocking(move || r.truncate_before(&t, end))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::info!(block = %meta.ulid, tenant, min_time = meta.min_time, max_time = meta.max_time, "cut a block from the head and uploaded it");
+    Ok(())
+}

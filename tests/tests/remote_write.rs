@@ -1,0 +1,101 @@
+//! Remote write from a real Prometheus 2.42 into `quiver up`: Prometheus scrapes itself every
+//! second and writes to Quiver's `/api/v1/receive`; Quiver then returns exactly the raw samples
+//! Prometheus's own TSDB holds for the same series and time range (each with the receiver's
+//! tenant label, `tenant_id="default-tenant"`, as Thanos receive adds it), and still does after
+//! a `kill -9` and a restart on the same data directory (the WAL is replayed).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use quiver_tests::prometheus::Prometheus;
+use quiver_tests::quiver_up::{QuiverUp, api_get};
+
+/// Raw samples of a matrix answer by series; `tenant`, when given, is the `tenant_id` every
+/// series must carry (the receiver's tenant label, an external label), left out of the key.
+fn by_series(v: &serde_json::Value, tenant: Option<&str>) -> BTreeMap<String, Vec<serde_json::Value>> {
+    let mut out = BTreeMap::new();
+    for s in v["data"]["result"].as_array().into_iter().flatten() {
+        let mut metric = s["metric"].clone();
+        if let Some(t) = tenant {
+            let got = metric.as_object_mut().and_then(|m| m.remove("tenant_id"));
+            assert_eq!(got.as_ref().and_then(|v| v.as_str()), Some(t), "{s}");
+        }
+        out.insert(metric.to_string(), s["values"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
+const TENANT: Option<&str> = Some("default-tenant");
+
+/// The `meta.json` of each block the receiver uploaded to the data directory's bucket.
+fn receive_blocks(data: &std::path::Path) -> Vec<serde_json::Value> {
+    let Ok(dir) = std::fs::read_dir(data) else { return Vec::new() };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path().join("meta.json")).ok())
+        .filter_map(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .filter(|m| m["thanos"]["source"] == "receive")
+        .collect()
+}
+
+fn now_s() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn prometheus_remote_write_lands_sample_for_sample() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("quiver");
+    // Blocks of 10 s, so that some are cut from the head and uploaded while the test runs.
+    let args = ["--tsdb.block-duration=10s"];
+    let mut quiver = QuiverUp::start(&data, &args).await;
+    let url = quiver.url();
+    let config = move |port: u16| {
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n\
+             remote_write:\n  - url: {url}/api/v1/receive\n    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 50ms\n      max_backoff: 500ms\n"
+        )
+    };
+    let prom = Prometheus::start_with_config(&tmp.path().join("prometheus"), config, &[]).await;
+
+    // Let some seconds of samples flow, then compare a window that both have whole.
+    let started = now_s();
+    let selector = r#"{job="self"}[8s]"#;
+    let mut compared = None;
+    while now_s() - started < 90.0 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if now_s() - started < 14.0 {
+            continue;
+        }
+        let t = format!("{:.3}", now_s() - 4.0);
+        let (s1, theirs) = api_get(&prom.url(), "/api/v1/query", &[("query", selector), ("time", &t)]).await;
+        let (s2, ours) = api_get(&quiver.url(), "/api/v1/query", &[("query", selector), ("time", &t)]).await;
+        assert_eq!((s1, s2), (200, 200), "{theirs} {ours}");
+        let (theirs, ours) = (by_series(&theirs, None), by_series(&ours, TENANT));
+        if theirs == ours && theirs.len() > 100 && !receive_blocks(&data).is_empty() {
+            compared = Some((t, theirs));
+            break;
+        }
+    }
+    let (t, expected) =
+        compared.expect("Quiver never held what Prometheus holds for a whole window with blocks cut");
+    let samples: usize = expected.values().map(Vec::len).sum();
+    assert!(samples > 500, "{samples} samples");
+
+    let blocks = receive_blocks(&data);
+    for meta in &blocks {
+        assert_eq!(meta["thanos"]["labels"]["tenant_id"], "default-tenant", "{meta}");
+        assert!(meta["stats"]["numSamples"].as_u64().is_some_and(|n| n > 0), "{meta}");
+    }
+
+    // kill -9 and restart: every acknowledged sample is replayed from the WAL or in a block.
+    drop(quiver);
+    quiver = QuiverUp::start(&data, &args).await;
+    let (status, ours) = api_get(&quiver.url(), "/api/v1/query", &[("query", selector), ("time", &t)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_series(&ours, TENANT), expected, "after a restart");
+    eprintln!(
+        "{} series, {samples} samples agree, before and after a kill -9; {} blocks cut and uploaded",
+        expected.len(),
+        blocks.len()
+    );
+}
