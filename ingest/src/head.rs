@@ -320,7 +320,7 @@ impl SeriesStore for Head {
         Box::pin(async move {
             let names: BTreeSet<String> =
                 self.matching(req).iter().flat_map(|l| l.iter().map(|l| l.name.clone())).collect();
-            Ok(limited(names, req.limit))
+            Ok(LabelsAnswer::limited(names, req.limit))
         })
     }
 
@@ -328,17 +328,9 @@ impl SeriesStore for Head {
         Box::pin(async move {
             let values: BTreeSet<String> =
                 self.matching(req).iter().filter_map(|l| l.get(name).map(str::to_string)).collect();
-            Ok(limited(values, req.limit))
+            Ok(LabelsAnswer::limited(values, req.limit))
         })
     }
-}
-
-fn limited(values: BTreeSet<String>, limit: usize) -> LabelsAnswer {
-    let mut values: Vec<String> = values.into_iter().collect();
-    if limit > 0 {
-        values.truncate(limit);
-    }
-    LabelsAnswer { values, warnings: Vec::new() }
 }
 
 #[cfg(test)]

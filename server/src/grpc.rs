@@ -2,7 +2,6 @@
 //! Thanos querier can read a Quiver store gateway, receiver, sidecar or querier. Source errors
 //! become `tonic::Status` here and only here.
 
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -143,13 +142,6 @@ pub(crate) async fn serve(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(|e| CliError::Server(format!("gRPC: {e}")))
-}
-
-/// Binds a gRPC address.
-pub(crate) async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), CliError> {
-    let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::io(addr, e))?;
-    let local = l.local_addr().map_err(|e| CliError::io(addr, e))?;
-    Ok((l, local))
 }
 
 fn tokio_stream_listener(

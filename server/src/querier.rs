@@ -154,21 +154,12 @@ pub async fn run(args: QueryArgs) -> Result<(), CliError> {
     let state = ApiState::new(Arc::clone(&endpoints) as Arc<dyn Sources>, query, read, executor);
     let app = router(state, Arc::clone(&set));
 
-    let (grpc_listener, grpc_addr) = crate::grpc::bind(args.grpc_address).await?;
+    let (grpc_listener, grpc_addr) = crate::up::bind(args.grpc_address).await?;
     let grpc =
         crate::grpc::serve(grpc_listener, endpoints, RequestLimits::default(), crate::up::shutdown_signal());
-    let listener = tokio::net::TcpListener::bind(args.http_address)
-        .await
-        .map_err(|e| CliError::io(args.http_address, e))?;
-    let addr = listener.local_addr().map_err(|e| CliError::io(args.http_address, e))?;
+    let (listener, addr) = crate::up::bind(args.http_address).await?;
     crate::up::announce(&format!("quiver query: HTTP on http://{addr}/, StoreAPI (gRPC) on {grpc_addr}"));
-    let http = async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(crate::up::shutdown_signal())
-            .await
-            .map_err(|e| CliError::Server(e.to_string()))
-    };
-    tokio::try_join!(http, grpc)?;
+    tokio::try_join!(crate::up::serve_http(listener, app), grpc)?;
     Ok(())
 }
 

@@ -232,11 +232,8 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
         sync_failures: AtomicU64::new(0),
         last_sync_seconds: std::sync::Mutex::new(0.0),
     });
-    let (grpc_listener, grpc_addr) = crate::grpc::bind(args.grpc_address).await?;
-    let listener = tokio::net::TcpListener::bind(args.http_address)
-        .await
-        .map_err(|e| CliError::io(args.http_address, e))?;
-    let http_addr = listener.local_addr().map_err(|e| CliError::io(args.http_address, e))?;
+    let (grpc_listener, grpc_addr) = crate::up::bind(args.grpc_address).await?;
+    let (listener, http_addr) = crate::up::bind(args.http_address).await?;
     let started = Instant::now();
     let first = gateway.sync().await;
     crate::up::announce(&format!(
@@ -260,13 +257,7 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
         crate::up::shutdown_signal(),
     );
     let app = router(gateway);
-    let http = async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(crate::up::shutdown_signal())
-            .await
-            .map_err(|e| CliError::Server(e.to_string()))
-    };
-    tokio::try_join!(http, grpc)?;
+    tokio::try_join!(crate::up::serve_http(listener, app), grpc)?;
     Ok(())
 }
 

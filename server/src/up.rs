@@ -129,10 +129,7 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
         block_ms,
     ));
     let app = router_with_receiver(bucket, receiver, max_write, query, executor);
-    let listener = tokio::net::TcpListener::bind(args.http_address)
-        .await
-        .map_err(|e| CliError::io(args.http_address, e))?;
-    let addr = listener.local_addr().map_err(|e| CliError::io(args.http_address, e))?;
+    let (listener, addr) = bind(args.http_address).await?;
     announce(&format!(
         "Quiver is up at http://{addr}/ (bucket and WAL: {dir})\n\
          \n\
@@ -144,6 +141,18 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
          Query:   curl 'http://{addr}/api/v1/query?query=up'",
         dir = args.data_dir.display()
     ));
+    serve_http(listener, app).await
+}
+
+/// Binds `addr`; the listener and the address it got (port 0 picks one).
+pub(crate) async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), CliError> {
+    let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| CliError::io(addr, e))?;
+    let local = l.local_addr().map_err(|e| CliError::io(addr, e))?;
+    Ok((l, local))
+}
+
+/// Serves `app` on `listener` until SIGTERM or Ctrl-C, finishing the requests in flight.
+pub(crate) async fn serve_http(listener: tokio::net::TcpListener, app: Router) -> Result<(), CliError> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -91,3 +91,8 @@ pub fn om_with_labels(om: &str, extra: &str) -> String {
     }
     out
 }
+
+/// `promtool tsdb create-blocks-from openmetrics OM OUT`.
+pub fn create_blocks(om: &Path, out: &Path) {
+    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(om).arg(out));
+}

@@ -11,25 +11,37 @@ use crate::ports::free_port;
 pub struct QuiverProc {
     child: Child,
     http: u16,
-    grpc: u16,
+    grpc: Option<u16>,
     log: tempfile::NamedTempFile,
 }
 
 impl QuiverProc {
     /// Starts `quiver <args> --http-address=... --grpc-address=...` and waits until ready.
+    pub async fn start(args: &[&str]) -> Self {
+        Self::spawn(args, true).await
+    }
+
+    /// As [`QuiverProc::start`], for a component without gRPC (`quiver up`).
+    pub async fn start_http(args: &[&str]) -> Self {
+        Self::spawn(args, false).await
+    }
+
     /// Another process may take a port between our check and the bind; then the server exits
     /// and is started again on other ports.
-    pub async fn start(args: &[&str]) -> Self {
+    async fn spawn(args: &[&str], with_grpc: bool) -> Self {
         for _ in 0..5 {
-            let (http, grpc) = (free_port().expect("free port"), free_port().expect("free port"));
-            if http == grpc {
+            let http = free_port().expect("free port");
+            let grpc = if with_grpc { Some(free_port().expect("free port")) } else { None };
+            if grpc == Some(http) {
                 continue;
             }
             let log = tempfile::NamedTempFile::new().expect("log file");
-            let child = quiver()
-                .args(args)
-                .arg(format!("--http-address=127.0.0.1:{http}"))
-                .arg(format!("--grpc-address=127.0.0.1:{grpc}"))
+            let mut cmd = quiver();
+            cmd.args(args).arg(format!("--http-address=127.0.0.1:{http}"));
+            if let Some(g) = grpc {
+                cmd.arg(format!("--grpc-address=127.0.0.1:{g}"));
+            }
+            let child = cmd
                 .stdout(Stdio::null())
                 .stderr(log.reopen().expect("log file"))
                 .spawn()
@@ -48,7 +60,7 @@ impl QuiverProc {
 
     /// The StoreAPI address, as `--endpoint` takes it.
     pub fn grpc(&self) -> String {
-        format!("127.0.0.1:{}", self.grpc)
+        format!("127.0.0.1:{}", self.grpc.expect("started with gRPC"))
     }
 
     pub fn log(&self) -> String {

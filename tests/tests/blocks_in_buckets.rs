@@ -8,6 +8,7 @@ use std::sync::Arc;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use quiver_tests::bins::{assert_same_text, gen_om, promtool, promtool_dump, quiver, run_ok, stdout_of};
+use quiver_tests::counting_store::CountingStore;
 use quiver_tests::s3::S3Emulator;
 
 /// Runs the bucket checks against one bucket configuration.
@@ -176,23 +177,10 @@ async fn index_and_chunks_are_read_with_ranges() {
     }
     use quiver_bucket::block::Block;
     use quiver_proto::{Matcher, TimeRange};
-    use quiver_tests::counting_store::CountingStore;
 
     let tmp = tempfile::tempdir().expect("tempdir");
-    let om = tmp.path().join("in.om");
-    gen_om(&om, 2000, 2.0);
-    let blocks = tmp.path().join("blocks");
-    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(&om).arg(&blocks));
-    let ulid = std::fs::read_dir(&blocks)
-        .expect("dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
-        .find(|n| n.len() == 26)
-        .expect("a block");
+    let Counted { blocks, ulid, counting, store } = counted_block(tmp.path(), 2000);
     let index_size = std::fs::metadata(blocks.join(&ulid).join("index")).expect("index").len();
-    let fs: Arc<dyn ObjectStore> =
-        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&blocks).expect("fs"));
-    let counting = Arc::new(CountingStore::new(fs));
-    let store: Arc<dyn ObjectStore> = Arc::clone(&counting) as Arc<dyn ObjectStore>;
 
     let block = Block::open(store, ObjPath::from(ulid.as_str())).await.expect("open");
     let m = [Matcher::equal("__name__", "http_requests_total"), Matcher::equal("instance", "10.0.0.7:9100")];
@@ -235,22 +223,9 @@ async fn index_headers_on_disk_spare_the_bucket_on_reopen() {
     }
     use quiver_bucket::block::{Block, INDEX_HEADER_FILE};
     use quiver_proto::{Matcher, TimeRange};
-    use quiver_tests::counting_store::CountingStore;
 
     let tmp = tempfile::tempdir().expect("tempdir");
-    let om = tmp.path().join("in.om");
-    gen_om(&om, 300, 2.0);
-    let blocks = tmp.path().join("blocks");
-    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(&om).arg(&blocks));
-    let ulid = std::fs::read_dir(&blocks)
-        .expect("dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
-        .find(|n| n.len() == 26)
-        .expect("a block");
-    let fs: Arc<dyn ObjectStore> =
-        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&blocks).expect("fs"));
-    let counting = Arc::new(CountingStore::new(fs));
-    let store: Arc<dyn ObjectStore> = Arc::clone(&counting) as Arc<dyn ObjectStore>;
+    let Counted { ulid, counting, store, .. } = counted_block(tmp.path(), 300);
     let headers = tmp.path().join("headers");
     let m = [Matcher::equal("__name__", "node_memory_usage_bytes")];
 
@@ -268,4 +243,30 @@ async fn index_headers_on_disk_spare_the_bucket_on_reopen() {
     assert_eq!(index_reads, 0, "{:?}", counting.reads());
     assert_eq!(again.select(&m, TimeRange::ALL).await.expect("select"), want);
     assert_eq!(again.index().label_names(), first.index().label_names());
+}
+
+/// A promtool block in a directory read through a store that records every read.
+struct Counted {
+    blocks: std::path::PathBuf,
+    ulid: String,
+    counting: Arc<CountingStore>,
+    store: Arc<dyn ObjectStore>,
+}
+
+/// A promtool block of about `series` series over 2 h in `dir/blocks`.
+fn counted_block(dir: &Path, series: usize) -> Counted {
+    let om = dir.join("in.om");
+    gen_om(&om, series, 2.0);
+    let blocks = dir.join("blocks");
+    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(&om).arg(&blocks));
+    let ulid = std::fs::read_dir(&blocks)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .find(|n| n.len() == 26)
+        .expect("a block");
+    let fs: Arc<dyn ObjectStore> =
+        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&blocks).expect("fs"));
+    let counting = Arc::new(CountingStore::new(fs));
+    let store: Arc<dyn ObjectStore> = Arc::clone(&counting) as Arc<dyn ObjectStore>;
+    Counted { blocks, ulid, counting, store }
 }

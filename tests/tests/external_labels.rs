@@ -4,16 +4,10 @@
 //! those labels themselves. Quiver serves them as a Thanos store gateway does: added to each
 //! series, matched by the block as a whole, and listed by `labels` and `label/<n>/values`.
 
-use std::path::Path;
-
-use quiver_tests::bins::{gen_om, om_with_labels, promtool, quiver, run_ok};
+use quiver_tests::bins::{create_blocks, gen_om, om_with_labels, quiver, run_ok};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
-
-fn create_blocks(om: &Path, out: &Path) {
-    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(om).arg(out));
-}
 
 const QUERIES: &[&str] = &[
     "count by (replica) (http_requests_total)",

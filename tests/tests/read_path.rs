@@ -14,17 +14,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use quiver_tests::bins::{gen_om, om_with_labels, promtool, quiver, run_ok};
+use quiver_tests::bins::{create_blocks, gen_om, om_with_labels, quiver, run_ok};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_proc::QuiverProc;
 use quiver_tests::quiver_up::api_get;
 
 const END: &str = "1699999200";
-
-fn create_blocks(om: &Path, out: &Path) {
-    run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(om).arg(out));
-}
 
 /// Uploads the blocks made from `om` to a new filesystem bucket with external labels; returns
 /// its objstore config.

@@ -289,7 +289,7 @@ impl SeriesStore for Block {
             } else {
                 self.each_series_labels(req, |l| names.extend(l.iter().map(|l| l.name.clone()))).await?;
             }
-            Ok(limited(names.into_iter().collect(), req.limit))
+            Ok(LabelsAnswer::limited(names, req.limit))
         })
     }
 
@@ -307,14 +307,7 @@ impl SeriesStore for Block {
             } else {
                 self.each_series_labels(req, |l| values.extend(l.get(name).map(str::to_string))).await?;
             }
-            Ok(limited(values.into_iter().collect(), req.limit))
+            Ok(LabelsAnswer::limited(values, req.limit))
         })
     }
-}
-
-fn limited(mut values: Vec<String>, limit: usize) -> LabelsAnswer {
-    if limit > 0 {
-        values.truncate(limit);
-    }
-    LabelsAnswer { values, warnings: Vec::new() }
 }

@@ -179,7 +179,7 @@ impl SeriesStore for MemoryStore {
         Box::pin(async move {
             let names: BTreeSet<String> =
                 self.matching(req).flat_map(|l| l.iter().map(|l| l.name.clone())).collect();
-            Ok(limited(names, req.limit))
+            Ok(LabelsAnswer::limited(names, req.limit))
         })
     }
 
@@ -187,15 +187,7 @@ impl SeriesStore for MemoryStore {
         Box::pin(async move {
             let values: BTreeSet<String> =
                 self.matching(req).filter_map(|l| l.get(name).map(str::to_string)).collect();
-            Ok(limited(values, req.limit))
+            Ok(LabelsAnswer::limited(values, req.limit))
         })
     }
-}
-
-fn limited(values: BTreeSet<String>, limit: usize) -> LabelsAnswer {
-    let mut values: Vec<String> = values.into_iter().collect();
-    if limit > 0 {
-        values.truncate(limit);
-    }
-    LabelsAnswer { values, warnings: Vec::new() }
 }

@@ -63,3 +63,14 @@ pub struct LabelsAnswer {
     pub values: Vec<String>,
     pub warnings: Vec<String>,
 }
+
+impl LabelsAnswer {
+    /// The first `limit` of `values` (sorted and unique; 0: all), without warnings.
+    pub fn limited(values: impl IntoIterator<Item = String>, limit: usize) -> Self {
+        let mut values: Vec<String> = values.into_iter().collect();
+        if limit > 0 {
+            values.truncate(limit);
+        }
+        Self { values, warnings: Vec::new() }
+    }
+}
