@@ -29,6 +29,9 @@ enum Command {
     Up(crate::up::UpArgs),
     /// Store gateway: serves a bucket's blocks over StoreAPI, as `thanos store`.
     Store(crate::store_gateway::StoreArgs),
+    /// Receiver: remote write into a WAL-backed head per tenant, cut into blocks, served over
+    /// StoreAPI, as `thanos receive`.
+    Receive(crate::receive_cmd::ReceiveArgs),
     /// Querier: Prometheus's HTTP API over StoreAPI endpoints, deduplicating replicas, as
     /// `thanos query`.
     Query(crate::querier::QueryArgs),
@@ -138,6 +141,7 @@ fn run(command: Command) -> Result<(), CliError> {
             Command::Up(args) => crate::up::run(args).await,
             Command::Store(args) => crate::store_gateway::run(args).await,
             Command::Query(args) => crate::querier::run(args).await,
+            Command::Receive(args) => crate::receive_cmd::run(args).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::Dump(a))) => tools::tsdb_dump::run(a).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::CreateBlocksFrom(
                 CreateBlocksFrom::Openmetrics(a),

@@ -12,6 +12,7 @@ mod openmetrics;
 pub mod querier;
 mod query_flags;
 mod receive;
+pub mod receive_cmd;
 mod store;
 pub mod store_gateway;
 mod telemetry;

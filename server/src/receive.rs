@@ -22,19 +22,26 @@ use crate::bucket_blocks::BucketBlocks;
 /// The header naming a write's tenant (`--receive.tenant-header`'s default).
 pub(crate) const TENANT_HEADER: &str = "THANOS-TENANT";
 
-/// The remote-write routes over `receiver`.
-pub(crate) fn routes(receiver: Arc<Receiver>, max_body: usize) -> Router {
+#[derive(Debug, Clone)]
+struct WriteState {
+    receiver: Arc<Receiver>,
+    tenant_header: Arc<str>,
+}
+
+/// The remote-write routes over `receiver`; the tenant comes from `tenant_header`.
+pub(crate) fn routes(receiver: Arc<Receiver>, max_body: usize, tenant_header: &str) -> Router {
     Router::new()
         .route("/api/v1/receive", post(write))
         .route("/api/v1/write", post(write))
         // Larger bodies are refused by the receiver with 413; axum's own limit stays above it.
         .layer(DefaultBodyLimit::max(max_body.saturating_add(1)))
-        .with_state(receiver)
+        .with_state(WriteState { receiver, tenant_header: Arc::from(tenant_header) })
 }
 
-async fn write(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn write(State(s): State<WriteState>, headers: HeaderMap, body: Bytes) -> Response {
+    let r = s.receiver;
     let tenant = headers
-        .get(TENANT_HEADER)
+        .get(&*s.tenant_header)
         .and_then(|v| v.to_str().ok())
         .filter(|t| !t.is_empty())
         .unwrap_or(r.default_tenant())
@@ -87,22 +94,38 @@ impl Sources for UpSources {
     }
 }
 
-/// Cuts blocks out of the receiver's heads as they come due, uploads them to `bucket` (data
-/// files first, `meta.json` last, `source: receive` with the tenant's labels), and only then
-/// drops their samples from the head and checkpoints the WAL: a query meanwhile sees the samples
-/// in both, and the engine merges equal timestamps, so nothing is missed or counted twice.
-pub(crate) async fn cut_blocks(
-    receiver: Arc<Receiver>,
-    bucket: Arc<dyn object_store::ObjectStore>,
-    staging: std::path::PathBuf,
-    block_ms: i64,
-) {
+/// Where cut blocks go: every store in `uploads` (data files first, `meta.json` last,
+/// `source: receive` with the tenant's labels), staged in `staging` first. Local blocks older
+/// than `retention` are deleted from `local` when it is set.
+#[derive(Debug, Clone)]
+pub(crate) struct CutTargets {
+    pub(crate) uploads: Vec<Arc<dyn object_store::ObjectStore>>,
+    pub(crate) staging: std::path::PathBuf,
+    /// The receiver's own blocks (served beside its heads) and their directory, synced after
+    /// each cut.
+    pub(crate) local: Option<(Arc<BucketBlocks>, std::path::PathBuf)>,
+    pub(crate) retention: Option<std::time::Duration>,
+}
+
+/// Cuts blocks out of the receiver's heads as they come due, uploads them to every target, and
+/// only then drops their samples from the head and checkpoints the WAL: a query meanwhile sees
+/// the samples in both, and the engine merges equal timestamps, so nothing is missed or counted
+/// twice.
+pub(crate) async fn cut_blocks(receiver: Arc<Receiver>, targets: CutTargets, block_ms: i64) {
     let every = std::time::Duration::from_millis((block_ms / 8).clamp(500, 60_000) as u64);
     loop {
         tokio::time::sleep(every).await;
         for (tenant, end) in receiver.due_cuts(block_ms) {
-            if let Err(e) = cut_one(&receiver, &bucket, &staging, &tenant, end, block_ms).await {
+            if let Err(e) = cut_one(&receiver, &targets, &tenant, end, block_ms).await {
                 tracing::warn!(tenant, "cutting a block: {e}");
+            }
+        }
+        if let Some((local, dir)) = &targets.local {
+            if let Some(keep) = targets.retention {
+                delete_expired(local, dir, keep).await;
+            }
+            if let Err(e) = local.sync(&crate::bucket_blocks::BlockFilter::default()).await {
+                tracing::warn!("listing the receiver's blocks: {e}");
             }
         }
     }
@@ -110,28 +133,51 @@ pub(crate) async fn cut_blocks(
 
 async fn cut_one(
     receiver: &Arc<Receiver>,
-    bucket: &Arc<dyn object_store::ObjectStore>,
-    staging: &std::path::Path,
+    targets: &CutTargets,
     tenant: &str,
     end: i64,
     block_ms: i64,
 ) -> Result<(), String> {
-    let (r, st, t) = (Arc::clone(receiver), staging.to_path_buf(), tenant.to_string());
+    let (r, st, t) = (Arc::clone(receiver), targets.staging.clone(), tenant.to_string());
     let written = tokio::task::spawn_blocking(move || r.write_block(&t, end, block_ms, &st))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     let Some((dir, labels)) = written else { return Ok(()) };
     let opts = quiver_bucket::block::UploadOptions { labels, source: "receive".into() };
-    let meta = quiver_bucket::block::upload_block(bucket, &dir, &opts).await.map_err(|e| e.to_string())?;
+    let mut meta = None;
+    for store in &targets.uploads {
+        meta = Some(quiver_bucket::block::upload_block(store, &dir, &opts).await.map_err(|e| e.to_string())?);
+    }
     if let Err(e) = std::fs::remove_dir_all(&dir) {
-        tracing::warn!(dir = %dir.display(), "removing an uploaded block's local copy: {e}");
+        tracing::warn!(dir = %dir.display(), "removing an uploaded block's staged copy: {e}");
+    }
+    if let Some((local, _)) = &targets.local {
+        local.sync(&crate::bucket_blocks::BlockFilter::default()).await.map_err(|e| e.to_string())?;
     }
     let (r, t) = (Arc::clone(receiver), tenant.to_string());
     tokio::task::spawn_blocking(move || r.truncate_before(&t, end))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-    tracing::info!(block = %meta.ulid, tenant, min_time = meta.min_time, max_time = meta.max_time, "cut a block from the head and uploaded it");
+    if let Some(meta) = meta {
+        tracing::info!(block = %meta.ulid, tenant, min_time = meta.min_time, max_time = meta.max_time, "cut a block from the head and uploaded it");
+    }
     Ok(())
+}
+
+/// Deletes the receiver's local blocks (in `dir`) whose data is all older than `keep`
+/// (`--tsdb.retention`): `meta.json` first, so a half-deleted block is never read as one.
+async fn delete_expired(local: &BucketBlocks, dir: &std::path::Path, keep: std::time::Duration) {
+    let horizon = crate::api::now_ms() - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+    let Some(blocks) = local.synced() else { return };
+    for b in blocks.iter().filter(|b| b.meta().max_time < horizon) {
+        let block_dir = dir.join(b.ulid().to_string());
+        let gone = std::fs::remove_file(block_dir.join("meta.json"))
+            .and_then(|()| std::fs::remove_dir_all(&block_dir));
+        match gone {
+            Ok(()) => tracing::info!(block = %b.ulid(), "deleted a local block past the retention"),
+            Err(e) => tracing::warn!(dir = %block_dir.display(), "deleting an expired block: {e}"),
+        }
+    }
 }

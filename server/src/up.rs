@@ -61,7 +61,7 @@ pub fn router_with_receiver(
     let blocks = Arc::new(BucketBlocks::new(store));
     let sources = Arc::new(UpSources { blocks: Arc::clone(&blocks), receiver: Arc::clone(&receiver) });
     with_blocks_pages(ApiState::new(sources, query, ReadConfig::default(), executor), blocks)
-        .merge(crate::receive::routes(receiver, max_write_bytes))
+        .merge(crate::receive::routes(receiver, max_write_bytes, crate::receive::TENANT_HEADER))
 }
 
 fn with_blocks_pages(state: ApiState, blocks: Arc<BucketBlocks>) -> Router {
@@ -122,12 +122,13 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
     let bucket: Arc<dyn ObjectStore> = Arc::new(fs);
     let receiver = Arc::new(receiver);
     let block_ms = i64::try_from(args.block_duration.as_millis()).unwrap_or(i64::MAX).max(1000);
-    tokio::spawn(crate::receive::cut_blocks(
-        Arc::clone(&receiver),
-        Arc::clone(&bucket),
-        args.data_dir.join("staging"),
-        block_ms,
-    ));
+    let targets = crate::receive::CutTargets {
+        uploads: vec![Arc::clone(&bucket)],
+        staging: args.data_dir.join("staging"),
+        local: None,
+        retention: None,
+    };
+    tokio::spawn(crate::receive::cut_blocks(Arc::clone(&receiver), targets, block_ms));
     let app = router_with_receiver(bucket, receiver, max_write, query, executor);
     let (listener, addr) = bind(args.http_address).await?;
     announce(&format!(

@@ -8,24 +8,65 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use quiver_tests::prometheus::Prometheus;
+use quiver_tests::quiver_proc::QuiverProc;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
 
-/// Raw samples of a matrix answer by series; `tenant`, when given, is the `tenant_id` every
-/// series must carry (the receiver's tenant label, an external label), left out of the key.
-fn by_series(v: &serde_json::Value, tenant: Option<&str>) -> BTreeMap<String, Vec<serde_json::Value>> {
+/// Raw samples of a matrix answer by series; `external` are labels every series must carry
+/// (the receiver's external labels and tenant label), left out of the key.
+fn by_series(v: &serde_json::Value, external: &[(&str, &str)]) -> BTreeMap<String, Vec<serde_json::Value>> {
     let mut out = BTreeMap::new();
     for s in v["data"]["result"].as_array().into_iter().flatten() {
         let mut metric = s["metric"].clone();
-        if let Some(t) = tenant {
-            let got = metric.as_object_mut().and_then(|m| m.remove("tenant_id"));
-            assert_eq!(got.as_ref().and_then(|v| v.as_str()), Some(t), "{s}");
+        for (name, value) in external {
+            let got = metric.as_object_mut().and_then(|m| m.remove(*name));
+            assert_eq!(got.as_ref().and_then(|v| v.as_str()), Some(*value), "{s}");
         }
         out.insert(metric.to_string(), s["values"].as_array().cloned().unwrap_or_default());
     }
     out
 }
 
-const TENANT: Option<&str> = Some("default-tenant");
+const TENANT: &[(&str, &str)] = &[("tenant_id", "default-tenant")];
+
+/// A Prometheus scraping itself every second and remote-writing to `url`.
+async fn prometheus_writing_to(dir: &std::path::Path, url: String) -> Prometheus {
+    let config = move |port: u16| {
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n\
+             remote_write:\n  - url: {url}\n    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 50ms\n      max_backoff: 500ms\n"
+        )
+    };
+    Prometheus::start_with_config(dir, config, &[]).await
+}
+
+const SELECTOR: &str = r#"{job="self"}[8s]"#;
+
+/// Waits until `ours` (a Quiver query API) answers [`SELECTOR`] exactly as Prometheus, with
+/// `external` labels added, over more than 100 series and once `ready` holds; the evaluation time
+/// and the answer.
+async fn agree(
+    prom: &Prometheus,
+    ours: &str,
+    external: &[(&str, &str)],
+    ready: impl Fn() -> bool,
+) -> (String, BTreeMap<String, Vec<serde_json::Value>>) {
+    let started = now_s();
+    while now_s() - started < 90.0 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if now_s() - started < 14.0 {
+            continue;
+        }
+        let t = format!("{:.3}", now_s() - 4.0);
+        let (s1, theirs) = api_get(&prom.url(), "/api/v1/query", &[("query", SELECTOR), ("time", &t)]).await;
+        let (s2, mine) = api_get(ours, "/api/v1/query", &[("query", SELECTOR), ("time", &t)]).await;
+        assert_eq!((s1, s2), (200, 200), "{theirs} {mine}");
+        let (theirs, mine) = (by_series(&theirs, &[]), by_series(&mine, external));
+        if theirs == mine && theirs.len() > 100 && ready() {
+            return (t, theirs);
+        }
+    }
+    panic!("Quiver never held what Prometheus holds for a whole window with blocks cut");
+}
 
 /// The `meta.json` of each block the receiver uploaded to the data directory's bucket.
 fn receive_blocks(data: &std::path::Path) -> Vec<serde_json::Value> {
@@ -48,36 +89,10 @@ async fn prometheus_remote_write_lands_sample_for_sample() {
     // Blocks of 10 s, so that some are cut from the head and uploaded while the test runs.
     let args = ["--tsdb.block-duration=10s"];
     let mut quiver = QuiverUp::start(&data, &args).await;
-    let url = quiver.url();
-    let config = move |port: u16| {
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n\
-             remote_write:\n  - url: {url}/api/v1/receive\n    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 50ms\n      max_backoff: 500ms\n"
-        )
-    };
-    let prom = Prometheus::start_with_config(&tmp.path().join("prometheus"), config, &[]).await;
-
-    // Let some seconds of samples flow, then compare a window that both have whole.
-    let started = now_s();
-    let selector = r#"{job="self"}[8s]"#;
-    let mut compared = None;
-    while now_s() - started < 90.0 {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if now_s() - started < 14.0 {
-            continue;
-        }
-        let t = format!("{:.3}", now_s() - 4.0);
-        let (s1, theirs) = api_get(&prom.url(), "/api/v1/query", &[("query", selector), ("time", &t)]).await;
-        let (s2, ours) = api_get(&quiver.url(), "/api/v1/query", &[("query", selector), ("time", &t)]).await;
-        assert_eq!((s1, s2), (200, 200), "{theirs} {ours}");
-        let (theirs, ours) = (by_series(&theirs, None), by_series(&ours, TENANT));
-        if theirs == ours && theirs.len() > 100 && !receive_blocks(&data).is_empty() {
-            compared = Some((t, theirs));
-            break;
-        }
-    }
-    let (t, expected) =
-        compared.expect("Quiver never held what Prometheus holds for a whole window with blocks cut");
+    let prom =
+        prometheus_writing_to(&tmp.path().join("prometheus"), format!("{}/api/v1/receive", quiver.url()))
+            .await;
+    let (t, expected) = agree(&prom, &quiver.url(), TENANT, || !receive_blocks(&data).is_empty()).await;
     let samples: usize = expected.values().map(Vec::len).sum();
     assert!(samples > 500, "{samples} samples");
 
@@ -90,7 +105,7 @@ async fn prometheus_remote_write_lands_sample_for_sample() {
     // kill -9 and restart: every acknowledged sample is replayed from the WAL or in a block.
     drop(quiver);
     quiver = QuiverUp::start(&data, &args).await;
-    let (status, ours) = api_get(&quiver.url(), "/api/v1/query", &[("query", selector), ("time", &t)]).await;
+    let (status, ours) = api_get(&quiver.url(), "/api/v1/query", &[("query", SELECTOR), ("time", &t)]).await;
     assert_eq!(status, 200);
     assert_eq!(by_series(&ours, TENANT), expected, "after a restart");
     eprintln!(
@@ -98,4 +113,44 @@ async fn prometheus_remote_write_lands_sample_for_sample() {
         expected.len(),
         blocks.len()
     );
+}
+
+/// `quiver receive` (its own component, with an external label) behind `quiver query` over
+/// StoreAPI: the querier answers as Prometheus's own TSDB, across the receiver's cut blocks
+/// (kept and served locally, and uploaded to a bucket) and its head.
+#[tokio::test]
+async fn receive_behind_query_answers_as_prometheus() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tsdb = tmp.path().join("receive");
+    let bucket = tmp.path().join("bucket");
+    std::fs::create_dir_all(&bucket).expect("bucket dir");
+    let objstore = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", bucket.display());
+    let write_port = quiver_tests::ports::free_port().expect("port");
+    let write_addr = format!("--remote-write.address=127.0.0.1:{write_port}");
+    let receive = QuiverProc::start(&[
+        "receive",
+        &write_addr,
+        "--tsdb.path",
+        tsdb.to_str().expect("utf-8"),
+        "--objstore.config",
+        &objstore,
+        "--label",
+        r#"receiver="r1""#,
+        "--tsdb.block-duration=10s",
+    ])
+    .await;
+    let query = QuiverProc::start(&["query", "--endpoint", &receive.grpc()]).await;
+    let prom = prometheus_writing_to(
+        &tmp.path().join("prometheus"),
+        format!("http://127.0.0.1:{write_port}/api/v1/receive"),
+    )
+    .await;
+    let external = [("receiver", "r1"), ("tenant_id", "default-tenant")];
+    let (_, expected) = agree(&prom, &query.url(), &external, || !receive_blocks(&bucket).is_empty()).await;
+    let local = receive_blocks(&tsdb);
+    assert!(!local.is_empty(), "the receiver keeps its blocks");
+    for meta in receive_blocks(&bucket) {
+        assert_eq!(meta["thanos"]["labels"]["receiver"], "r1", "{meta}");
+    }
+    eprintln!("{} series agree through quiver receive and quiver query", expected.len());
 }
