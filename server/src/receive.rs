@@ -85,13 +85,19 @@ pub(crate) struct UpSources {
 
 impl Sources for UpSources {
     fn store<'a>(&'a self, _: &'a ReadOptions) -> BoxFuture<'a, Result<Arc<dyn SeriesStore>, ApiError>> {
-        Box::pin(async move {
-            let mut stores: Vec<Arc<dyn SeriesStore>> =
-                vec![Arc::new(BlockStore::new(self.blocks.current().await?))];
-            stores.extend(self.receiver.stores());
-            Ok(Arc::new(MergeStore::new("up", stores)) as Arc<dyn SeriesStore>)
-        })
+        Box::pin(async move { Ok(blocks_and_heads("up", self.blocks.current().await?, &self.receiver)) })
     }
+}
+
+/// `blocks` and `receiver`'s heads as one source: what a receiver holds, cut or not.
+pub(crate) fn blocks_and_heads(
+    name: &str,
+    blocks: Vec<Arc<quiver_bucket::block::Block>>,
+    receiver: &Receiver,
+) -> Arc<dyn SeriesStore> {
+    let mut stores: Vec<Arc<dyn SeriesStore>> = vec![Arc::new(BlockStore::new(blocks))];
+    stores.extend(receiver.stores());
+    Arc::new(MergeStore::new(name, stores))
 }
 
 /// Where cut blocks go: every store in `uploads` (data files first, `meta.json` last,

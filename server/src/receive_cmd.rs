@@ -14,9 +14,8 @@ use axum::routing::get;
 use clap::Args;
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
-use quiver_engine::storage::BlockStore;
 use quiver_ingest::{Receiver, ReceiverConfig};
-use quiver_proto::{Labels, MergeStore, SeriesStore};
+use quiver_proto::{Labels, SeriesStore};
 
 use crate::bucket_blocks::{BlockFilter, BucketBlocks};
 use crate::cli::ObjstoreArgs;
@@ -95,9 +94,7 @@ struct ReceiverServed {
 impl Served for ReceiverServed {
     fn store(&self, _partial_response: bool) -> Arc<dyn SeriesStore> {
         let blocks = self.blocks.synced().map(|b| b.as_ref().clone()).unwrap_or_default();
-        let mut stores: Vec<Arc<dyn SeriesStore>> = vec![Arc::new(BlockStore::new(blocks))];
-        stores.extend(self.receiver.stores());
-        Arc::new(MergeStore::new("receive", stores))
+        crate::receive::blocks_and_heads("receive", blocks, &self.receiver)
     }
 
     fn component(&self) -> &'static str {

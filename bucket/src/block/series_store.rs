@@ -298,10 +298,10 @@ impl SeriesStore for Block {
             if !self.overlaps(&req.range) {
                 return Ok(LabelsAnswer::default());
             }
-            let mut values: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
             if req.without_replica_labels.iter().any(|l| l == name) {
                 return Ok(LabelsAnswer::default());
             }
+            let mut values: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
             if req.matchers.is_empty() {
                 values.extend(Block::label_values(self, name));
             } else {

@@ -16,7 +16,7 @@ use quiver_proto::pb::thanos::info::info_client::InfoClient;
 use quiver_proto::pb::thanos::store_client::StoreClient;
 use quiver_proto::store::wire;
 use quiver_proto::{
-    Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
+    LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
     StoreFuture, StoreInfo,
 };
 use tonic::transport::{Channel, Endpoint};
@@ -210,7 +210,7 @@ fn resorted(
             match f {
                 SeriesFrame::Warning(w) => warnings.push(SeriesFrame::Warning(w)),
                 SeriesFrame::Series(mut s) => {
-                    s.labels = without(&s.labels, &strip);
+                    s.labels = s.labels.without(&strip);
                     series.push(s);
                 }
             }
@@ -220,13 +220,4 @@ fn resorted(
         Ok::<_, StoreError>(futures::stream::iter(warnings.into_iter().map(Ok)))
     })
     .try_flatten()
-}
-
-/// `labels` without those named in `names`.
-pub(crate) fn without(labels: &Labels, names: &[String]) -> Labels {
-    if !labels.iter().any(|l| names.contains(&l.name)) {
-        return labels.clone();
-    }
-    let kept: Vec<_> = labels.iter().filter(|l| !names.contains(&l.name)).cloned().collect();
-    Labels::from_sorted(kept).unwrap_or_default()
 }
