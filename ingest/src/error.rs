@@ -12,6 +12,9 @@ pub enum Error {
     /// Writing a block of the head failed.
     #[error("cutting a block: {0}")]
     Block(String),
+    /// The reloader could not prepare Prometheus's configuration.
+    #[error("reloader: {0}")]
+    Reload(String),
 }
 
 impl Error {

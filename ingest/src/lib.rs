@@ -5,11 +5,16 @@
 //!   write is acknowledged) and appended to a per-tenant [`Head`], which is a source
 //!   ([`quiver_proto::SeriesStore`]) the query side reads through the `server` crate's wiring.
 //!
+//! - [`shipper`] and [`reloader`]: the sidecar's block upload to the bucket (recorded in
+//!   `thanos.shipper.json`) and its reloads of Prometheus on configuration changes.
+//!
 //! It depends only on `quiver-proto` and `quiver-bucket`, never on query code.
 
 mod error;
 mod head;
 mod receiver;
+pub mod reloader;
+pub mod shipper;
 pub mod wal;
 
 pub use error::{Error, Result};

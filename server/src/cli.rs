@@ -35,6 +35,9 @@ enum Command {
     /// Querier: Prometheus's HTTP API over StoreAPI endpoints, deduplicating replicas, as
     /// `thanos query`.
     Query(crate::querier::QueryArgs),
+    /// Sidecar: beside a Prometheus, serves its data over StoreAPI, ships its blocks to the
+    /// bucket and reloads it when its configuration changes, as `thanos sidecar`.
+    Sidecar(crate::sidecar::SidecarArgs),
     /// Tools for blocks, buckets and PromQL test scripts.
     #[command(subcommand)]
     Tools(ToolsCommand),
@@ -142,6 +145,7 @@ fn run(command: Command) -> Result<(), CliError> {
             Command::Store(args) => crate::store_gateway::run(args).await,
             Command::Query(args) => crate::querier::run(args).await,
             Command::Receive(args) => crate::receive_cmd::run(args).await,
+            Command::Sidecar(args) => crate::sidecar::run(args).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::Dump(a))) => tools::tsdb_dump::run(a).await,
             Command::Tools(ToolsCommand::Tsdb(TsdbCommand::CreateBlocksFrom(
                 CreateBlocksFrom::Openmetrics(a),

@@ -83,7 +83,7 @@ pub(crate) enum TimeFlag {
 }
 
 impl TimeFlag {
-    fn resolve(self) -> i64 {
+    pub(crate) fn resolve(self) -> i64 {
         match self {
             TimeFlag::At(t) => t,
             TimeFlag::FromNow(d) => crate::api::now_ms() + d,

@@ -10,4 +10,5 @@ pub mod prometheus;
 pub mod quiver_proc;
 pub mod quiver_up;
 pub mod s3;
+pub mod samples;
 pub mod shared;

@@ -11,6 +11,8 @@ pub struct Prometheus {
     child: Child,
     port: u16,
     _config: tempfile::TempDir,
+    /// What it was started with, to start it again on the same port.
+    args: Vec<String>,
 }
 
 impl Prometheus {
@@ -32,27 +34,46 @@ impl Prometheus {
         let config = tempfile::tempdir().expect("tempdir");
         let cfg = config.path().join("prometheus.yml");
         std::fs::write(&cfg, text).expect("write config");
-        let log = std::fs::File::create(config.path().join("prometheus.log")).expect("log file");
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", storage.display()))
-            .arg("--storage.tsdb.retention.time=100y")
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .args(extra_args)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start prometheus");
-        let p = Self { child, port, _config: config };
+        let mut args = vec![
+            format!("--config.file={}", cfg.display()),
+            format!("--storage.tsdb.path={}", storage.display()),
+            "--storage.tsdb.retention.time=100y".to_string(),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ];
+        args.extend(extra_args.iter().map(|a| a.to_string()));
+        let child = spawn(config.path(), &args);
+        let p = Self { child, port, _config: config, args };
         p.wait_ready().await;
         p
+    }
+
+    /// The configuration file it reads (and reloads).
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self._config.path().join("prometheus.yml")
+    }
+
+    /// Kills it (SIGKILL to its PID).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again, as it was started, and waits until it is ready.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = spawn(self._config.path(), &self.args);
+        self.wait_ready().await;
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self._config.path().join("prometheus.log")).unwrap_or_default()
     }
 
@@ -93,6 +114,15 @@ impl Prometheus {
             .expect("query prometheus");
         r.json().await.expect("json")
     }
+}
+
+fn spawn(dir: &Path, args: &[String]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("prometheus.log"))
+        .expect("log file");
+    Command::new("prometheus").args(args).stdout(Stdio::null()).stderr(log).spawn().expect("start prometheus")
 }
 
 impl Drop for Prometheus {

@@ -18,17 +18,22 @@ pub struct QuiverProc {
 impl QuiverProc {
     /// Starts `quiver <args> --http-address=... --grpc-address=...` and waits until ready.
     pub async fn start(args: &[&str]) -> Self {
-        Self::spawn(args, true).await
+        Self::spawn(args, &[], true).await
+    }
+
+    /// As [`QuiverProc::start`], with environment variables set for it.
+    pub async fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(args, env, true).await
     }
 
     /// As [`QuiverProc::start`], for a component without gRPC (`quiver up`).
     pub async fn start_http(args: &[&str]) -> Self {
-        Self::spawn(args, false).await
+        Self::spawn(args, &[], false).await
     }
 
     /// Another process may take a port between our check and the bind; then the server exits
     /// and is started again on other ports.
-    async fn spawn(args: &[&str], with_grpc: bool) -> Self {
+    async fn spawn(args: &[&str], env: &[(&str, &str)], with_grpc: bool) -> Self {
         for _ in 0..5 {
             let http = free_port().expect("free port");
             let grpc = if with_grpc { Some(free_port().expect("free port")) } else { None };
@@ -37,7 +42,7 @@ impl QuiverProc {
             }
             let log = tempfile::NamedTempFile::new().expect("log file");
             let mut cmd = quiver();
-            cmd.args(args).arg(format!("--http-address=127.0.0.1:{http}"));
+            cmd.args(args).envs(env.iter().copied()).arg(format!("--http-address=127.0.0.1:{http}"));
             if let Some(g) = grpc {
                 cmd.arg(format!("--grpc-address=127.0.0.1:{g}"));
             }

@@ -4,27 +4,10 @@
 //! tenant label, `tenant_id="default-tenant"`, as Thanos receive adds it), and still does after
 //! a `kill -9` and a restart on the same data directory (the WAL is replayed).
 
-use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_proc::QuiverProc;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
-
-/// Raw samples of a matrix answer by series; `external` are labels every series must carry
-/// (the receiver's external labels and tenant label), left out of the key.
-fn by_series(v: &serde_json::Value, external: &[(&str, &str)]) -> BTreeMap<String, Vec<serde_json::Value>> {
-    let mut out = BTreeMap::new();
-    for s in v["data"]["result"].as_array().into_iter().flatten() {
-        let mut metric = s["metric"].clone();
-        for (name, value) in external {
-            let got = metric.as_object_mut().and_then(|m| m.remove(*name));
-            assert_eq!(got.as_ref().and_then(|v| v.as_str()), Some(*value), "{s}");
-        }
-        out.insert(metric.to_string(), s["values"].as_array().cloned().unwrap_or_default());
-    }
-    out
-}
+use quiver_tests::samples::{agree, by_series};
 
 const TENANT: &[(&str, &str)] = &[("tenant_id", "default-tenant")];
 
@@ -41,33 +24,6 @@ async fn prometheus_writing_to(dir: &std::path::Path, url: String) -> Prometheus
 
 const SELECTOR: &str = r#"{job="self"}[8s]"#;
 
-/// Waits until `ours` (a Quiver query API) answers [`SELECTOR`] exactly as Prometheus, with
-/// `external` labels added, over more than 100 series and once `ready` holds; the evaluation time
-/// and the answer.
-async fn agree(
-    prom: &Prometheus,
-    ours: &str,
-    external: &[(&str, &str)],
-    ready: impl Fn() -> bool,
-) -> (String, BTreeMap<String, Vec<serde_json::Value>>) {
-    let started = now_s();
-    while now_s() - started < 90.0 {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        if now_s() - started < 14.0 {
-            continue;
-        }
-        let t = format!("{:.3}", now_s() - 4.0);
-        let (s1, theirs) = api_get(&prom.url(), "/api/v1/query", &[("query", SELECTOR), ("time", &t)]).await;
-        let (s2, mine) = api_get(ours, "/api/v1/query", &[("query", SELECTOR), ("time", &t)]).await;
-        assert_eq!((s1, s2), (200, 200), "{theirs} {mine}");
-        let (theirs, mine) = (by_series(&theirs, &[]), by_series(&mine, external));
-        if theirs == mine && theirs.len() > 100 && ready() {
-            return (t, theirs);
-        }
-    }
-    panic!("Quiver never held what Prometheus holds for a whole window with blocks cut");
-}
-
 /// The `meta.json` of each block the receiver uploaded to the data directory's bucket.
 fn receive_blocks(data: &std::path::Path) -> Vec<serde_json::Value> {
     let Ok(dir) = std::fs::read_dir(data) else { return Vec::new() };
@@ -76,10 +32,6 @@ fn receive_blocks(data: &std::path::Path) -> Vec<serde_json::Value> {
         .filter_map(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
         .filter(|m| m["thanos"]["source"] == "receive")
         .collect()
-}
-
-fn now_s() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 #[tokio::test]
@@ -92,7 +44,8 @@ async fn prometheus_remote_write_lands_sample_for_sample() {
     let prom =
         prometheus_writing_to(&tmp.path().join("prometheus"), format!("{}/api/v1/receive", quiver.url()))
             .await;
-    let (t, expected) = agree(&prom, &quiver.url(), TENANT, || !receive_blocks(&data).is_empty()).await;
+    let (t, expected) =
+        agree(&prom, &quiver.url(), SELECTOR, TENANT, || !receive_blocks(&data).is_empty()).await;
     let samples: usize = expected.values().map(Vec::len).sum();
     assert!(samples > 500, "{samples} samples");
 
@@ -146,7 +99,8 @@ async fn receive_behind_query_answers_as_prometheus() {
     )
     .await;
     let external = [("receiver", "r1"), ("tenant_id", "default-tenant")];
-    let (_, expected) = agree(&prom, &query.url(), &external, || !receive_blocks(&bucket).is_empty()).await;
+    let (_, expected) =
+        agree(&prom, &query.url(), SELECTOR, &external, || !receive_blocks(&bucket).is_empty()).await;
     let local = receive_blocks(&tsdb);
     assert!(!local.is_empty(), "the receiver keeps its blocks");
     for meta in receive_blocks(&bucket) {

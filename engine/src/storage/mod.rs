@@ -12,6 +12,7 @@ mod dedup_penalty;
 mod endpoints;
 mod fanout;
 mod memory;
+mod prometheus;
 mod remote;
 
 pub use blocks::BlockStore;
@@ -19,4 +20,5 @@ pub use dedup::{DedupFunc, DedupStore};
 pub use endpoints::{EndpointSet, EndpointStatus};
 pub use fanout::{Fanout, FanoutOptions, Member, label_sets_match};
 pub use memory::MemoryStore;
+pub use prometheus::{PrometheusState, PrometheusStore};
 pub use remote::{RemoteStatus, RemoteStore, status_error};
