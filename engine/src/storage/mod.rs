@@ -13,6 +13,7 @@ mod endpoints;
 mod fanout;
 mod memory;
 mod prometheus;
+mod prometheus_read;
 mod remote;
 
 pub use blocks::BlockStore;
@@ -21,4 +22,5 @@ pub use endpoints::{EndpointSet, EndpointStatus};
 pub use fanout::{Fanout, FanoutOptions, Member, label_sets_match};
 pub use memory::MemoryStore;
 pub use prometheus::{PrometheusState, PrometheusStore};
+pub use prometheus_read::{StreamedDecoder, decode_samples};
 pub use remote::{RemoteStatus, RemoteStore, status_error};

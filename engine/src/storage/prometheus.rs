@@ -13,10 +13,10 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use super::prometheus_read::{StreamedDecoder, decode_samples};
 use futures::StreamExt;
 use prost::Message;
-use quiver_proto::chunkenc::{Encoding, RawChunk, XorAppender, num_samples};
+use quiver_proto::chunkenc::num_samples;
 use quiver_proto::pb::prometheus as prompb;
 use quiver_proto::store::LimitKind;
 use quiver_proto::{
@@ -24,10 +24,6 @@ use quiver_proto::{
     SeriesStream, StoreError, StoreFuture, StoreInfo, StoreSeries,
 };
 
-/// Samples per re-chunked XOR chunk, as Prometheus's head cuts them.
-const SAMPLES_PER_CHUNK: usize = 120;
-/// Largest streamed frame accepted: Prometheus sends about 1 MiB per frame.
-const MAX_FRAME: u64 = 64 << 20;
 const STREAMED_CONTENT_TYPE: &str = "application/x-streamed-protobuf";
 
 /// What the sidecar knows of its Prometheus, kept current by the caller.
@@ -128,47 +124,14 @@ impl PrometheusStore {
     }
 
     async fn streamed(&self, mut resp: reqwest::Response) -> Result<Vec<StoreSeries>, StoreError> {
-        let mut buf = BytesMut::new();
-        let mut out = Vec::new();
+        let mut decoder = StreamedDecoder::new(&self.name);
         loop {
-            while let Some(frame) = next_frame(&mut buf).map_err(|e| self.corrupt(e))? {
-                let msg = prompb::ChunkedReadResponse::decode(frame)
-                    .map_err(|e| self.corrupt(format!("ChunkedReadResponse: {e}")))?;
-                for s in msg.chunked_series {
-                    out.push(self.chunked_series(s)?);
-                }
-            }
             match resp.chunk().await {
-                Ok(Some(bytes)) => buf.extend_from_slice(&bytes),
-                Ok(None) if buf.is_empty() => return Ok(out),
-                Ok(None) => return Err(self.corrupt(format!("{} bytes after the last frame", buf.len()))),
+                Ok(Some(bytes)) => decoder.push(&bytes)?,
+                Ok(None) => return decoder.finish(),
                 Err(e) => return Err(StoreError::unavailable(&self.name, format!("remote read body: {e}"))),
             }
         }
-    }
-
-    fn chunked_series(&self, s: prompb::ChunkedSeries) -> Result<StoreSeries, StoreError> {
-        let labels = self.labels(s.labels)?;
-        let mut chunks = Vec::with_capacity(s.chunks.len());
-        for c in s.chunks {
-            let encoding = match prompb::chunk::Encoding::try_from(c.r#type) {
-                Ok(prompb::chunk::Encoding::Xor) => Encoding::Xor,
-                Ok(prompb::chunk::Encoding::Histogram) => Encoding::Histogram,
-                Ok(prompb::chunk::Encoding::FloatHistogram) => Encoding::FloatHistogram,
-                _ => {
-                    return Err(
-                        self.corrupt(format!("chunk of {labels} has unsupported encoding {}", c.r#type))
-                    );
-                }
-            };
-            chunks.push(RawChunk {
-                min_time: c.min_time_ms,
-                max_time: c.max_time_ms,
-                encoding,
-                data: c.data,
-            });
-        }
-        Ok(StoreSeries { labels, chunks })
     }
 
     async fn sampled(&self, resp: reqwest::Response) -> Result<Vec<StoreSeries>, StoreError> {
@@ -176,49 +139,7 @@ impl PrometheusStore {
             .bytes()
             .await
             .map_err(|e| StoreError::unavailable(&self.name, format!("remote read body: {e}")))?;
-        let raw = snap::raw::Decoder::new()
-            .decompress_vec(&body)
-            .map_err(|e| self.corrupt(format!("snappy: {e}")))?;
-        let msg = prompb::ReadResponse::decode(raw.as_slice())
-            .map_err(|e| self.corrupt(format!("ReadResponse: {e}")))?;
-        let mut out = Vec::new();
-        for ts in msg.results.into_iter().flat_map(|r| r.timeseries) {
-            let labels = self.labels(ts.labels)?;
-            if !ts.histograms.is_empty() {
-                return Err(StoreError::invalid(
-                    &self.name,
-                    format!(
-                        "{labels}: native histograms come only as streamed chunks, and Prometheus sent samples"
-                    ),
-                ));
-            }
-            let chunks = self.rechunk(&labels, &ts.samples)?;
-            out.push(StoreSeries { labels, chunks });
-        }
-        Ok(out)
-    }
-
-    fn rechunk(&self, labels: &Labels, samples: &[prompb::Sample]) -> Result<Vec<RawChunk>, StoreError> {
-        let mut chunks = Vec::with_capacity(samples.len().div_ceil(SAMPLES_PER_CHUNK));
-        for part in samples.chunks(SAMPLES_PER_CHUNK) {
-            let mut app = XorAppender::new();
-            for s in part {
-                app.append(s.timestamp, s.value).map_err(|e| self.corrupt(format!("{labels}: {e}")))?;
-            }
-            let (Some(first), Some(last)) = (part.first(), part.last()) else { continue };
-            chunks.push(RawChunk {
-                min_time: first.timestamp,
-                max_time: last.timestamp,
-                encoding: Encoding::Xor,
-                data: Bytes::from(app.into_bytes()),
-            });
-        }
-        Ok(chunks)
-    }
-
-    fn labels(&self, labels: Vec<prompb::Label>) -> Result<Labels, StoreError> {
-        Labels::from_pairs(labels.into_iter().map(|l| (l.name, l.value)))
-            .map_err(|e| self.corrupt(format!("series labels: {e}")))
+        decode_samples(&self.name, &body)
     }
 
     /// External labels added, replica labels removed, sorted; a series Prometheus split over
@@ -274,15 +195,6 @@ impl PrometheusStore {
             });
         }
         Ok(merged.into_iter().map(SeriesFrame::Series).collect())
-    }
-
-    fn corrupt(&self, reason: impl Into<String>) -> StoreError {
-        StoreError::Corrupt {
-            store: self.name.clone(),
-            block: "remote read".to_string(),
-            file: "response".to_string(),
-            reason: reason.into(),
-        }
     }
 
     /// `GET` of a Prometheus API path answering a list of strings.
@@ -452,85 +364,9 @@ fn api_time(ms: i64) -> Option<String> {
     (ms.checked_abs().is_some_and(|a| a < LIMIT)).then(|| format!("{:.3}", ms as f64 / 1000.0))
 }
 
-/// The next frame of a streamed remote-read answer (uvarint length, big-endian CRC-32C, the
-/// message), or `None` when `buf` does not hold a whole one yet.
-fn next_frame(buf: &mut BytesMut) -> Result<Option<Bytes>, String> {
-    let (mut len, mut shift, mut i) = (0u64, 0u32, 0usize);
-    loop {
-        let Some(&b) = buf.get(i) else { return Ok(None) };
-        i += 1;
-        if shift > 63 {
-            return Err("frame length is not a uvarint".to_string());
-        }
-        len |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            break;
-        }
-        shift += 7;
-    }
-    if len > MAX_FRAME {
-        return Err(format!("frame of {len} bytes is over the {MAX_FRAME}-byte limit"));
-    }
-    let len = len as usize;
-    if buf.len() < i + 4 + len {
-        return Ok(None);
-    }
-    buf.advance(i);
-    let want = buf.get_u32();
-    let data = buf.split_to(len).freeze();
-    let got = crc32c::crc32c(&data);
-    if got != want {
-        return Err(format!("frame checksum {got:08x}, expected {want:08x}"));
-    }
-    Ok(Some(data))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn frame(msg: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut n = msg.len() as u64;
-        while n >= 0x80 {
-            out.push((n as u8) | 0x80);
-            n >>= 7;
-        }
-        out.push(n as u8);
-        out.extend_from_slice(&crc32c::crc32c(msg).to_be_bytes());
-        out.extend_from_slice(msg);
-        out
-    }
-
-    #[test]
-    fn frames_split_anywhere_decode_whole() {
-        let a = vec![7u8; 300];
-        let b = b"second".to_vec();
-        let wire: Vec<u8> = [frame(&a), frame(&b)].concat();
-        for cut in 0..wire.len() {
-            let mut buf = BytesMut::from(&wire[..cut]);
-            let mut got = Vec::new();
-            while let Some(f) = next_frame(&mut buf).unwrap() {
-                got.push(f);
-            }
-            buf.extend_from_slice(&wire[cut..]);
-            while let Some(f) = next_frame(&mut buf).unwrap() {
-                got.push(f);
-            }
-            assert_eq!(got, vec![Bytes::from(a.clone()), Bytes::from(b.clone())], "cut at {cut}");
-            assert!(buf.is_empty());
-        }
-    }
-
-    #[test]
-    fn bad_checksum_and_huge_length_are_errors() {
-        let mut wire = frame(b"hello");
-        let last = wire.len() - 1;
-        wire[last] ^= 1;
-        assert!(next_frame(&mut BytesMut::from(&wire[..])).unwrap_err().contains("checksum"));
-        let huge = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
-        assert!(next_frame(&mut BytesMut::from(&huge[..])).is_err());
-    }
 
     #[test]
     fn external_label_matchers_are_answered_locally() {
