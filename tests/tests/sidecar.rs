@@ -105,6 +105,20 @@ fn sidecar_args<'a>(
     ]
 }
 
+/// `quiver store` over the bucket, syncing every second.
+async fn store_gateway(objstore: &str, data_dir: &Path) -> QuiverProc {
+    let dir = data_dir.to_str().expect("utf-8");
+    QuiverProc::start(&[
+        "store",
+        "--objstore.config",
+        objstore,
+        "--data-dir",
+        dir,
+        "--sync-block-duration=1s",
+    ])
+    .await
+}
+
 async fn prometheus_config(prom: &Prometheus) -> String {
     let (_, v) = api_get(&prom.url(), "/api/v1/status/config", &[]).await;
     v["data"]["yaml"].as_str().unwrap_or_default().to_string()
@@ -162,16 +176,7 @@ async fn sidecar_serves_ships_and_reloads() {
 
     // A store gateway over the bucket beside the sidecar: a window over shipped blocks and the
     // head answers as Prometheus, no sample twice.
-    let store_dir = tmp.path().join("store");
-    let store = QuiverProc::start(&[
-        "store",
-        "--objstore.config",
-        &objstore,
-        "--data-dir",
-        store_dir.to_str().expect("utf-8"),
-        "--sync-block-duration=1s",
-    ])
-    .await;
+    let store = store_gateway(&objstore, &tmp.path().join("store")).await;
     let both =
         QuiverProc::start(&["query", "--endpoint", &sidecar.grpc(), "--endpoint", &store.grpc()]).await;
     let first_ms = blocks.values().filter_map(|m| m["minTime"].as_i64()).min().expect("a block");
@@ -293,16 +298,7 @@ async fn sidecar_ships_to_s3_for_the_store_gateway() {
         "--shipper.sync-interval=1s",
     ])
     .await;
-    let store_dir = tmp.path().join("store");
-    let store = QuiverProc::start(&[
-        "store",
-        "--objstore.config",
-        &objstore,
-        "--data-dir",
-        store_dir.to_str().expect("utf-8"),
-        "--sync-block-duration=1s",
-    ])
-    .await;
+    let store = store_gateway(&objstore, &tmp.path().join("store")).await;
     let query = QuiverProc::start(&["query", "--endpoint", &store.grpc()]).await;
     // Two shipped blocks: the second covers a whole 10 s range, so a 3 s window before its end
     // lies inside it.
