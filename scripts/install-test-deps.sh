@@ -3,10 +3,12 @@
 #   - promtool and prometheus 2.42 (Debian package `prometheus`): block compatibility both ways
 #   - moto (PyPI `moto[server]`): an S3 emulator speaking real S3, for the bucket tests
 #   - boto3 (PyPI): the test bench's S3 smoke test (shared/testbench/s3_check.py) run against moto
+#   - memcached (Debian package): the store gateway's MEMCACHED index cache
 set -euo pipefail
 
 need_apt=()
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v memcached >/dev/null 2>&1 || need_apt+=(memcached)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 command -v python3 >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1 && need_apt+=(python3-pip)
 if ((${#need_apt[@]})); then

@@ -40,6 +40,9 @@ pub enum Error {
     /// Quiver cannot honour; the message names the key.
     #[error("objstore config: {0}")]
     ObjstoreConfig(String),
+    /// Another configuration (the index cache's) is invalid; the message names the key.
+    #[error("{0}")]
+    Config(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,6 +11,7 @@
 
 pub mod block;
 mod error;
+pub mod index_cache;
 pub mod objstore;
 pub mod selector;
 

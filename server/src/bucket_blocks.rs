@@ -17,7 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::future::BoxFuture;
 use object_store::ObjectStore;
 use object_store::path::Path;
-use quiver_bucket::block::{Block, BlockSource, list_blocks};
+use quiver_bucket::block::{Block, BlockSource, OpenOptions, list_blocks};
+use quiver_bucket::index_cache::IndexCache;
 use quiver_bucket::selector::BlockSelector;
 use quiver_engine::storage::BlockStore;
 use quiver_proto::SeriesStore;
@@ -42,8 +43,8 @@ pub(crate) struct BlockFilter {
 #[derive(Debug)]
 pub(crate) struct BucketBlocks {
     bucket: Arc<dyn ObjectStore>,
-    /// Where index headers are kept on local disk, if anywhere.
-    headers: Option<std::path::PathBuf>,
+    /// How blocks are opened: index headers on local disk, an index cache.
+    open: OpenOptions,
     state: Mutex<Opened>,
     synced: RwLock<Option<Arc<Vec<Arc<Block>>>>>,
 }
@@ -63,12 +64,24 @@ struct DeletionMark {
 
 impl BucketBlocks {
     pub(crate) fn new(bucket: Arc<dyn ObjectStore>) -> Self {
-        Self { bucket, headers: None, state: Mutex::new(Opened::default()), synced: RwLock::new(None) }
+        let open = OpenOptions::default();
+        Self { bucket, open, state: Mutex::new(Opened::default()), synced: RwLock::new(None) }
     }
 
     /// Keeps each block's index header under `dir`.
     pub(crate) fn with_index_headers(mut self, dir: std::path::PathBuf) -> Self {
-        self.headers = Some(dir);
+        self.open.headers = Some(dir);
+        self
+    }
+
+    /// Reads indexes through `cache` and counts the bytes read from the bucket in `fetched`.
+    pub(crate) fn with_index_cache(
+        mut self,
+        cache: Option<Arc<dyn IndexCache>>,
+        fetched: prometheus_client::metrics::counter::Counter,
+    ) -> Self {
+        self.open.cache = cache;
+        self.open.fetched = Some(fetched);
         self
     }
 
@@ -107,7 +120,7 @@ impl BucketBlocks {
                 continue;
             }
             let dir = Path::from(u.to_string());
-            match Block::open_with_headers(Arc::clone(&self.bucket), dir, self.headers.as_deref()).await {
+            match Block::open_with(Arc::clone(&self.bucket), dir, &self.open).await {
                 Ok(b) => {
                     tracing::info!(block = %u, "serving block");
                     state.blocks.insert(u, Arc::new(b));

@@ -21,6 +21,8 @@ pub(crate) trait Served: Send + Sync + std::fmt::Debug + 'static {
     fn store(&self, partial_response: bool) -> Arc<dyn SeriesStore>;
     /// Thanos's component type, for `Info`.
     fn component(&self) -> &'static str;
+    /// Counts one StoreAPI call (`Series`, `LabelNames`, `LabelValues`, `Info`).
+    fn on_request(&self, _method: &'static str) {}
 }
 
 /// Limits a store applies to every request (`--store.limits.request-*`).
@@ -67,6 +69,7 @@ impl pb::store_server::Store for StoreService {
     type SeriesStream = FrameStream;
 
     async fn series(&self, request: Request<pb::SeriesRequest>) -> Result<Response<FrameStream>, Status> {
+        self.served.on_request("Series");
         let r = request.into_inner();
         let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
         let mut req = wire::series_request_from_pb(store.name(), &r).map_err(status)?;
@@ -93,6 +96,7 @@ impl pb::store_server::Store for StoreService {
         &self,
         request: Request<pb::LabelNamesRequest>,
     ) -> Result<Response<pb::LabelNamesResponse>, Status> {
+        self.served.on_request("LabelNames");
         let r = request.into_inner();
         let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
         let req = wire::label_names_request_from_pb(store.name(), &r).map_err(status)?;
@@ -104,6 +108,7 @@ impl pb::store_server::Store for StoreService {
         &self,
         request: Request<pb::LabelValuesRequest>,
     ) -> Result<Response<pb::LabelValuesResponse>, Status> {
+        self.served.on_request("LabelValues");
         let r = request.into_inner();
         let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
         let req = wire::label_values_request_from_pb(store.name(), &r).map_err(status)?;
@@ -120,6 +125,7 @@ pub(crate) struct InfoService {
 #[tonic::async_trait]
 impl infopb::info_server::Info for InfoService {
     async fn info(&self, _: Request<infopb::InfoRequest>) -> Result<Response<infopb::InfoResponse>, Status> {
+        self.served.on_request("Info");
         let store = self.served.store(true);
         let info = store.info().await.map_err(status)?;
         Ok(Response::new(wire::info_to_pb(&info, self.served.component())))

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -17,6 +17,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use clap::Args;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use quiver_bucket::index_cache::{IndexCache, index_cache_from_yaml};
 use quiver_bucket::selector::BlockSelector;
 use quiver_engine::storage::BlockStore;
 use quiver_proto::{SeriesStore, StoreInfo};
@@ -59,6 +65,13 @@ pub struct StoreArgs {
     /// The same rules as inline YAML.
     #[arg(long = "selector.relabel-config", env = "QUIVER_SELECTOR_RELABEL_CONFIG")]
     selector: Option<String>,
+    /// A YAML file configuring the index cache, as Thanos's: `type: IN-MEMORY` (`max_size`,
+    /// `max_item_size`) or `type: MEMCACHED` (`addresses`, `timeout`, `max_item_size`).
+    #[arg(long = "index-cache.config-file", env = "QUIVER_INDEX_CACHE_CONFIG_FILE")]
+    index_cache_file: Option<PathBuf>,
+    /// The index cache configuration as inline YAML.
+    #[arg(long = "index-cache.config", env = "QUIVER_INDEX_CACHE_CONFIG")]
+    index_cache: Option<String>,
     /// Most series one request may touch; 0 for no limit.
     #[arg(
         long = "store.limits.request-series",
@@ -115,9 +128,71 @@ pub(crate) struct Gateway {
     deletion_delay: Duration,
     selector: BlockSelector,
     ready: AtomicBool,
-    syncs: AtomicU64,
-    sync_failures: AtomicU64,
-    last_sync_seconds: std::sync::Mutex<f64>,
+    metrics: GatewayMetrics,
+}
+
+/// The gateway's metrics, named as Thanos's store gateway names them where it has the same.
+#[derive(Debug, Clone)]
+struct GatewayMetrics {
+    blocks_loaded: Gauge,
+    syncs: Counter,
+    sync_failures: Counter,
+    sync_duration: Histogram,
+    cache_requests: Counter,
+    cache_hits: Counter,
+    bytes_fetched: Counter,
+    requests: Family<Vec<(String, String)>, Counter>,
+}
+
+impl GatewayMetrics {
+    fn new(cache: Option<&Arc<dyn IndexCache>>) -> Self {
+        let stats = cache.map(|c| c.stats().clone()).unwrap_or_default();
+        Self {
+            blocks_loaded: Gauge::default(),
+            syncs: Counter::default(),
+            sync_failures: Counter::default(),
+            sync_duration: crate::metrics::latency_histogram(),
+            cache_requests: stats.requests,
+            cache_hits: stats.hits,
+            bytes_fetched: Counter::default(),
+            requests: Family::default(),
+        }
+    }
+
+    fn register(&self, r: &mut Registry) {
+        r.register(
+            "thanos_bucket_store_blocks_loaded",
+            "Blocks the store gateway serves.",
+            self.blocks_loaded.clone(),
+        );
+        r.register("thanos_blocks_meta_syncs", "Bucket syncs.", self.syncs.clone());
+        r.register(
+            "thanos_blocks_meta_sync_failures",
+            "Bucket syncs that failed.",
+            self.sync_failures.clone(),
+        );
+        r.register(
+            "thanos_blocks_meta_sync_duration_seconds",
+            "How long bucket syncs take.",
+            self.sync_duration.clone(),
+        );
+        r.register(
+            "thanos_store_index_cache_requests",
+            "Index ranges looked up in the index cache.",
+            self.cache_requests.clone(),
+        );
+        r.register(
+            "thanos_store_index_cache_hits",
+            "Index ranges found in the index cache.",
+            self.cache_hits.clone(),
+        );
+        r.register(
+            "quiver_store_bucket_bytes_fetched",
+            "Bytes read from the bucket (indexes and chunks).",
+            self.bytes_fetched.clone(),
+        );
+        r.register("quiver_storeapi_requests", "StoreAPI requests, by method.", self.requests.clone());
+    }
 }
 
 impl Gateway {
@@ -134,17 +209,16 @@ impl Gateway {
     pub(crate) async fn sync(&self) -> Result<usize, quiver_bucket::Error> {
         let start = Instant::now();
         let out = self.blocks.sync(&self.filter()).await;
-        self.syncs.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut s) = self.last_sync_seconds.lock() {
-            *s = start.elapsed().as_secs_f64();
-        }
+        self.metrics.syncs.inc();
+        self.metrics.sync_duration.observe(start.elapsed().as_secs_f64());
         match &out {
             Ok(n) => {
+                self.metrics.blocks_loaded.set(i64::try_from(*n).unwrap_or(i64::MAX));
                 self.ready.store(true, Ordering::Release);
                 tracing::debug!(blocks = n, "bucket synced");
             }
             Err(e) => {
-                self.sync_failures.fetch_add(1, Ordering::Relaxed);
+                self.metrics.sync_failures.inc();
                 tracing::warn!("bucket sync failed: {e}");
             }
         }
@@ -165,6 +239,10 @@ impl Served for Gateway {
 
     fn component(&self) -> &'static str {
         quiver_proto::store::wire::COMPONENT_STORE
+    }
+
+    fn on_request(&self, method: &'static str) {
+        self.metrics.requests.get_or_create(&vec![("method".to_string(), method.to_string())]).inc();
     }
 }
 
@@ -221,16 +299,21 @@ impl SeriesStore for GatewayStore {
 pub async fn run(args: StoreArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| CliError::io(args.data_dir.display(), e))?;
     let bucket = crate::store::open_bucket(&args.objstore)?;
+    let cache = index_cache(&args)?;
+    let metrics = GatewayMetrics::new(cache.as_ref());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let blocks = BucketBlocks::new(bucket)
+        .with_index_headers(args.data_dir.join("index-headers"))
+        .with_index_cache(cache, metrics.bytes_fetched.clone());
     let gateway = Arc::new(Gateway {
-        blocks: Arc::new(BucketBlocks::new(bucket).with_index_headers(args.data_dir.join("index-headers"))),
+        blocks: Arc::new(blocks),
         min_time: args.min_time,
         max_time: args.max_time,
         deletion_delay: args.deletion_delay,
         selector: selector(&args)?,
         ready: AtomicBool::new(false),
-        syncs: AtomicU64::new(0),
-        sync_failures: AtomicU64::new(0),
-        last_sync_seconds: std::sync::Mutex::new(0.0),
+        metrics,
     });
     let (grpc_listener, grpc_addr) = crate::up::bind(args.grpc_address).await?;
     let (listener, http_addr) = crate::up::bind(args.http_address).await?;
@@ -256,9 +339,19 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
         limits,
         crate::up::shutdown_signal(),
     );
-    let app = router(gateway);
+    let app = router(gateway).merge(crate::metrics::route(Arc::new(registry)));
     tokio::try_join!(crate::up::serve_http(listener, app), grpc)?;
     Ok(())
+}
+
+/// The index cache the flags configure (inline YAML over the file), if any.
+fn index_cache(args: &StoreArgs) -> Result<Option<Arc<dyn IndexCache>>, CliError> {
+    let yaml = match (&args.index_cache, &args.index_cache_file) {
+        (Some(inline), _) => inline.clone(),
+        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| CliError::io(p.display(), e))?,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(index_cache_from_yaml(&yaml)?))
 }
 
 /// The block selector the flags give (inline YAML over the file).
@@ -276,7 +369,6 @@ fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
         .route("/-/ready", get(ready))
-        .route("/metrics", get(metrics))
         .with_state(gateway)
 }
 
@@ -286,21 +378,6 @@ async fn ready(State(g): State<Arc<Gateway>>) -> impl IntoResponse {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "Quiver is not ready: the bucket has not been synced yet.\n")
     }
-}
-
-/// Prometheus text exposition of the gateway's own state.
-async fn metrics(State(g): State<Arc<Gateway>>) -> impl IntoResponse {
-    let blocks = g.blocks.synced().map_or(0, |b| b.len());
-    let last = g.last_sync_seconds.lock().map(|s| *s).unwrap_or(0.0);
-    let body = format!(
-        "# HELP quiver_blocks_loaded Blocks the store gateway serves.\n# TYPE quiver_blocks_loaded gauge\nquiver_blocks_loaded {blocks}\n\
-         # HELP quiver_blocks_meta_syncs_total Bucket syncs.\n# TYPE quiver_blocks_meta_syncs_total counter\nquiver_blocks_meta_syncs_total {}\n\
-         # HELP quiver_blocks_meta_sync_failures_total Bucket syncs that failed.\n# TYPE quiver_blocks_meta_sync_failures_total counter\nquiver_blocks_meta_sync_failures_total {}\n\
-         # HELP quiver_blocks_meta_sync_duration_seconds How long the last bucket sync took.\n# TYPE quiver_blocks_meta_sync_duration_seconds gauge\nquiver_blocks_meta_sync_duration_seconds {last}\n",
-        g.syncs.load(Ordering::Relaxed),
-        g.sync_failures.load(Ordering::Relaxed),
-    );
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
 #[cfg(test)]

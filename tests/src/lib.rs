@@ -5,6 +5,7 @@
 pub mod bins;
 pub mod counting_store;
 pub mod json_diff;
+pub mod memcached;
 pub mod ports;
 pub mod prometheus;
 pub mod quiver_proc;

@@ -158,7 +158,28 @@ async fn querier_over_two_replica_stores_answers_as_prometheus_242_over_one() {
     let stores = v["data"]["store"].as_array().expect("store group");
     assert_eq!(stores.len(), 2, "{v}");
     assert!(stores.iter().all(|s| s["healthy"] == true), "{v}");
-    eprintln!("{compared} answers agree; {tally:?}");
+
+    // Queriers stack: a querier over this one's StoreAPI (query -> query -> store) answers the
+    // same, deduplicating with its own replica label.
+    let top =
+        QuiverProc::start(&["query", "--endpoint", &query.grpc(), "--query.replica-label=replica"]).await;
+    for q in QUERIES {
+        for (path, params) in [
+            ("/api/v1/query", vec![("query", *q), ("time", "1699995432.1")]),
+            (
+                "/api/v1/query_range",
+                vec![("query", *q), ("start", "1699986012.5"), ("end", "1699998012.5"), ("step", "120")],
+            ),
+        ] {
+            let (s1, one) = api_get(&query.url(), path, &params).await;
+            let (s2, two) = api_get(&top.url(), path, &params).await;
+            assert_eq!((s1, &one["data"]), (s2, &two["data"]), "{path} {q}: stacked querier differs");
+        }
+    }
+    eprintln!(
+        "{compared} answers agree; {tally:?}; a stacked querier agrees on {} queries",
+        QUERIES.len() * 2
+    );
 }
 
 /// Raw samples of each series of a matrix answer, by their labels.

@@ -15,6 +15,18 @@ use super::meta::BlockMeta;
 use super::source::BlockSource;
 use super::tombstones::{Tombstone, decode_tombstones};
 use crate::error::{Error, Result};
+use crate::index_cache::IndexCache;
+use prometheus_client::metrics::counter::Counter;
+
+/// How [`Block::open_with`] reads a block.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Directory of index headers (one subdirectory per block), made on first open.
+    pub headers: Option<std::path::PathBuf>,
+    pub cache: Option<Arc<dyn IndexCache>>,
+    /// Bytes read from the store.
+    pub fetched: Option<Counter>,
+}
 
 /// A block opened for reading.
 #[derive(Debug)]
@@ -42,8 +54,20 @@ impl Block {
         dir: Path,
         headers: Option<&std::path::Path>,
     ) -> Result<Self> {
+        Self::open_with(
+            store,
+            dir,
+            &OpenOptions { headers: headers.map(std::path::Path::to_path_buf), ..Default::default() },
+        )
+        .await
+    }
+
+    /// Opens the block as a store gateway does: index headers on local disk, index reads through
+    /// a cache, bytes read counted.
+    pub async fn open_with(store: Arc<dyn ObjectStore>, dir: Path, opts: &OpenOptions) -> Result<Self> {
+        let headers = opts.headers.as_deref();
         let name = dir.filename().unwrap_or(dir.as_ref()).to_string();
-        let src = BlockSource::new(store, dir, name);
+        let src = BlockSource::new(store, dir, name).with_cache(opts.cache.clone(), opts.fetched.clone());
         let meta = BlockMeta::parse(src.name(), &src.get("meta.json").await?)?;
         let external = Labels::from_pairs(meta.external_labels()).map_err(|e| Error::Corrupt {
             block: src.name().to_string(),

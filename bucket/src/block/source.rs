@@ -8,7 +8,10 @@ use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use prometheus_client::metrics::counter::Counter;
+
 use crate::error::{Error, Result};
+use crate::index_cache::IndexCache;
 
 /// One block directory in a store.
 #[derive(Debug, Clone)]
@@ -17,11 +20,35 @@ pub struct BlockSource {
     dir: Path,
     /// How the block is named in errors: its ULID or directory.
     name: String,
+    /// Where ranges of the `index` file are looked up before the store (a store gateway's).
+    cache: Option<Arc<dyn IndexCache>>,
+    /// Bytes read from the store, counted for the reader's metrics.
+    fetched: Option<Counter>,
 }
+
+/// The file the index cache holds ranges of.
+const CACHED_FILE: &str = "index";
 
 impl BlockSource {
     pub fn new(store: Arc<dyn ObjectStore>, dir: Path, name: impl Into<String>) -> Self {
-        Self { store, dir, name: name.into() }
+        Self { store, dir, name: name.into(), cache: None, fetched: None }
+    }
+
+    /// Reads of the index go through `cache`; bytes read from the store are added to `fetched`.
+    pub fn with_cache(mut self, cache: Option<Arc<dyn IndexCache>>, fetched: Option<Counter>) -> Self {
+        self.cache = cache;
+        self.fetched = fetched;
+        self
+    }
+
+    fn count(&self, bytes: usize) {
+        if let Some(c) = &self.fetched {
+            c.inc_by(bytes as u64);
+        }
+    }
+
+    fn cache_key(&self, file: &str, r: &Range<u64>) -> String {
+        format!("{}/{file}:{}-{}", self.name, r.start, r.end)
     }
 
     pub fn name(&self) -> &str {
@@ -56,7 +83,9 @@ impl BlockSource {
 
     pub async fn get(&self, file: &str) -> Result<Bytes> {
         let r = self.store.get(&self.path(file)).await.map_err(|e| self.map_err(file, e))?;
-        r.bytes().await.map_err(|e| self.map_err(file, e))
+        let b = r.bytes().await.map_err(|e| self.map_err(file, e))?;
+        self.count(b.len());
+        Ok(b)
     }
 
     /// Reads `range` of `file`; a range past the end is an error naming the file, never a short read.
@@ -64,9 +93,14 @@ impl BlockSource {
         if range.start >= range.end {
             return Ok(Bytes::new());
         }
+        if file == CACHED_FILE && self.cache.is_some() {
+            let mut got = self.get_ranges(file, std::slice::from_ref(&range)).await?;
+            return Ok(got.pop().unwrap_or_default());
+        }
         let want = range.end - range.start;
         let b =
             self.store.get_range(&self.path(file), range.clone()).await.map_err(|e| self.map_err(file, e))?;
+        self.count(b.len());
         if b.len() as u64 != want {
             return Err(Error::corrupt(
                 &self.name,
@@ -83,7 +117,42 @@ impl BlockSource {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
+        match &self.cache {
+            Some(cache) if file == CACHED_FILE => self.get_ranges_cached(cache, file, ranges).await,
+            _ => self.fetch_ranges(file, ranges).await,
+        }
+    }
+
+    /// Cached ranges from the cache, the rest from the store in one call (and then cached).
+    async fn get_ranges_cached(
+        &self,
+        cache: &Arc<dyn IndexCache>,
+        file: &str,
+        ranges: &[Range<u64>],
+    ) -> Result<Vec<Bytes>> {
+        let keys: Vec<String> = ranges.iter().map(|r| self.cache_key(file, r)).collect();
+        let mut got = cache.get_multi(&keys).await;
+        // A cached value of the wrong length (a foreign or damaged entry) counts as a miss.
+        for (g, r) in got.iter_mut().zip(ranges) {
+            if g.as_ref().is_some_and(|b| b.len() as u64 != r.end - r.start) {
+                *g = None;
+            }
+        }
+        let missing: Vec<usize> = (0..ranges.len()).filter(|&i| got[i].is_none()).collect();
+        if !missing.is_empty() {
+            let want: Vec<Range<u64>> = missing.iter().map(|&i| ranges[i].clone()).collect();
+            let fetched = self.fetch_ranges(file, &want).await?;
+            for (i, b) in missing.into_iter().zip(fetched) {
+                cache.put(keys[i].clone(), b.clone());
+                got[i] = Some(b);
+            }
+        }
+        Ok(got.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    async fn fetch_ranges(&self, file: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         let got = self.store.get_ranges(&self.path(file), ranges).await.map_err(|e| self.map_err(file, e))?;
+        self.count(got.iter().map(Bytes::len).sum());
         for (b, r) in got.iter().zip(ranges) {
             if b.len() as u64 != r.end - r.start {
                 return Err(Error::corrupt(
