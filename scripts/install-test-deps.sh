@@ -4,6 +4,8 @@
 #   - moto (PyPI `moto[server]`): an S3 emulator speaking real S3, for the bucket tests
 #   - boto3 (PyPI): the test bench's S3 smoke test (shared/testbench/s3_check.py) run against moto
 #   - memcached (Debian package): the store gateway's MEMCACHED index cache
+#   - grpcio, grpcio-tools (PyPI): a StoreAPI client generated from the .proto files, independent
+#     of Quiver's Rust code
 set -euo pipefail
 
 need_apt=()
@@ -33,4 +35,9 @@ fi
 if ! python3 -c 'import boto3' >/dev/null 2>&1; then
     echo "installing boto3 (test bench S3 smoke test)"
     pip_install boto3
+fi
+
+if ! python3 -c 'import grpc, grpc_tools.protoc' >/dev/null 2>&1; then
+    echo "installing grpcio and grpcio-tools (independent StoreAPI client)"
+    pip_install grpcio grpcio-tools
 fi
