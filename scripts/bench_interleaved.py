@@ -49,7 +49,7 @@ for q in queries:
             shapes.setdefault(q, {})[name] = shape
 
 first = names[0]
-ratio_cols = [(n, label) for n, label in (("prometheus", "prom/q"), ("victoriametrics", "vm/q"), ("quiver_1p", "1p/q")) if n in names]
+ratio_cols = [(n, label) for n, label in (("prometheus", "prom/q"), ("victoriametrics", "vm/q"), ("quiver_1p", "1p/q"), ("quiver_grpc", "grpc/q")) if n in names]
 med = {q: {n: statistics.median(times[q][n]) for n in names} for q in queries}
 print(f"\n{'query':<92} " + " ".join(f"{n:>15}" for n in names) + " " + " ".join(f"{l:>7}" for _, l in ratio_cols))
 for q in queries:
