@@ -12,6 +12,9 @@ pub enum Error {
     /// Writing a block of the head failed.
     #[error("cutting a block: {0}")]
     Block(String),
+    /// A configuration (the receiver's limits) is invalid.
+    #[error("{0}")]
+    Config(String),
     /// The reloader could not prepare Prometheus's configuration.
     #[error("reloader: {0}")]
     Reload(String),

@@ -168,6 +168,11 @@ impl Head {
         out
     }
 
+    /// Whether the head holds `series` already.
+    pub fn has_series(&self, series: &Labels) -> bool {
+        self.series.read().is_ok_and(|m| m.contains_key(series))
+    }
+
     /// Appends samples `filter` took.
     pub fn append(&self, series: Labels, samples: &[(i64, f64)]) -> u64 {
         let Ok(mut map) = self.series.write() else { return 0 };

@@ -12,11 +12,13 @@
 
 mod error;
 mod head;
+pub mod limits;
 mod receiver;
 pub mod reloader;
 pub mod shipper;
 pub mod wal;
+mod write_v2;
 
 pub use error::{Error, Result};
 pub use head::{AppendStats, Head};
-pub use receiver::{Receiver, ReceiverConfig, WriteError, WriteOutcome};
+pub use receiver::{Receiver, ReceiverConfig, WriteError, WriteOutcome, WriteProto};

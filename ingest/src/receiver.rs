@@ -1,19 +1,55 @@
-//! The receiver: remote-write requests decoded and validated, what is accepted logged to the WAL
-//! (fsynced) and then appended to the tenant's head. Each outcome carries the status Thanos
-//! receive answers with: malformed input 400, out-of-order samples 409 (the rest of the write
-//! still taken), too large 413.
+//! The receiver: remote-write requests (1.0 or 2.0, by Content-Type) decoded and validated, what
+//! is accepted logged to the WAL (fsynced) and then appended to the tenant's head. Each outcome
+//! carries the status Thanos receive answers with: malformed input 400, out-of-order samples 409
+//! (the rest of the write still taken), too large or over a request limit 413, an unknown
+//! message type 415, over the tenant's head series limit 429.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use prost::Message;
+use quiver_proto::pb::io::prometheus::write::v2::Request as WriteRequestV2;
 use quiver_proto::pb::prometheus::WriteRequest;
 use quiver_proto::{Label, Labels, SeriesStore};
 
 use crate::error::{Error, Result};
 use crate::head::{AppendStats, Head};
+use crate::limits::WriteLimits;
 use crate::wal::{Wal, WalRecord, WalSeries};
+use crate::write_v2::RawSeries;
+
+/// The remote-write message a body holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteProto {
+    /// `prometheus.WriteRequest`.
+    V1,
+    /// `io.prometheus.write.v2.Request`.
+    V2,
+}
+
+impl WriteProto {
+    /// As the 2.0 specification negotiates: `application/x-protobuf` alone (what 1.0 senders
+    /// send) or with `proto=prometheus.WriteRequest` is 1.0, with
+    /// `proto=io.prometheus.write.v2.Request` 2.0; anything else is refused (415). A request
+    /// without a Content-Type is taken as 1.0.
+    pub fn from_content_type(ct: Option<&str>) -> Result<Self, WriteError> {
+        let Some(ct) = ct else { return Ok(Self::V1) };
+        let mut parts = ct.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default();
+        if !media.eq_ignore_ascii_case("application/x-protobuf") {
+            return Err(WriteError::Unsupported(format!("unsupported Content-Type {ct:?}")));
+        }
+        let proto = parts.find_map(|p| p.strip_prefix("proto=")).map(|p| p.trim_matches('"'));
+        match proto {
+            None | Some("prometheus.WriteRequest") => Ok(Self::V1),
+            Some("io.prometheus.write.v2.Request") => Ok(Self::V2),
+            Some(other) => {
+                Err(WriteError::Unsupported(format!("unsupported remote-write message {other:?}")))
+            }
+        }
+    }
+}
 
 /// How the receiver labels and limits what it takes.
 #[derive(Debug, Clone)]
@@ -26,6 +62,8 @@ pub struct ReceiverConfig {
     pub default_tenant: String,
     /// Largest request body, compressed and decompressed.
     pub max_request_bytes: usize,
+    /// Per-tenant limits (`--receive.limits-config`).
+    pub limits: WriteLimits,
 }
 
 impl Default for ReceiverConfig {
@@ -35,6 +73,7 @@ impl Default for ReceiverConfig {
             tenant_label: "tenant_id".into(),
             default_tenant: "default-tenant".into(),
             max_request_bytes: 32 << 20,
+            limits: WriteLimits::default(),
         }
     }
 }
@@ -59,6 +98,15 @@ pub enum WriteError {
     /// 413.
     #[error("write request too large")]
     TooLarge,
+    /// Over one of the tenant's request limits: 413, as Thanos.
+    #[error("{0}")]
+    RequestLimit(String),
+    /// A message type this receiver does not speak: 415.
+    #[error("{0}")]
+    Unsupported(String),
+    /// Over the tenant's head series limit: 429.
+    #[error("{0}")]
+    TooManySeries(String),
     /// The WAL could not be written: 503, which Prometheus retries.
     #[error("{0}")]
     Unavailable(String),
@@ -121,8 +169,25 @@ impl Receiver {
 
     /// A remote-write 1.0 body (snappy-compressed `prometheus.WriteRequest`) for `tenant`.
     pub fn write_snappy(&self, tenant: &str, body: &[u8]) -> Result<WriteOutcome, WriteError> {
+        self.write_body(tenant, WriteProto::V1, body)
+    }
+
+    /// A snappy-compressed remote-write body of either version for `tenant`.
+    pub fn write_body(
+        &self,
+        tenant: &str,
+        proto: WriteProto,
+        body: &[u8],
+    ) -> Result<WriteOutcome, WriteError> {
         if body.len() > self.config.max_request_bytes {
             return Err(WriteError::TooLarge);
+        }
+        let limit = self.config.limits.of(tenant).request.size_bytes_limit;
+        if limit > 0 && body.len() as u64 > limit {
+            return Err(WriteError::RequestLimit(format!(
+                "request of {} bytes is over the tenant's limit of {limit} bytes",
+                body.len()
+            )));
         }
         let len = snap::raw::decompress_len(body)
             .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
@@ -132,29 +197,66 @@ impl Receiver {
         let raw = snap::raw::Decoder::new()
             .decompress_vec(body)
             .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
-        let req = WriteRequest::decode(raw.as_slice()).map_err(|e| WriteError::BadRequest(e.to_string()))?;
-        self.write(tenant, req)
+        match proto {
+            WriteProto::V1 => {
+                let req = WriteRequest::decode(raw.as_slice())
+                    .map_err(|e| WriteError::BadRequest(e.to_string()))?;
+                self.write(tenant, req)
+            }
+            WriteProto::V2 => {
+                let req = WriteRequestV2::decode(raw.as_slice())
+                    .map_err(|e| WriteError::BadRequest(e.to_string()))?;
+                self.write_raw(tenant, crate::write_v2::decode(req)?)
+            }
+        }
     }
 
-    /// Validates a decoded request, logs what the head takes, and appends it.
+    /// Validates a decoded 1.0 request, logs what the head takes, and appends it.
     pub fn write(&self, tenant: &str, req: WriteRequest) -> Result<WriteOutcome, WriteError> {
-        if tenant.is_empty() || tenant.contains('/') || tenant == "." || tenant == ".." {
-            return Err(WriteError::BadRequest("tenant name not valid".into()));
-        }
-        let mut series = Vec::with_capacity(req.timeseries.len());
+        let mut raw = Vec::with_capacity(req.timeseries.len());
         for ts in req.timeseries {
             if !ts.histograms.is_empty() {
                 return Err(WriteError::BadRequest(
                     "native histogram samples are not accepted by this receiver yet".into(),
                 ));
             }
-            let labels = validate_labels(ts.labels)?;
-            // In the order sent: as Prometheus's appender, a sample before the one taken last
-            // is out of order.
-            let samples: Vec<(i64, f64)> = ts.samples.iter().map(|s| (s.timestamp, s.value)).collect();
-            series.push((labels, samples));
+            raw.push((ts.labels, ts.samples.iter().map(|s| (s.timestamp, s.value)).collect()));
+        }
+        self.write_raw(tenant, raw)
+    }
+
+    fn write_raw(&self, tenant: &str, raw: Vec<RawSeries>) -> Result<WriteOutcome, WriteError> {
+        if tenant.is_empty() || tenant.contains('/') || tenant == "." || tenant == ".." {
+            return Err(WriteError::BadRequest("tenant name not valid".into()));
+        }
+        let limits = self.config.limits.of(tenant);
+        let n_samples: u64 = raw.iter().map(|(_, s)| s.len() as u64).sum();
+        let over = |what: &str, got: u64, limit: u64| {
+            WriteError::RequestLimit(format!("request of {got} {what} is over the tenant's limit of {limit}"))
+        };
+        if limits.request.series_limit > 0 && raw.len() as u64 > limits.request.series_limit {
+            return Err(over("series", raw.len() as u64, limits.request.series_limit));
+        }
+        if limits.request.samples_limit > 0 && n_samples > limits.request.samples_limit {
+            return Err(over("samples", n_samples, limits.request.samples_limit));
+        }
+        let mut series = Vec::with_capacity(raw.len());
+        for (labels, samples) in raw {
+            // Samples stay in the order sent: as Prometheus's appender, a sample before the one
+            // taken last is out of order.
+            series.push((validate_labels(labels)?, samples));
         }
         let head = self.head(tenant);
+        if limits.head_series_limit > 0 {
+            let new = series.iter().filter(|(l, _)| !head.has_series(l)).count() as u64;
+            let have = head.num_series() as u64;
+            if new > 0 && have + new > limits.head_series_limit {
+                return Err(WriteError::TooManySeries(format!(
+                    "tenant {tenant:?} holds {have} active series and would go over its head series limit of {} with {new} new ones",
+                    limits.head_series_limit
+                )));
+            }
+        }
         let mut out = WriteOutcome::default();
         let mut wal =
             self.wal.lock().map_err(|_| WriteError::Unavailable("write-ahead log lock poisoned".into()))?;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures::future::BoxFuture;
 use quiver_engine::storage::BlockStore;
-use quiver_ingest::{Receiver, WriteError};
+use quiver_ingest::{Receiver, WriteError, WriteProto};
 use quiver_proto::{MergeStore, SeriesStore};
 
 use crate::api::{ApiError, ReadOptions, Sources};
@@ -46,8 +46,21 @@ async fn write(State(s): State<WriteState>, headers: HeaderMap, body: Bytes) -> 
         .filter(|t| !t.is_empty())
         .unwrap_or(r.default_tenant())
         .to_string();
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let encoding = headers.get(axum::http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+    let proto = match (WriteProto::from_content_type(content_type), encoding) {
+        (Ok(p), None) => Ok(p),
+        (Ok(p), Some(e)) if e.eq_ignore_ascii_case("snappy") => Ok(p),
+        (Ok(_), Some(e)) => {
+            Err(WriteError::Unsupported(format!("unsupported Content-Encoding {e:?}: use snappy")))
+        }
+        (Err(e), _) => Err(e),
+    };
     // Decoding and the WAL's fsync block: off the async workers.
-    let outcome = tokio::task::spawn_blocking(move || r.write_snappy(&tenant, &body)).await;
+    let outcome = match proto {
+        Ok(proto) => tokio::task::spawn_blocking(move || r.write_body(&tenant, proto, &body)).await,
+        Err(e) => Ok(Err(e)),
+    };
     match outcome {
         Ok(Ok(o)) => (
             StatusCode::OK,
@@ -62,7 +75,9 @@ async fn write(State(s): State<WriteState>, headers: HeaderMap, body: Bytes) -> 
             let status = match &e {
                 WriteError::BadRequest(_) => StatusCode::BAD_REQUEST,
                 WriteError::Conflict(_) => StatusCode::CONFLICT,
-                WriteError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                WriteError::TooLarge | WriteError::RequestLimit(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                WriteError::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                WriteError::TooManySeries(_) => StatusCode::TOO_MANY_REQUESTS,
                 WriteError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             };
             if status.is_server_error() {

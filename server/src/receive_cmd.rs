@@ -14,6 +14,7 @@ use axum::routing::get;
 use clap::Args;
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
+use quiver_ingest::limits::WriteLimits;
 use quiver_ingest::{Receiver, ReceiverConfig};
 use quiver_proto::{Labels, SeriesStore};
 
@@ -69,6 +70,14 @@ pub struct ReceiveArgs {
         default_value = "tenant_id"
     )]
     tenant_label: String,
+    /// A YAML file of per-tenant write limits, as Thanos's `--receive.limits-config-file`
+    /// (`write.default` and `write.tenants.<id>`: `request.size_bytes_limit`, `series_limit`,
+    /// `samples_limit` (413 when exceeded) and `head_series_limit` (429)).
+    #[arg(long = "receive.limits-config-file", env = "QUIVER_RECEIVE_LIMITS_CONFIG_FILE")]
+    limits_file: Option<PathBuf>,
+    /// The same limits as inline YAML.
+    #[arg(long = "receive.limits-config", env = "QUIVER_RECEIVE_LIMITS_CONFIG")]
+    limits: Option<String>,
     /// How much time one block spans (Prometheus's 2h; shorter in tests).
     #[arg(long = "tsdb.block-duration", env = "QUIVER_TSDB_BLOCK_DURATION", default_value = "2h", value_parser = crate::query_flags::duration_flag, hide = true)]
     block_duration: Duration,
@@ -109,7 +118,14 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
         pairs.push(parse_label(l).map_err(CliError::Usage)?);
     }
     let external = Labels::from_pairs(pairs).map_err(|e| CliError::Usage(format!("--label: {e}")))?;
+    let limits = match (&args.limits, &args.limits_file) {
+        (Some(inline), _) => inline.clone(),
+        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| CliError::io(p.display(), e))?,
+        (None, None) => String::new(),
+    };
+    let limits = WriteLimits::from_yaml(&limits).map_err(|e| CliError::Usage(e.to_string()))?;
     let config = ReceiverConfig {
+        limits,
         external_labels: external,
         tenant_label: args.tenant_label.clone(),
         default_tenant: args.default_tenant.clone(),
