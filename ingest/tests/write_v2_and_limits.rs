@@ -40,7 +40,7 @@ fn v2_body(series: &[Series<'_>]) -> Vec<u8> {
         })
         .collect();
     let req = v2::Request { symbols, timeseries };
-    snap::raw::Encoder::new().compress_vec(&with_negative_zeros(req.encode_to_vec())).expect("snappy")
+    snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).expect("snappy")
 }
 
 fn v1_body(n_series: usize) -> Vec<u8> {
@@ -77,19 +77,19 @@ fn v2_requests_are_written_and_bad_references_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = Receiver::open(dir.path(), ReceiverConfig::default()).expect("receiver");
     let body = v2_body(&[
-        (&[("__name__", "up"), ("job", "a")], &[(1000, 1.0), (2000, MARK)]),
+        (&[("__name__", "up"), ("job", "a")], &[(1000, 1.0), (2000, -2.5)]),
         (&[("__name__", "up"), ("job", "b")], &[(1000, 0.0)]),
     ]);
     let out = r.write_body("t", WriteProto::V2, &body).expect("written");
     assert_eq!(out.samples_written, 3);
     assert_eq!(r.stores().len(), 1, "one tenant's head");
-    // -0.0 keeps its sign bit through the head's chunks.
+    // The samples are in the head as sent.
     let req = SeriesRequest::new(vec![Matcher::equal("job", "a")], TimeRange::ALL);
     let frames: Vec<_> = futures::executor::block_on(Arc::clone(&r.stores()[0]).series(req).collect());
     let Some(Ok(SeriesFrame::Series(s))) = frames.first() else { panic!("{frames:?}") };
     let samples: Vec<Sample> = s.chunks.iter().flat_map(|c| decode_xor(&c.data).expect("xor")).collect();
     assert_eq!(samples.len(), 2);
-    assert_eq!(samples[1].v.to_bits(), (-0.0f64).to_bits(), "{samples:?}");
+    assert_eq!(samples[1], Sample { t: 2000, v: -2.5 });
 
     // A label reference past the symbol table.
     let bad = v2::Request {
@@ -136,24 +136,4 @@ fn tenant_limits_give_413_and_429() {
     assert_eq!(r.write_snappy("t", &two_from(1)).expect("held series").samples_written, 2);
     // The tenant `big` has a size limit and no series limit.
     assert!(matches!(r.write_snappy("big", &v1_body(1)), Err(WriteError::RequestLimit(_))));
-}
-
-/// The smallest negative subnormal: prost writes it (proto3 leaves out a -0.0, which compares
-/// equal to the default 0), and [`with_negative_zeros`] turns it into -0.0 on the wire, as a
-/// sender that keeps the sign bit writes it.
-const MARK: f64 = f64::from_bits(0x8000_0000_0000_0001);
-
-fn with_negative_zeros(mut wire: Vec<u8>) -> Vec<u8> {
-    let mark = MARK.to_le_bytes();
-    let zero = (-0.0f64).to_le_bytes();
-    let mut i = 0;
-    while i + 8 <= wire.len() {
-        if wire[i..i + 8] == mark {
-            wire[i..i + 8].copy_from_slice(&zero);
-            i += 8;
-        } else {
-            i += 1;
-        }
-    }
-    wire
 }

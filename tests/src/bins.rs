@@ -96,3 +96,14 @@ pub fn om_with_labels(om: &str, extra: &str) -> String {
 pub fn create_blocks(om: &Path, out: &Path) {
     run_ok(promtool().args(["tsdb", "create-blocks-from", "openmetrics"]).arg(om).arg(out));
 }
+
+/// [`gen_om`] data for `n_series` series over `hours`, made into blocks by promtool in
+/// `dir/bucket`: the OpenMetrics file, the bucket directory and its objstore YAML.
+pub fn promtool_bucket(dir: &Path, n_series: usize, hours: f64) -> (PathBuf, PathBuf, String) {
+    let om = dir.join("in.om");
+    gen_om(&om, n_series, hours);
+    let bucket = dir.join("bucket");
+    create_blocks(&om, &bucket);
+    let objstore = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", bucket.display());
+    (om, bucket, objstore)
+}

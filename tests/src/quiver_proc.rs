@@ -90,6 +90,25 @@ impl QuiverProc {
     }
 }
 
+/// `quiver store` over the bucket `objstore` (YAML), its local state in `data`, syncing every
+/// second; `extra` flags are added.
+pub async fn store_gateway(objstore: &str, data: &std::path::Path, extra: &[&str]) -> QuiverProc {
+    let data = data.to_str().expect("utf-8 path");
+    let mut args =
+        vec!["store", "--objstore.config", objstore, "--data-dir", data, "--sync-block-duration=1s"];
+    args.extend_from_slice(extra);
+    QuiverProc::start(&args).await
+}
+
+/// The value of the unlabelled metric `name` on `url`'s `/metrics`.
+pub async fn metric(url: &str, name: &str) -> f64 {
+    let text = reqwest::get(format!("{url}/metrics")).await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
 impl Drop for QuiverProc {
     fn drop(&mut self) {
         // Child::kill sends SIGKILL to this process's PID only.

@@ -5,10 +5,10 @@
 //! `rules` and `alerts`, and panels' `query_range` with fractional steps, POSTed as forms with
 //! Thanos's `dedup` in the URL as Grafana sends it for a Thanos data source.
 
-use quiver_tests::bins::{create_blocks, gen_om};
+use quiver_tests::bins::{create_blocks, promtool_bucket};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
-use quiver_tests::quiver_proc::QuiverProc;
+use quiver_tests::quiver_proc::{QuiverProc, store_gateway};
 use quiver_tests::quiver_up::{api_get, api_post};
 
 const START: &str = "1699990012.5";
@@ -23,20 +23,9 @@ async fn grafana_calls_answer_as_prometheus_242() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 100, 4.0);
-    create_blocks(&om, &dir.join("bucket"));
+    let (om, _, objstore) = promtool_bucket(dir, 100, 4.0);
     create_blocks(&om, &dir.join("prometheus"));
-    let objstore = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", dir.join("bucket").display());
-    let data = dir.join("store");
-    let store = QuiverProc::start(&[
-        "store",
-        "--objstore.config",
-        &objstore,
-        "--data-dir",
-        data.to_str().expect("utf-8"),
-    ])
-    .await;
+    let store = store_gateway(&objstore, &dir.join("store"), &[]).await;
     let query = QuiverProc::start(&["query", "--endpoint", &store.grpc()]).await;
     let prom = Prometheus::start(&dir.join("prometheus"), &[]).await;
     let (q, p) = (query.url(), prom.url());

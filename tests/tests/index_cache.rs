@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use quiver_tests::bins::{create_blocks, gen_om};
+use quiver_tests::bins::promtool_bucket;
 use quiver_tests::memcached::Memcached;
-use quiver_tests::quiver_proc::QuiverProc;
+use quiver_tests::quiver_proc::{QuiverProc, metric, store_gateway};
 use quiver_tests::quiver_up::api_get;
 
 const QUERIES: &[&str] = &[
@@ -18,24 +18,14 @@ const QUERIES: &[&str] = &[
 ];
 
 async fn store(objstore: &str, data: &std::path::Path, cache: Option<&str>) -> QuiverProc {
-    let data = data.to_str().expect("utf-8 path");
-    let mut args = vec!["store", "--objstore.config", objstore, "--data-dir", data];
-    if let Some(c) = cache {
-        args.extend(["--index-cache.config", c]);
+    match cache {
+        Some(c) => store_gateway(objstore, data, &["--index-cache.config", c]).await,
+        None => store_gateway(objstore, data, &[]).await,
     }
-    QuiverProc::start(&args).await
 }
 
 async fn fetched(s: &QuiverProc) -> f64 {
     metric(&s.url(), "quiver_store_bucket_bytes_fetched_total").await
-}
-
-async fn metric(url: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{url}/metrics")).await.expect("metrics").text().await.expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
 }
 
 /// Every query, instant and range, through each querier; all must answer alike.
@@ -71,11 +61,7 @@ async fn index_caches_in_memory_and_in_memcached() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 60, 4.0);
-    let bucket = dir.join("bucket");
-    create_blocks(&om, &bucket);
-    let objstore = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", bucket.display());
+    let (_, _, objstore) = promtool_bucket(dir, 60, 4.0);
 
     let mut memcached = Memcached::start();
     let mc = format!("type: MEMCACHED\nconfig:\n  addresses: [\"{}\"]\n  timeout: 1s\n", memcached.address());

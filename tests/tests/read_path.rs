@@ -17,7 +17,7 @@ use std::path::Path;
 use quiver_tests::bins::{create_blocks, gen_om, om_with_labels, quiver, run_ok};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
-use quiver_tests::quiver_proc::QuiverProc;
+use quiver_tests::quiver_proc::{QuiverProc, store_gateway};
 use quiver_tests::quiver_up::api_get;
 
 const END: &str = "1699999200";
@@ -53,11 +53,8 @@ fn without_window(om: &str, from: f64, to: f64) -> String {
         .collect()
 }
 
-/// A store gateway over the bucket `config`, its local state in `data`.
 async fn store(config: &str, data: &Path) -> QuiverProc {
-    let data = data.to_str().expect("utf-8 path");
-    QuiverProc::start(&["store", "--objstore.config", config, "--data-dir", data, "--sync-block-duration=1s"])
-        .await
+    store_gateway(config, data, &[]).await
 }
 
 const QUERIES: &[&str] = &[

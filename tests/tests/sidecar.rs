@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use quiver_tests::prometheus::Prometheus;
-use quiver_tests::quiver_proc::QuiverProc;
+use quiver_tests::quiver_proc::{QuiverProc, metric, store_gateway};
 use quiver_tests::quiver_up::api_get;
 use quiver_tests::s3::S3Emulator;
 use quiver_tests::samples::{agree, by_series, now_s};
@@ -61,17 +61,10 @@ fn shipped(bucket: &Path) -> BTreeMap<String, serde_json::Value> {
         .collect()
 }
 
-async fn metric(url: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{url}/metrics")).await.expect("metrics").text().await.expect("text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
-}
-
-/// Waits up to 30 s for `cond`.
+/// Waits up to 90 s for `cond` (Prometheus cuts its second 10 s block about 30 s after it
+/// starts, later on a loaded machine).
 async fn eventually<F: Future<Output = bool>>(what: &str, mut cond: impl FnMut() -> F) {
-    for _ in 0..60 {
+    for _ in 0..180 {
         if cond().await {
             return;
         }
@@ -103,20 +96,6 @@ fn sidecar_args<'a>(
         out,
         "--reloader.retry-interval=1s",
     ]
-}
-
-/// `quiver store` over the bucket, syncing every second.
-async fn store_gateway(objstore: &str, data_dir: &Path) -> QuiverProc {
-    let dir = data_dir.to_str().expect("utf-8");
-    QuiverProc::start(&[
-        "store",
-        "--objstore.config",
-        objstore,
-        "--data-dir",
-        dir,
-        "--sync-block-duration=1s",
-    ])
-    .await
 }
 
 async fn prometheus_config(prom: &Prometheus) -> String {
@@ -176,7 +155,7 @@ async fn sidecar_serves_ships_and_reloads() {
 
     // A store gateway over the bucket beside the sidecar: a window over shipped blocks and the
     // head answers as Prometheus, no sample twice.
-    let store = store_gateway(&objstore, &tmp.path().join("store")).await;
+    let store = store_gateway(&objstore, &tmp.path().join("store"), &[]).await;
     let both =
         QuiverProc::start(&["query", "--endpoint", &sidecar.grpc(), "--endpoint", &store.grpc()]).await;
     let first_ms = blocks.values().filter_map(|m| m["minTime"].as_i64()).min().expect("a block");
@@ -298,7 +277,7 @@ async fn sidecar_ships_to_s3_for_the_store_gateway() {
         "--shipper.sync-interval=1s",
     ])
     .await;
-    let store = store_gateway(&objstore, &tmp.path().join("store")).await;
+    let store = store_gateway(&objstore, &tmp.path().join("store"), &[]).await;
     let query = QuiverProc::start(&["query", "--endpoint", &store.grpc()]).await;
     // Two shipped blocks: the second covers a whole 10 s range, so a 3 s window before its end
     // lies inside it.

@@ -8,8 +8,8 @@ use std::process::Command;
 
 use quiver_proto::chunkenc::decode_xor;
 use quiver_proto::{Labels, format_g};
-use quiver_tests::bins::{create_blocks, gen_om, promtool_dump, run_ok, stdout_of};
-use quiver_tests::quiver_proc::QuiverProc;
+use quiver_tests::bins::{promtool_bucket, promtool_dump, run_ok, stdout_of};
+use quiver_tests::quiver_proc::store_gateway;
 
 const PROTOS: &[&str] = &[
     "thanos/info/infopb/rpc.proto",
@@ -50,20 +50,8 @@ async fn python_grpc_client_reads_what_promtool_dumps() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 30, 3.0);
-    let bucket = dir.join("bucket");
-    create_blocks(&om, &bucket);
-    let objstore = format!("type: FILESYSTEM\nconfig:\n  directory: {}\n", bucket.display());
-    let data = dir.join("store");
-    let store = QuiverProc::start(&[
-        "store",
-        "--objstore.config",
-        &objstore,
-        "--data-dir",
-        data.to_str().expect("utf-8"),
-    ])
-    .await;
+    let (_, bucket, objstore) = promtool_bucket(dir, 30, 3.0);
+    let store = store_gateway(&objstore, &dir.join("store"), &[]).await;
 
     let stubs = dir.join("stubs");
     std::fs::create_dir_all(&stubs).expect("stubs dir");
