@@ -43,19 +43,24 @@ fn v2_body(series: &[Series<'_>]) -> Vec<u8> {
     snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).expect("snappy")
 }
 
-fn v1_body(n_series: usize) -> Vec<u8> {
-    let timeseries = (0..n_series)
+/// A 1.0 request with one sample at `t` for each series `m{i="<n>"}`, n in `series`.
+fn v1_series(series: std::ops::Range<usize>, t: i64) -> Vec<u8> {
+    let timeseries = series
         .map(|i| v1::TimeSeries {
             labels: vec![
                 v1::Label { name: "__name__".into(), value: "m".into() },
                 v1::Label { name: "i".into(), value: i.to_string() },
             ],
-            samples: vec![v1::Sample { value: 1.0, timestamp: 1000 }],
+            samples: vec![v1::Sample { value: 1.0, timestamp: t }],
             ..Default::default()
         })
         .collect();
     let req = v1::WriteRequest { timeseries, ..Default::default() };
     snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).expect("snappy")
+}
+
+fn v1_body(n_series: usize) -> Vec<u8> {
+    v1_series(0..n_series, 1000)
 }
 
 #[test]
@@ -114,20 +119,7 @@ fn tenant_limits_give_413_and_429() {
     // Three series held: one more fits the head limit of 4, two more do not.
     let e = r.write_snappy("t2", &v1_body(3)).expect("another tenant has its own head");
     assert_eq!(e.samples_written, 3);
-    let two_from = |from: usize| {
-        let timeseries = (from..from + 2)
-            .map(|i| v1::TimeSeries {
-                labels: vec![
-                    v1::Label { name: "__name__".into(), value: "m".into() },
-                    v1::Label { name: "i".into(), value: i.to_string() },
-                ],
-                samples: vec![v1::Sample { value: 1.0, timestamp: 2000 }],
-                ..Default::default()
-            })
-            .collect();
-        let req = v1::WriteRequest { timeseries, ..Default::default() };
-        snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).expect("snappy")
-    };
+    let two_from = |from: usize| v1_series(from..from + 2, 2000);
     match r.write_snappy("t", &two_from(3)) {
         Err(WriteError::TooManySeries(msg)) => assert!(msg.contains("limit of 4"), "{msg}"),
         other => panic!("{other:?}"),
