@@ -16,6 +16,7 @@ use prometheus_client::metrics::counter::Counter;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::objstore::PromDuration;
 
 /// A cache of index byte ranges.
 pub trait IndexCache: Send + Sync + fmt::Debug {
@@ -55,7 +56,7 @@ struct CacheConfigYaml {
     max_item_size: Option<String>,
     #[serde(default)]
     addresses: Vec<String>,
-    timeout: Option<String>,
+    timeout: Option<PromDuration>,
     max_async_concurrency: Option<usize>,
 }
 
@@ -66,18 +67,6 @@ fn size(field: &str, v: Option<&str>, default: u64) -> Result<u64> {
             .parse::<bytesize::ByteSize>()
             .map(|b| b.as_u64())
             .map_err(|e| Error::Config(format!("index cache {field} {s:?}: {e}"))),
-    }
-}
-
-fn duration(field: &str, v: Option<&str>, default: Duration) -> Result<Duration> {
-    let Some(s) = v else { return Ok(default) };
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|e| Error::Config(format!("index cache {field} {s:?}: {e}")))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(Error::Config(format!("index cache {field} {s:?}: use ms, s or m"))),
     }
 }
 
@@ -97,7 +86,7 @@ pub fn index_cache_from_yaml(yaml: &str) -> Result<Arc<dyn IndexCache>> {
             if cfg.addresses.is_empty() {
                 return Err(Error::Config("MEMCACHED index cache without addresses".to_string()));
             }
-            let timeout = duration("timeout", cfg.timeout.as_deref(), Duration::from_millis(500))?;
+            let timeout = cfg.timeout.map_or(Duration::from_millis(500), |d| d.0);
             let item = size("max_item_size", cfg.max_item_size.as_deref(), 1 << 20)?;
             let concurrency = cfg.max_async_concurrency.unwrap_or(20).max(1);
             Ok(Arc::new(MemcachedIndexCache::new(&cfg.addresses, timeout, item, concurrency)?))

@@ -101,13 +101,20 @@ pub struct ObjstoreArgs {
 impl ObjstoreArgs {
     /// The YAML text of the configuration, or `None` when neither flag is set.
     pub fn yaml(&self) -> Result<Option<String>, CliError> {
-        if let Some(inline) = &self.config {
-            return Ok(Some(inline.clone()));
-        }
-        match &self.config_file {
-            Some(p) => std::fs::read_to_string(p).map(Some).map_err(|e| CliError::io(p.display(), e)),
-            None => Ok(None),
-        }
+        inline_or_file(self.config.as_ref(), self.config_file.as_ref())
+    }
+}
+
+/// A configuration given as Thanos takes it, inline (`--foo.config`, which wins) or as a file
+/// (`--foo.config-file`); `None` when neither is set.
+pub(crate) fn inline_or_file(
+    inline: Option<&String>,
+    file: Option<&PathBuf>,
+) -> Result<Option<String>, CliError> {
+    match (inline, file) {
+        (Some(text), _) => Ok(Some(text.clone())),
+        (None, Some(p)) => std::fs::read_to_string(p).map(Some).map_err(|e| CliError::io(p.display(), e)),
+        (None, None) => Ok(None),
     }
 }
 

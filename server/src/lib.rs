@@ -8,6 +8,7 @@ mod bucket_blocks;
 pub mod cli;
 mod error;
 mod grpc;
+mod health;
 mod metrics;
 mod openmetrics;
 pub mod querier;

@@ -9,8 +9,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::get;
 use clap::Args;
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
@@ -118,12 +116,9 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
         pairs.push(parse_label(l).map_err(CliError::Usage)?);
     }
     let external = Labels::from_pairs(pairs).map_err(|e| CliError::Usage(format!("--label: {e}")))?;
-    let limits = match (&args.limits, &args.limits_file) {
-        (Some(inline), _) => inline.clone(),
-        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| CliError::io(p.display(), e))?,
-        (None, None) => String::new(),
-    };
-    let limits = WriteLimits::from_yaml(&limits).map_err(|e| CliError::Usage(e.to_string()))?;
+    let limits = crate::cli::inline_or_file(args.limits.as_ref(), args.limits_file.as_ref())?;
+    let limits = WriteLimits::from_yaml(limits.as_deref().unwrap_or_default())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let config = ReceiverConfig {
         limits,
         external_labels: external,
@@ -161,9 +156,7 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
     let grpc =
         crate::grpc::serve(grpc_listener, served, RequestLimits::default(), crate::up::shutdown_signal());
     let write_app = crate::receive::routes(receiver, max_write, &args.tenant_header);
-    let http_app = Router::new()
-        .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
-        .route("/-/ready", get(|| async { "Quiver is Ready.\n" }));
+    let http_app = crate::health::health_routes(crate::health::ready_now(), "");
     crate::up::announce(&format!(
         "quiver receive: remote write on http://{write_addr}/api/v1/receive, StoreAPI (gRPC) on {grpc_addr}, HTTP on http://{http_addr}/"
     ));

@@ -11,11 +11,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use clap::Args;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -127,7 +122,7 @@ pub(crate) struct Gateway {
     max_time: Option<TimeFlag>,
     deletion_delay: Duration,
     selector: BlockSelector,
-    ready: AtomicBool,
+    ready: Arc<AtomicBool>,
     metrics: GatewayMetrics,
 }
 
@@ -312,7 +307,7 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
         max_time: args.max_time,
         deletion_delay: args.deletion_delay,
         selector: selector(&args)?,
-        ready: AtomicBool::new(false),
+        ready: Arc::new(AtomicBool::new(false)),
         metrics,
     });
     let (grpc_listener, grpc_addr) = crate::up::bind(args.grpc_address).await?;
@@ -339,45 +334,22 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
         limits,
         crate::up::shutdown_signal(),
     );
-    let app = router(gateway).merge(crate::metrics::route(Arc::new(registry)));
+    let app = crate::health::health_routes(Arc::clone(&gateway.ready), "the bucket has not been synced yet")
+        .merge(crate::metrics::route(Arc::new(registry)));
     tokio::try_join!(crate::up::serve_http(listener, app), grpc)?;
     Ok(())
 }
 
 /// The index cache the flags configure (inline YAML over the file), if any.
 fn index_cache(args: &StoreArgs) -> Result<Option<Arc<dyn IndexCache>>, CliError> {
-    let yaml = match (&args.index_cache, &args.index_cache_file) {
-        (Some(inline), _) => inline.clone(),
-        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| CliError::io(p.display(), e))?,
-        (None, None) => return Ok(None),
-    };
-    Ok(Some(index_cache_from_yaml(&yaml)?))
+    let yaml = crate::cli::inline_or_file(args.index_cache.as_ref(), args.index_cache_file.as_ref())?;
+    Ok(yaml.as_deref().map(index_cache_from_yaml).transpose()?)
 }
 
 /// The block selector the flags give (inline YAML over the file).
 fn selector(args: &StoreArgs) -> Result<BlockSelector, CliError> {
-    let yaml = match (&args.selector, &args.selector_file) {
-        (Some(inline), _) => inline.clone(),
-        (None, Some(p)) => std::fs::read_to_string(p).map_err(|e| CliError::io(p.display(), e))?,
-        (None, None) => String::new(),
-    };
-    Ok(BlockSelector::from_yaml(&yaml)?)
-}
-
-/// Health, readiness (after the first sync) and metrics.
-fn router(gateway: Arc<Gateway>) -> Router {
-    Router::new()
-        .route("/-/healthy", get(|| async { "Quiver is Healthy.\n" }))
-        .route("/-/ready", get(ready))
-        .with_state(gateway)
-}
-
-async fn ready(State(g): State<Arc<Gateway>>) -> impl IntoResponse {
-    if g.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "Quiver is Ready.\n")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "Quiver is not ready: the bucket has not been synced yet.\n")
-    }
+    let yaml = crate::cli::inline_or_file(args.selector.as_ref(), args.selector_file.as_ref())?;
+    Ok(BlockSelector::from_yaml(yaml.as_deref().unwrap_or_default())?)
 }
 
 #[cfg(test)]
