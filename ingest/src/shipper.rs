@@ -99,14 +99,21 @@ impl Shipper {
     /// Ships every block not shipped yet.
     pub async fn sync(&self) -> Result<ShipOutcome> {
         let dir = &self.config.tsdb_dir;
-        let before = ShipperRecord::read(dir);
-        let shipped: BTreeSet<Ulid> = before.uploaded.iter().copied().collect();
-        let mut record = ShipperRecord { version: 1, uploaded: Vec::new() };
+        let mut on_disk = ShipperRecord::read(dir);
+        let shipped: BTreeSet<Ulid> = on_disk.uploaded.iter().copied().collect();
+        let local = self.local_blocks()?;
+        // The record lists, oldest first, the blocks here that are shipped: those shipped before
+        // from the start, so that a record written after an upload mid-sync lists all of them.
+        let order: Vec<Ulid> = local.iter().map(|(u, _)| *u).collect();
+        let mut done: BTreeSet<Ulid> = order.iter().copied().filter(|u| shipped.contains(u)).collect();
+        let record_of = |done: &BTreeSet<Ulid>| ShipperRecord {
+            version: 1,
+            uploaded: order.iter().copied().filter(|u| done.contains(u)).collect(),
+        };
         let mut outcome = ShipOutcome::default();
         let mut in_bucket: Option<Vec<BlockMeta>> = None;
-        for (ulid, meta) in self.local_blocks()? {
+        for (ulid, meta) in local {
             if shipped.contains(&ulid) {
-                record.uploaded.push(ulid);
                 continue;
             }
             if meta.stats.num_samples == 0 {
@@ -128,11 +135,13 @@ impl Shipper {
             }
             match self.ship(ulid).await {
                 Ok(uploaded) => {
-                    record.uploaded.push(ulid);
+                    done.insert(ulid);
                     if uploaded {
                         outcome.uploaded.push(ulid);
                     }
+                    let record = record_of(&done);
                     record.write(dir)?;
+                    on_disk = record;
                 }
                 Err(e) => {
                     tracing::warn!(block = %ulid, error = %e, "shipping failed, retried on the next sync");
@@ -140,7 +149,8 @@ impl Shipper {
                 }
             }
         }
-        if record != before {
+        let record = record_of(&done);
+        if record != on_disk {
             record.write(dir)?;
         }
         Ok(outcome)

@@ -18,9 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::routing::get;
 use clap::{Args, ValueEnum};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
@@ -194,7 +191,8 @@ pub async fn run(args: SidecarArgs) -> Result<(), CliError> {
     // Health at once; readiness once Prometheus is and its labels are known.
     let ready = Arc::new(AtomicBool::new(false));
     let (http_listener, http_addr) = crate::up::bind(args.http_address).await?;
-    let http_app = health_routes(Arc::clone(&ready)).merge(crate::metrics::route(Arc::new(registry)));
+    let http_app = crate::health::health_routes(Arc::clone(&ready), "waiting for Prometheus")
+        .merge(crate::metrics::route(Arc::new(registry)));
     let http = tokio::spawn(crate::up::serve_http(http_listener, http_app));
 
     api.wait_ready(args.ready_timeout).await?;
@@ -216,8 +214,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CliError> {
         }
         None => None,
     };
-    refresh(&api, &prom, args.min_time, &metrics).await;
-    metrics.prometheus_up.set(1);
+    update(&api, &prom, external.clone(), args.min_time, &metrics).await;
     ready.store(true, Ordering::Release);
 
     if let Some(bucket) = bucket {
@@ -258,23 +255,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn health_routes(ready: Arc<AtomicBool>) -> Router {
-    Router::new().route("/-/healthy", get(|| async { "Quiver is Healthy.\n" })).route(
-        "/-/ready",
-        get(move || {
-            let ready = ready.load(Ordering::Acquire);
-            async move {
-                if ready {
-                    (StatusCode::OK, "Quiver is Ready.\n")
-                } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "Quiver is not ready: waiting for Prometheus.\n")
-                }
-            }
-        }),
-    )
-}
-
-/// Reads Prometheus's external labels and oldest sample again; on failure keeps what it knew
+/// Reads Prometheus's external labels again and then [`update`]s; on failure keeps what it knew
 /// (a Prometheus that is down answers remote reads with errors meanwhile).
 async fn refresh(
     api: &PromApi,
@@ -282,18 +263,34 @@ async fn refresh(
     min_time: Option<TimeFlag>,
     metrics: &SidecarMetrics,
 ) {
-    let mut state = prom.state();
-    match api.external_labels().await {
-        Ok(l) if !l.is_empty() => state.external_labels = l,
+    let external = match api.external_labels().await {
+        Ok(l) if !l.is_empty() => l,
         Ok(_) => {
-            tracing::warn!("Prometheus's configuration has no external labels now; keeping the previous ones")
+            tracing::warn!(
+                "Prometheus's configuration has no external labels now; keeping the previous ones"
+            );
+            prom.state().external_labels
         }
         Err(e) => {
             tracing::warn!(error = %e, "Prometheus is unreachable");
             metrics.prometheus_up.set(0);
             return;
         }
-    }
+    };
+    update(api, prom, external, min_time, metrics).await;
+}
+
+/// Makes `external` and Prometheus's oldest sample (floored by `--min-time`) what the source
+/// serves.
+async fn update(
+    api: &PromApi,
+    prom: &PrometheusStore,
+    external: Labels,
+    min_time: Option<TimeFlag>,
+    metrics: &SidecarMetrics,
+) {
+    let mut state = prom.state();
+    state.external_labels = external;
     let floor = min_time.map(TimeFlag::resolve);
     let lowest = match api.lowest_timestamp().await {
         Ok(t) => t,
