@@ -70,6 +70,16 @@ fn size(field: &str, v: Option<&str>, default: u64) -> Result<u64> {
     }
 }
 
+/// The cache a store gateway uses when none is configured, as Thanos's `--index-cache-size`:
+/// in memory, `max_size` in all (`250MB`, `1GiB`, ...); `None` for a size of 0.
+pub fn default_index_cache(max_size: &str) -> Result<Option<Arc<dyn IndexCache>>> {
+    let max = size("--index-cache-size", Some(max_size), 0)?;
+    if max == 0 {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(InMemoryIndexCache::new(max, 125 << 20))))
+}
+
 /// The cache a YAML configuration describes (`type: IN-MEMORY` or `type: MEMCACHED`).
 pub fn index_cache_from_yaml(yaml: &str) -> Result<Arc<dyn IndexCache>> {
     let c: CacheYaml =

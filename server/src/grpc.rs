@@ -58,6 +58,10 @@ pub(crate) fn status(e: StoreError) -> Status {
     }
 }
 
+/// A client's `response_batch_size` is capped so one message stays well under the 64 MiB
+/// clients accept.
+const MAX_RESPONSE_BATCH: usize = 1024;
+
 type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::SeriesResponse, Status>> + Send>>;
 
 fn partial(strategy: i32, disabled: bool) -> bool {
@@ -88,7 +92,26 @@ impl pb::store_server::Store for StoreService {
             };
             futures::future::ready(more)
         });
-        let out = frames.map(|f| f.map(|f| wire::frame_to_pb(&f)).map_err(status));
+        // What is ready goes out together, up to the batch the client asked for: never waits for
+        // a batch to fill, so the first series leave as soon as they are read.
+        let batch = usize::try_from(r.response_batch_size).unwrap_or(0).min(MAX_RESPONSE_BATCH);
+        let out = frames.ready_chunks(batch.max(1)).flat_map(move |ready| {
+            let mut ok = Vec::with_capacity(ready.len());
+            let mut failed = None;
+            for f in ready {
+                match f {
+                    Ok(f) => ok.push(f),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let mut out: Vec<Result<pb::SeriesResponse, Status>> =
+                wire::frames_to_pb(&ok, batch).into_iter().map(Ok).collect();
+            out.extend(failed.map(|e| Err(status(e))));
+            futures::stream::iter(out)
+        });
         Ok(Response::new(Box::pin(out)))
     }
 

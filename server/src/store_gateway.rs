@@ -17,7 +17,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use quiver_bucket::index_cache::{IndexCache, index_cache_from_yaml};
+use quiver_bucket::index_cache::{IndexCache, default_index_cache, index_cache_from_yaml};
 use quiver_bucket::selector::BlockSelector;
 use quiver_engine::storage::BlockStore;
 use quiver_proto::{SeriesStore, StoreInfo};
@@ -67,6 +67,10 @@ pub struct StoreArgs {
     /// The index cache configuration as inline YAML.
     #[arg(long = "index-cache.config", env = "QUIVER_INDEX_CACHE_CONFIG")]
     index_cache: Option<String>,
+    /// Without an index cache configuration: an in-memory cache of this size (Thanos's default);
+    /// 0 for none.
+    #[arg(long = "index-cache-size", env = "QUIVER_INDEX_CACHE_SIZE", default_value = "250MB")]
+    index_cache_size: String,
     /// Most series one request may touch; 0 for no limit.
     #[arg(
         long = "store.limits.request-series",
@@ -340,10 +344,14 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The index cache the flags configure (inline YAML over the file), if any.
+/// The index cache the flags configure (inline YAML over the file), else the in-memory one of
+/// `--index-cache-size`.
 fn index_cache(args: &StoreArgs) -> Result<Option<Arc<dyn IndexCache>>, CliError> {
     let yaml = crate::cli::inline_or_file(args.index_cache.as_ref(), args.index_cache_file.as_ref())?;
-    Ok(yaml.as_deref().map(index_cache_from_yaml).transpose()?)
+    match yaml {
+        Some(yaml) => Ok(Some(index_cache_from_yaml(&yaml)?)),
+        None => Ok(default_index_cache(&args.index_cache_size)?),
+    }
 }
 
 /// The block selector the flags give (inline YAML over the file).

@@ -25,6 +25,31 @@ def labels(ls):
     return {l.name: l.value for l in ls}
 
 
+def series_json(s):
+    return {
+        "labels": labels(s.labels),
+        "chunks": [
+            {"min_time": c.min_time, "max_time": c.max_time, "type": c.raw.type, "data": c.raw.data.hex()}
+            for c in s.chunks
+        ],
+    }
+
+
+def read_series(store, request, message_sizes=None):
+    """Every series of a Series call, from `series` and `batch` messages alike; the number of
+    series in each message goes to message_sizes."""
+    out = []
+    for resp in store.Series(request, timeout=60):
+        kind = resp.WhichOneof("result")
+        if kind == "warning":
+            raise SystemExit("warning: " + resp.warning)
+        got = [resp.series] if kind == "series" else list(resp.batch.series) if kind == "batch" else []
+        if message_sizes is not None and got:
+            message_sizes.append(len(got))
+        out.extend(series_json(s) for s in got)
+    return out
+
+
 def main():
     channel = grpc.insecure_channel(sys.argv[1])
     info = info_grpc.InfoStub(channel).Info(info_pb.InfoRequest(), timeout=30)
@@ -36,29 +61,16 @@ def main():
         store_pb.LabelValuesRequest(label="job", start=MIN_TIME, end=MAX_TIME), timeout=30
     ).values
     everything = types_pb.LabelMatcher(type=types_pb.LabelMatcher.RE, name="__name__", value=".+")
-    series = []
-    for resp in store.Series(
-        store_pb.SeriesRequest(min_time=MIN_TIME, max_time=MAX_TIME, matchers=[everything]), timeout=60
-    ):
-        if resp.HasField("warning"):
-            raise SystemExit("warning: " + resp.warning)
-        if not resp.HasField("series"):
-            continue
-        s = resp.series
-        series.append(
-            {
-                "labels": labels(s.labels),
-                "chunks": [
-                    {
-                        "min_time": c.min_time,
-                        "max_time": c.max_time,
-                        "type": c.raw.type,
-                        "data": c.raw.data.hex(),
-                    }
-                    for c in s.chunks
-                ],
-            }
-        )
+    series = read_series(store, store_pb.SeriesRequest(min_time=MIN_TIME, max_time=MAX_TIME, matchers=[everything]))
+    # The same request asking for SeriesBatch messages of at most 10 series.
+    batched_messages = []
+    batched = read_series(
+        store,
+        store_pb.SeriesRequest(
+            min_time=MIN_TIME, max_time=MAX_TIME, matchers=[everything], response_batch_size=10
+        ),
+        batched_messages,
+    )
     print(
         json.dumps(
             {
@@ -68,6 +80,8 @@ def main():
                 "label_names": list(names),
                 "jobs": list(jobs),
                 "series": series,
+                "batched_series": batched,
+                "batched_messages": batched_messages,
             }
         )
     )

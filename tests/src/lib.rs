@@ -4,6 +4,7 @@
 
 pub mod bins;
 pub mod counting_store;
+pub mod cut_proxy;
 pub mod json_diff;
 pub mod memcached;
 pub mod ports;

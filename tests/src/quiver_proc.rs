@@ -72,6 +72,12 @@ impl QuiverProc {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
+    /// SIGKILL to this process's PID, and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     async fn wait_ready(&mut self) -> bool {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -1,8 +1,9 @@
-//! The store gateway's index cache, as Thanos's `--index-cache.config`: three `quiver store`
+//! The store gateway's index cache, as Thanos's `--index-cache.config`: four `quiver store`
 //! processes over the same promtool-made bucket (no cache, `IN-MEMORY`, `MEMCACHED` against a
-//! real memcached) answer every query alike; repeated queries hit the caches (the gateways'
-//! metrics and memcached's own stats say so) and read fewer bytes from the bucket; a memcached
-//! that goes away turns into misses, never into errors.
+//! real memcached, and no flag at all: Thanos's default, in memory, 250 MB) answer every query
+//! alike; repeated queries hit the caches (the gateways' metrics and memcached's own stats say
+//! so) and read fewer bytes from the bucket; a memcached that goes away turns into misses, never
+//! into errors.
 
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ const QUERIES: &[&str] = &[
 async fn store(objstore: &str, data: &std::path::Path, cache: Option<&str>) -> QuiverProc {
     match cache {
         Some(c) => store_gateway(objstore, data, &["--index-cache.config", c]).await,
-        None => store_gateway(objstore, data, &[]).await,
+        None => store_gateway(objstore, data, &["--index-cache-size=0"]).await,
     }
 }
 
@@ -69,8 +70,10 @@ async fn index_caches_in_memory_and_in_memcached() {
     let in_memory =
         store(&objstore, &dir.join("mem"), Some("type: IN-MEMORY\nconfig:\n  max_size: 64MB\n")).await;
     let memcache = store(&objstore, &dir.join("mc"), Some(&mc)).await;
+    // No cache flag: Thanos's default, a 250 MB in-memory cache.
+    let default = store_gateway(&objstore, &dir.join("default"), &[]).await;
     let mut queriers = Vec::new();
-    for s in [&plain, &in_memory, &memcache] {
+    for s in [&plain, &in_memory, &memcache, &default] {
         queriers.push(QuiverProc::start(&["query", "--endpoint", &s.grpc()]).await);
     }
     let q: Vec<&QuiverProc> = queriers.iter().collect();
@@ -84,7 +87,7 @@ async fn index_caches_in_memory_and_in_memcached() {
     round(&q).await;
     let second = (fetched(&plain).await - warm.0, fetched(&in_memory).await - warm.1);
 
-    for s in [&in_memory, &memcache] {
+    for s in [&in_memory, &memcache, &default] {
         let requests = metric(&s.url(), "thanos_store_index_cache_requests_total").await;
         let hits = metric(&s.url(), "thanos_store_index_cache_hits_total").await;
         assert!(requests > 0.0 && hits > 0.0 && hits < requests, "{requests} lookups, {hits} hits");

@@ -98,6 +98,15 @@ async fn python_grpc_client_reads_what_promtool_dumps() {
     let reference = promtool_dump(&bucket, &[]);
     quiver_tests::bins::assert_same_text(&ours, &reference, "Python StoreAPI client vs promtool tsdb dump");
     eprintln!("{n_series} series, {} samples alike", reference.lines().count());
+
+    // Asked for `response_batch_size` 10, the store packs series into SeriesBatch messages of at
+    // most 10, and they are the same series, in the same order.
+    assert_eq!(v["batched_series"], v["series"], "batched answer differs");
+    let sizes: Vec<u64> =
+        v["batched_messages"].as_array().expect("batch sizes").iter().filter_map(|n| n.as_u64()).collect();
+    assert_eq!(sizes.iter().sum::<u64>(), n_series as u64, "{sizes:?}");
+    assert!(sizes.iter().all(|&n| (1..=10).contains(&n)), "{sizes:?}");
+    assert!(sizes.len() < n_series, "one message per series: {sizes:?}");
 }
 
 fn hex(s: &str) -> Vec<u8> {
