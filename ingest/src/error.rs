@@ -15,6 +15,9 @@ pub enum Error {
     /// A configuration (the receiver's limits) is invalid.
     #[error("{0}")]
     Config(String),
+    /// The write-ahead log cannot be used (a writer panicked holding its lock).
+    #[error("write-ahead log: {0}")]
+    Wal(String),
     /// The reloader could not prepare Prometheus's configuration.
     #[error("reloader: {0}")]
     Reload(String),

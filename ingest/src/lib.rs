@@ -15,6 +15,7 @@ mod head;
 pub mod limits;
 mod receiver;
 pub mod reloader;
+mod series_key;
 pub mod shipper;
 pub mod wal;
 mod write_v2;

@@ -128,9 +128,9 @@ impl Receiver {
         let mut samples = 0u64;
         for rec in records {
             let head = r.head(&rec.tenant);
-            for s in rec.series {
-                samples += head.append(s.labels, &s.samples);
-            }
+            let mut stats = AppendStats::default();
+            head.take(rec.series.into_iter().map(|s| (s.labels, s.samples)).collect(), &mut stats);
+            samples += stats.appended;
         }
         if samples > 0 {
             tracing::info!(samples, "replayed the write-ahead log");
@@ -258,22 +258,36 @@ impl Receiver {
             }
         }
         let mut out = WriteOutcome::default();
-        let mut wal =
-            self.wal.lock().map_err(|_| WriteError::Unavailable("write-ahead log lock poisoned".into()))?;
-        let mut record = WalRecord { tenant: tenant.to_string(), series: Vec::with_capacity(series.len()) };
-        for (labels, samples) in series {
-            let taken = head.filter(&labels, &samples, &mut out.stats);
-            if !taken.is_empty() {
-                record.series.push(WalSeries { labels, samples: taken });
+        // Take into the head and log under the log's lock, so the log's order is the head's; wait
+        // for the disk outside it, so concurrent writes share an fsync. The answer waits for
+        // the fsync: a sample queries may see before it is durable is one never acknowledged
+        // (a failed log write answers 503, and the sender's retry is an accepted duplicate).
+        let (upto, syncer) = {
+            let mut wal = self
+                .wal
+                .lock()
+                .map_err(|_| WriteError::Unavailable("write-ahead log lock poisoned".into()))?;
+            let taken = head.take(series, &mut out.stats);
+            if taken.is_empty() {
+                (None, wal.syncer())
+            } else {
+                let record = WalRecord {
+                    tenant: tenant.to_string(),
+                    series: taken
+                        .into_iter()
+                        .map(|(labels, samples)| WalSeries { labels, samples })
+                        .collect(),
+                };
+                let upto = wal
+                    .write(&record)
+                    .map_err(|e| WriteError::Unavailable(format!("writing the WAL: {e}")))?;
+                (Some(upto), wal.syncer())
             }
+        };
+        if let Some(upto) = upto {
+            syncer.sync(upto).map_err(|e| WriteError::Unavailable(format!("syncing the WAL: {e}")))?;
         }
-        if !record.series.is_empty() {
-            wal.append(&record).map_err(|e| WriteError::Unavailable(format!("writing the WAL: {e}")))?;
-            for s in record.series {
-                out.samples_written += head.append(s.labels, &s.samples);
-            }
-        }
-        out.stats.appended = out.samples_written;
+        out.samples_written = out.stats.appended;
         let mut reasons = Vec::new();
         if out.stats.out_of_order > 0 {
             reasons.push(format!("add {} samples: out of order sample", out.stats.out_of_order));
@@ -355,6 +369,16 @@ impl Receiver {
         wal.rewrite(&records)
     }
 
+    /// Each tenant's series and chunk bytes held.
+    pub fn tenant_stats(&self) -> Vec<(String, usize, usize)> {
+        let heads: Vec<(String, Arc<Head>)> = self
+            .heads
+            .read()
+            .map(|m| m.iter().map(|(t, h)| (t.clone(), Arc::clone(h))).collect())
+            .unwrap_or_default();
+        heads.into_iter().map(|(t, h)| (t, h.num_series(), h.chunk_bytes())).collect()
+    }
+
     /// Series and chunk bytes held, over all tenants.
     pub fn head_stats(&self) -> (usize, usize) {
         let heads = self.heads.read().map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default();
@@ -433,12 +457,11 @@ mod tests {
         let r = Receiver::open(dir.path(), ReceiverConfig::default()).unwrap();
         assert_eq!(r.head_stats().0, 1);
         assert_eq!(
-            r.head("t1").filter(
-                &Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap(),
-                &[(3000, 3.0)],
+            r.head("t1").take(
+                vec![(Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap(), vec![(3000, 3.0)])],
                 &mut AppendStats::default()
             ),
-            Vec::<(i64, f64)>::new()
+            Vec::new()
         );
 
         assert!(matches!(r.write_snappy("t1", b"not snappy at all"), Err(WriteError::BadRequest(_))));

@@ -1,6 +1,8 @@
 //! The receiver's write-ahead log: every accepted batch of samples is appended and fsynced
 //! before the write is acknowledged, so a `kill -9` loses no acknowledged sample; on start the
-//! log is replayed into the head.
+//! log is replayed into the head. Writes and fsyncs are apart (group commit): a record is
+//! written under the log's lock, then [`Syncer::sync`] waits for an fsync that began after it
+//! was written, and one fsync covers every record written before it started.
 //!
 //! One segment file, records back to back:
 //!
@@ -10,12 +12,17 @@
 //!          per series: label count, (name, value) strings, sample count, (t varint, v f64 LE)
 //! ```
 //!
-//! A record cut short or failing its checksum (a crash while writing) ends the log: replay
-//! truncates the file there, logs it, and goes on.
+//! A record cut short or failing its checksum at the end (a crash while writing) ends the log:
+//! replay truncates the file there, logs it, and goes on. Damage in the middle (garbage where a
+//! record was) loses only the damaged bytes: replay finds the next record whose length and
+//! checksum hold, keeps the records after it, logs the bytes skipped, and rewrites the log
+//! without them.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use quiver_proto::{Label, Labels};
 
@@ -43,6 +50,40 @@ pub struct WalRecord {
 pub struct Wal {
     path: PathBuf,
     file: File,
+    syncer: Arc<Syncer>,
+}
+
+/// Makes written records durable, one fsync at a time for all writers.
+#[derive(Debug)]
+pub struct Syncer {
+    path: PathBuf,
+    /// Bytes written to the log since it was opened.
+    written: AtomicU64,
+    state: Mutex<SyncState>,
+}
+
+#[derive(Debug)]
+struct SyncState {
+    /// The log's file (a second handle: fsync needs no seek position).
+    file: File,
+    /// `written` as it was when the last successful fsync began.
+    synced: u64,
+}
+
+impl Syncer {
+    /// Returns once every byte up to `upto` (as [`Wal::write`] returned it) is fsynced: at once
+    /// when an fsync that began later has finished, else after one more (covering the writes of
+    /// everyone who waited meanwhile).
+    pub fn sync(&self, upto: u64) -> Result<()> {
+        let mut st = self.state.lock().map_err(|_| Error::Wal("the log's sync lock is poisoned".into()))?;
+        if st.synced >= upto {
+            return Ok(());
+        }
+        let target = self.written.load(Ordering::Acquire);
+        st.file.sync_data().map_err(|e| Error::io(self.path.display(), e))?;
+        st.synced = target;
+        Ok(())
+    }
 }
 
 impl Wal {
@@ -60,24 +101,66 @@ impl Wal {
             .map_err(|e| Error::io(path.display(), e))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(|e| Error::io(path.display(), e))?;
-        let (records, good) = replay(&bytes);
-        if good < bytes.len() {
+        let replayed = replay(&bytes);
+        let records = replayed.records;
+        for (from, to) in &replayed.skipped {
             tracing::warn!(
                 file = %path.display(),
-                "the write-ahead log ends in a torn or corrupt record at byte {good} of {}: cut there",
+                "the write-ahead log is damaged from byte {from} to {to}: skipped, the records after it are kept"
+            );
+        }
+        if !replayed.skipped.is_empty() {
+            // Rewritten without the damage, so the next start does not meet it again.
+            let mut good = Vec::new();
+            for rec in &records {
+                good.extend_from_slice(&frame(rec));
+            }
+            let tmp = path.with_extension("repair");
+            std::fs::write(&tmp, &good).map_err(|e| Error::io(tmp.display(), e))?;
+            File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io(tmp.display(), e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io(path.display(), e))?;
+            file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(path.display(), e))?;
+        } else if replayed.end < bytes.len() {
+            tracing::warn!(
+                file = %path.display(),
+                "the write-ahead log ends in a torn or corrupt record at byte {} of {}: cut there",
+                replayed.end,
                 bytes.len()
             );
-            file.set_len(good as u64).map_err(|e| Error::io(path.display(), e))?;
+            file.set_len(replayed.end as u64).map_err(|e| Error::io(path.display(), e))?;
             file.sync_all().map_err(|e| Error::io(path.display(), e))?;
         }
         file.seek(SeekFrom::End(0)).map_err(|e| Error::io(path.display(), e))?;
-        Ok((Self { path, file }, records))
+        let second = file.try_clone().map_err(|e| Error::io(path.display(), e))?;
+        let syncer = Arc::new(Syncer {
+            path: path.clone(),
+            written: AtomicU64::new(0),
+            state: Mutex::new(SyncState { file: second, synced: 0 }),
+        });
+        Ok((Self { path, file, syncer }, records))
     }
 
-    /// Appends a record and fsyncs it.
+    /// Writes a record without waiting for the disk; returns the position to pass to
+    /// [`Syncer::sync`] before the record counts as durable.
+    pub fn write(&mut self, rec: &WalRecord) -> Result<u64> {
+        let framed = frame(rec);
+        self.file.write_all(&framed).map_err(|e| Error::io(self.path.display(), e))?;
+        Ok(self.syncer.written.fetch_add(framed.len() as u64, Ordering::AcqRel) + framed.len() as u64)
+    }
+
+    /// Writes a record and fsyncs it.
     pub fn append(&mut self, rec: &WalRecord) -> Result<()> {
-        self.file.write_all(&frame(rec)).map_err(|e| Error::io(self.path.display(), e))?;
-        self.file.sync_data().map_err(|e| Error::io(self.path.display(), e))
+        let upto = self.write(rec)?;
+        self.syncer.sync(upto)
+    }
+
+    /// The log's syncer, for waiting on writes outside the log's lock.
+    pub fn syncer(&self) -> Arc<Syncer> {
+        Arc::clone(&self.syncer)
     }
 
     /// Replaces the log with `records` (a checkpoint: what the head still holds once older
@@ -99,7 +182,13 @@ impl Wal {
         let mut file =
             OpenOptions::new().append(true).read(true).open(&self.path).map_err(|e| io(&self.path, e))?;
         file.seek(SeekFrom::End(0)).map_err(|e| io(&self.path, e))?;
+        let second = file.try_clone().map_err(|e| io(&self.path, e))?;
         self.file = file;
+        // Whatever was written before is in the checkpoint, which is on disk now.
+        let mut st =
+            self.syncer.state.lock().map_err(|_| Error::Wal("the log's sync lock is poisoned".into()))?;
+        st.file = second;
+        st.synced = self.syncer.written.load(Ordering::Acquire);
         Ok(())
     }
 }
@@ -114,28 +203,52 @@ fn frame(rec: &WalRecord) -> Vec<u8> {
     buf
 }
 
-/// The records of `b` up to the first bad one, and how many bytes they span.
-fn replay(b: &[u8]) -> (Vec<WalRecord>, usize) {
-    let mut out = Vec::new();
+/// What replay found in a log.
+struct Replayed {
+    records: Vec<WalRecord>,
+    /// Where the last good record ends; a torn tail follows.
+    end: usize,
+    /// Damaged byte ranges between good records.
+    skipped: Vec<(usize, usize)>,
+}
+
+/// The record framed at `pos`, and where it ends, if it is whole and its checksum holds.
+fn record_at(b: &[u8], pos: usize) -> Option<(WalRecord, usize)> {
+    let head = b.get(pos..pos + 8)?;
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let crc = u32::from_be_bytes([head[4], head[5], head[6], head[7]]);
+    if len > MAX_RECORD {
+        return None;
+    }
+    let end = pos.checked_add(8 + len as usize)?;
+    let payload = b.get(pos + 8..end)?;
+    if crc32c::crc32c(payload) != crc {
+        return None;
+    }
+    decode(payload).map(|r| (r, end))
+}
+
+/// The good records of `b`: after a bad one, the next offset where a whole record with a good
+/// checksum starts is where reading goes on; with none, the rest is a torn tail.
+fn replay(b: &[u8]) -> Replayed {
+    let mut out = Replayed { records: Vec::new(), end: 0, skipped: Vec::new() };
     let mut pos = 0;
-    while b.len() - pos >= 8 {
-        let len = u32::from_be_bytes([b[pos], b[pos + 1], b[pos + 2], b[pos + 3]]);
-        let crc = u32::from_be_bytes([b[pos + 4], b[pos + 5], b[pos + 6], b[pos + 7]]);
-        let end = pos + 8 + len as usize;
-        if len > MAX_RECORD || end > b.len() {
-            break;
+    while pos < b.len() {
+        if let Some((rec, end)) = record_at(b, pos) {
+            out.records.push(rec);
+            pos = end;
+            out.end = end;
+            continue;
         }
-        let payload = &b[pos + 8..end];
-        if crc32c::crc32c(payload) != crc {
-            break;
-        }
-        match decode(payload) {
-            Some(r) => out.push(r),
+        match (pos + 1..b.len()).find(|&p| record_at(b, p).is_some()) {
+            Some(next) => {
+                out.skipped.push((pos, next));
+                pos = next;
+            }
             None => break,
         }
-        pos = end;
     }
-    (out, pos)
+    out
 }
 
 fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
@@ -267,6 +380,73 @@ mod tests {
         // -0.0 keeps its sign bit, NaN payloads survive.
         assert_eq!(got[0].series[0].samples[1].1.to_bits(), (-0.0f64).to_bits());
         assert_eq!(got[0].series[0].samples[2].1.to_bits(), 0x7ff0_0000_0000_0002);
+    }
+
+    #[test]
+    fn concurrent_writers_share_fsyncs_and_every_record_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (wal, _) = Wal::open(dir.path()).unwrap();
+        let wal = Arc::new(Mutex::new(wal));
+        let threads: Vec<_> = (0..4)
+            .map(|w| {
+                let wal = Arc::clone(&wal);
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let (upto, syncer) = {
+                            let mut wal = wal.lock().unwrap();
+                            (wal.write(&record(&format!("w{w}"), i)).unwrap(), wal.syncer())
+                        };
+                        syncer.sync(upto).unwrap();
+                        // Once synced, the position is covered for good.
+                        assert!(syncer.state.lock().unwrap().synced >= upto);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop(wal);
+        let (_, got) = Wal::open(dir.path()).unwrap();
+        assert_eq!(got.len(), 200);
+        for w in 0..4 {
+            let ts: Vec<i64> = got
+                .iter()
+                .filter(|r| r.tenant == format!("w{w}"))
+                .map(|r| r.series[0].samples[0].0)
+                .collect();
+            assert_eq!(ts, (0..50).collect::<Vec<_>>(), "writer {w} in order");
+        }
+    }
+
+    #[test]
+    fn garbage_in_the_middle_loses_only_the_damaged_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut wal, _) = Wal::open(dir.path()).unwrap();
+        for t in 1..=4 {
+            wal.append(&record("a", t)).unwrap();
+        }
+        drop(wal);
+        let path = dir.path().join(SEGMENT);
+        let full = std::fs::read(&path).unwrap();
+        let one = full.len() / 4;
+        let times = |got: &[WalRecord]| got.iter().map(|r| r.series[0].samples[0].0).collect::<Vec<_>>();
+        // Garbage over the middle of record 2; then a zeroed stretch across records 2 and 3.
+        for (from, to, left) in [(one + 5, one + 30, vec![1, 3, 4]), (one + 10, 2 * one + 12, vec![1, 4])] {
+            let mut bad = full.clone();
+            for (i, b) in bad[from..to].iter_mut().enumerate() {
+                *b = if left.len() == 3 { (i * 37 + 11) as u8 } else { 0 };
+            }
+            std::fs::write(&path, &bad).unwrap();
+            let (mut wal, got) = Wal::open(dir.path()).unwrap();
+            assert_eq!(times(&got), left);
+            wal.append(&record("a", 5)).unwrap();
+            drop(wal);
+            let (_, got) = Wal::open(dir.path()).unwrap();
+            let mut want = left.clone();
+            want.push(5);
+            assert_eq!(times(&got), want, "rewritten without the damage, appends go on");
+        }
     }
 
     #[test]

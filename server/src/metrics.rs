@@ -18,10 +18,20 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 
 /// `GET /metrics` over `registry`.
 pub(crate) fn route(registry: Arc<Registry>) -> Router {
+    route_refreshed(registry, || {})
+}
+
+/// `GET /metrics` over `registry`, calling `refresh` first (for gauges read from state, such as
+/// a head's series count, that nothing updates as it changes).
+pub(crate) fn route_refreshed(
+    registry: Arc<Registry>,
+    refresh: impl Fn() + Clone + Send + Sync + 'static,
+) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
             let registry = Arc::clone(&registry);
+            refresh();
             async move {
                 let mut body = String::new();
                 match prometheus_client::encoding::text::encode(&mut body, &registry) {

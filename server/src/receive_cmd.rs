@@ -155,8 +155,9 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
     let served = Arc::new(ReceiverServed { receiver: Arc::clone(&receiver), blocks });
     let grpc =
         crate::grpc::serve(grpc_listener, served, RequestLimits::default(), crate::up::shutdown_signal());
+    let http_app = crate::health::health_routes(crate::health::ready_now(), "")
+        .merge(head_metrics(Arc::clone(&receiver)));
     let write_app = crate::receive::routes(receiver, max_write, &args.tenant_header);
-    let http_app = crate::health::health_routes(crate::health::ready_now(), "");
     crate::up::announce(&format!(
         "quiver receive: remote write on http://{write_addr}/api/v1/receive, StoreAPI (gRPC) on {grpc_addr}, HTTP on http://{http_addr}/"
     ));
@@ -166,6 +167,30 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
         grpc
     )?;
     Ok(())
+}
+
+/// `/metrics`: each tenant's head, as Thanos receive's per-tenant TSDB metrics
+/// (`prometheus_tsdb_head_series{tenant}`), and its chunk bytes.
+fn head_metrics(receiver: Arc<Receiver>) -> axum::Router {
+    use prometheus_client::metrics::family::Family;
+    use prometheus_client::metrics::gauge::Gauge;
+    type Tenant = Vec<(String, String)>;
+    let series: Family<Tenant, Gauge> = Family::default();
+    let bytes: Family<Tenant, Gauge> = Family::default();
+    let mut registry = prometheus_client::registry::Registry::default();
+    registry.register("prometheus_tsdb_head_series", "Series in the head, per tenant", series.clone());
+    registry.register(
+        "quiver_receive_head_chunk_bytes",
+        "Bytes of chunk data in the head, per tenant",
+        bytes.clone(),
+    );
+    crate::metrics::route_refreshed(Arc::new(registry), move || {
+        for (tenant, n, b) in receiver.tenant_stats() {
+            let key = vec![("tenant".to_string(), tenant)];
+            series.get_or_create(&key).set(i64::try_from(n).unwrap_or(i64::MAX));
+            bytes.get_or_create(&key).set(i64::try_from(b).unwrap_or(i64::MAX));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -117,6 +117,14 @@ async fn remote_write_2_is_negotiated_written_and_limited() {
     assert_eq!(r.status(), 429, "{:?}", r.text().await);
     let r = post(&url, V2, request(&["c", "d"], &[(now, 1.0)]), "t").await;
     assert_eq!(r.status(), 200, "two more series fit the limit of 4");
+    // The receiver's /metrics counts the tenant's head series as Thanos receive's TSDB does.
+    let text = reqwest::get(format!("{}/metrics", receive.url()))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.lines().any(|l| l == r#"prometheus_tsdb_head_series{tenant="t"} 4"#), "{text}");
 }
 
 /// The smallest negative subnormal: prost writes it (proto3 leaves out a -0.0, which compares
