@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use crate::batch::Batch;
 use crate::series_key;
 use bytes::Bytes;
 use quiver_proto::chunkenc::{Encoding, RawChunk, XorAppender, decode_xor};
@@ -105,6 +106,14 @@ impl SeriesHead {
     }
 }
 
+/// What the head took of a batch: each series with samples taken (its index in the batch) and
+/// their range in `samples`.
+#[derive(Debug, Default)]
+pub(crate) struct Taken {
+    pub(crate) series: Vec<(usize, std::ops::Range<usize>)>,
+    pub(crate) samples: Vec<(i64, f64)>,
+}
+
 /// What one write did to the head.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AppendStats {
@@ -146,25 +155,20 @@ impl Head {
     }
 
     /// Appends what the head takes of each series' samples (in order, new; the rest counted in
-    /// `stats`) under one lock, and returns it: the receiver logs exactly these. Series with
-    /// nothing taken are left out.
-    pub fn take(
-        &self,
-        series: Vec<(Labels, Vec<(i64, f64)>)>,
-        stats: &mut AppendStats,
-    ) -> Vec<(Labels, Vec<(i64, f64)>)> {
-        let Ok(mut map) = self.series.write() else { return Vec::new() };
+    /// `stats`) under one lock, and returns it: the receiver logs exactly these.
+    pub(crate) fn take(&self, batch: &Batch, stats: &mut AppendStats) -> Taken {
+        let mut out = Taken { series: Vec::with_capacity(batch.series.len()), samples: Vec::new() };
+        let Ok(mut map) = self.series.write() else { return out };
+        out.samples.reserve(batch.num_samples());
         let min_valid = self.min_valid.load(Ordering::Acquire);
-        let mut out = Vec::with_capacity(series.len());
-        let mut key = Vec::with_capacity(128);
-        for (labels, samples) in series {
-            series_key::pack(&labels, &mut key);
-            let s = match map.get_mut(key.as_slice()) {
+        for (i, bs) in batch.series.iter().enumerate() {
+            let key = batch.key(bs);
+            let s = match map.get_mut(key) {
                 Some(s) => s,
-                None => map.entry(key.clone().into_boxed_slice()).or_insert_with(SeriesHead::new),
+                None => map.entry(Box::from(key)).or_insert_with(SeriesHead::new),
             };
-            let mut taken = Vec::with_capacity(samples.len());
-            for (t, v) in samples {
+            let first = out.samples.len();
+            for &(t, v) in batch.samples_of(bs) {
                 if t < min_valid {
                     stats.out_of_bounds += 1;
                     continue;
@@ -172,29 +176,37 @@ impl Head {
                 match SeriesHead::accepts(s.last, t, v) {
                     Some(true) => {
                         s.append(t, v);
-                        taken.push((t, v));
+                        out.samples.push((t, v));
                     }
                     Some(false) => stats.duplicates += 1,
                     None => stats.out_of_order += 1,
                 }
             }
-            if taken.is_empty() {
-                if s.last.is_none() {
-                    map.remove(key.as_slice());
-                }
-            } else {
-                stats.appended += taken.len() as u64;
-                out.push((labels, taken));
+            if out.samples.len() > first {
+                out.series.push((i, first..out.samples.len()));
+            } else if s.last.is_none() {
+                map.remove(key);
             }
         }
+        stats.appended += out.samples.len() as u64;
         out
     }
 
-    /// Whether the head holds `series` already.
-    pub fn has_series(&self, series: &Labels) -> bool {
-        let mut key = Vec::new();
-        series_key::pack(series, &mut key);
-        self.series.read().is_ok_and(|m| m.contains_key(key.as_slice()))
+    /// [`Head::take`] for series given as label sets (a replayed WAL record); how many samples
+    /// were taken.
+    pub fn take_labelled(&self, series: &[(Labels, Vec<(i64, f64)>)]) -> u64 {
+        let mut batch = Batch::with_capacity(series.len());
+        for (labels, samples) in series {
+            batch.push_labels(labels, samples);
+        }
+        let mut stats = AppendStats::default();
+        self.take(&batch, &mut stats);
+        stats.appended
+    }
+
+    /// Whether the head holds the series packed as `key`.
+    pub(crate) fn has_key(&self, key: &[u8]) -> bool {
+        self.series.read().is_ok_and(|m| m.contains_key(key))
     }
 
     /// The oldest and newest sample times held.
@@ -369,11 +381,14 @@ mod tests {
         let up = Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap();
         let mut stats = AppendStats::default();
         let input: Vec<(i64, f64)> = (0..300).map(|i| (i * 1000, i as f64)).collect();
-        let taken = head.take(vec![(up.clone(), input)], &mut stats);
-        assert_eq!(taken[0].1.len(), 300);
-        let again =
-            head.take(vec![(up.clone(), vec![(299_000, 299.0), (5_000, 1.0), (300_000, 7.0)])], &mut stats);
-        assert_eq!(again, [(up.clone(), vec![(300_000, 7.0)])]);
+        let mut batch = Batch::default();
+        batch.push_labels(&up, &input);
+        let taken = head.take(&batch, &mut stats);
+        assert_eq!(taken.samples.len(), 300);
+        let mut again = Batch::default();
+        again.push_labels(&up, &[(299_000, 299.0), (5_000, 1.0), (300_000, 7.0)]);
+        let taken = head.take(&again, &mut stats);
+        assert_eq!((taken.series, taken.samples), (vec![(0, 0..1)], vec![(300_000, 7.0)]));
         assert_eq!((stats.appended, stats.duplicates, stats.out_of_order), (301, 1, 1));
 
         let req = SeriesRequest::new(vec![Matcher::equal("job", "a")], TimeRange::new(0, 1_000_000));

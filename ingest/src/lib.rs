@@ -10,6 +10,7 @@
 //!
 //! It depends only on `quiver-proto` and `quiver-bucket`, never on query code.
 
+mod batch;
 mod error;
 mod head;
 pub mod limits;
@@ -18,6 +19,7 @@ pub mod reloader;
 mod series_key;
 pub mod shipper;
 pub mod wal;
+mod write_v1;
 mod write_v2;
 
 pub use error::{Error, Result};

@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use prost::Message;
 use quiver_proto::pb::io::prometheus::write::v2::Request as WriteRequestV2;
 use quiver_proto::pb::prometheus::WriteRequest;
-use quiver_proto::{Label, Labels, SeriesStore};
+use quiver_proto::{Labels, SeriesStore};
 
+use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::head::{AppendStats, Head};
 use crate::limits::WriteLimits;
 use crate::wal::{Wal, WalRecord, WalSeries};
-use crate::write_v2::RawSeries;
 
 /// The remote-write message a body holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,9 +128,8 @@ impl Receiver {
         let mut samples = 0u64;
         for rec in records {
             let head = r.head(&rec.tenant);
-            let mut stats = AppendStats::default();
-            head.take(rec.series.into_iter().map(|s| (s.labels, s.samples)).collect(), &mut stats);
-            samples += stats.appended;
+            let series: Vec<_> = rec.series.into_iter().map(|s| (s.labels, s.samples)).collect();
+            samples += head.take_labelled(&series);
         }
         if samples > 0 {
             tracing::info!(samples, "replayed the write-ahead log");
@@ -198,57 +197,53 @@ impl Receiver {
             .decompress_vec(body)
             .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
         match proto {
-            WriteProto::V1 => {
-                let req = WriteRequest::decode(raw.as_slice())
-                    .map_err(|e| WriteError::BadRequest(e.to_string()))?;
-                self.write(tenant, req)
-            }
+            WriteProto::V1 => self.write_batch(tenant, crate::write_v1::decode(&raw)?),
             WriteProto::V2 => {
                 let req = WriteRequestV2::decode(raw.as_slice())
                     .map_err(|e| WriteError::BadRequest(e.to_string()))?;
-                self.write_raw(tenant, crate::write_v2::decode(req)?)
+                self.write_batch(tenant, crate::write_v2::decode(req)?)
             }
         }
     }
 
     /// Validates a decoded 1.0 request, logs what the head takes, and appends it.
     pub fn write(&self, tenant: &str, req: WriteRequest) -> Result<WriteOutcome, WriteError> {
-        let mut raw = Vec::with_capacity(req.timeseries.len());
-        for ts in req.timeseries {
+        let mut batch = Batch::with_capacity(req.timeseries.len());
+        for ts in &req.timeseries {
             if !ts.histograms.is_empty() {
                 return Err(WriteError::BadRequest(
                     "native histogram samples are not accepted by this receiver yet".into(),
                 ));
             }
-            raw.push((ts.labels, ts.samples.iter().map(|s| (s.timestamp, s.value)).collect()));
+            batch.push(
+                ts.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
+                ts.samples.iter().map(|s| (s.timestamp, s.value)),
+            )?;
         }
-        self.write_raw(tenant, raw)
+        self.write_batch(tenant, batch)
     }
 
-    fn write_raw(&self, tenant: &str, raw: Vec<RawSeries>) -> Result<WriteOutcome, WriteError> {
+    /// Samples stay in the order sent: as Prometheus's appender, a sample before the one taken
+    /// last is out of order.
+    fn write_batch(&self, tenant: &str, batch: Batch) -> Result<WriteOutcome, WriteError> {
         if tenant.is_empty() || tenant.contains('/') || tenant == "." || tenant == ".." {
             return Err(WriteError::BadRequest("tenant name not valid".into()));
         }
         let limits = self.config.limits.of(tenant);
-        let n_samples: u64 = raw.iter().map(|(_, s)| s.len() as u64).sum();
+        let n_samples = batch.num_samples() as u64;
+        let n_series = batch.series.len() as u64;
         let over = |what: &str, got: u64, limit: u64| {
             WriteError::RequestLimit(format!("request of {got} {what} is over the tenant's limit of {limit}"))
         };
-        if limits.request.series_limit > 0 && raw.len() as u64 > limits.request.series_limit {
-            return Err(over("series", raw.len() as u64, limits.request.series_limit));
+        if limits.request.series_limit > 0 && n_series > limits.request.series_limit {
+            return Err(over("series", n_series, limits.request.series_limit));
         }
         if limits.request.samples_limit > 0 && n_samples > limits.request.samples_limit {
             return Err(over("samples", n_samples, limits.request.samples_limit));
         }
-        let mut series = Vec::with_capacity(raw.len());
-        for (labels, samples) in raw {
-            // Samples stay in the order sent: as Prometheus's appender, a sample before the one
-            // taken last is out of order.
-            series.push((validate_labels(labels)?, samples));
-        }
         let head = self.head(tenant);
         if limits.head_series_limit > 0 {
-            let new = series.iter().filter(|(l, _)| !head.has_series(l)).count() as u64;
+            let new = batch.series.iter().filter(|s| !head.has_key(batch.key(s))).count() as u64;
             let have = head.num_series() as u64;
             if new > 0 && have + new > limits.head_series_limit {
                 return Err(WriteError::TooManySeries(format!(
@@ -267,19 +262,12 @@ impl Receiver {
                 .wal
                 .lock()
                 .map_err(|_| WriteError::Unavailable("write-ahead log lock poisoned".into()))?;
-            let taken = head.take(series, &mut out.stats);
-            if taken.is_empty() {
+            let taken = head.take(&batch, &mut out.stats);
+            if taken.series.is_empty() {
                 (None, wal.syncer())
             } else {
-                let record = WalRecord {
-                    tenant: tenant.to_string(),
-                    series: taken
-                        .into_iter()
-                        .map(|(labels, samples)| WalSeries { labels, samples })
-                        .collect(),
-                };
                 let upto = wal
-                    .write(&record)
+                    .write_taken(tenant, &batch, &taken)
                     .map_err(|e| WriteError::Unavailable(format!("writing the WAL: {e}")))?;
                 (Some(upto), wal.syncer())
             }
@@ -386,32 +374,6 @@ impl Receiver {
     }
 }
 
-/// Thanos's label checks: a non-empty set of non-empty names and values, sorted, no duplicates.
-/// Thanos answers these 409; the issue asks for 400 (malformed input), which is what a
-/// Prometheus sender also drops without retrying.
-fn validate_labels(labels: Vec<quiver_proto::pb::prometheus::Label>) -> Result<Labels, WriteError> {
-    if labels.is_empty() {
-        return Err(WriteError::BadRequest(
-            "add 1 series: label set contains a label with empty name or value".into(),
-        ));
-    }
-    let mut out = Vec::with_capacity(labels.len());
-    for l in labels {
-        if l.name.is_empty() || l.value.is_empty() {
-            return Err(WriteError::BadRequest(
-                "add 1 series: label set contains a label with empty name or value".into(),
-            ));
-        }
-        out.push(Label::new(l.name, l.value));
-    }
-    Labels::from_sorted(out).map_err(|e| match e {
-        quiver_proto::Error::DuplicateLabel { .. } => {
-            WriteError::BadRequest("add 1 series: label set contains duplicate label names".into())
-        }
-        _ => WriteError::BadRequest("add 1 series: out of order labels".into()),
-    })
-}
-
 impl From<Error> for WriteError {
     fn from(e: Error) -> Self {
         WriteError::Unavailable(e.to_string())
@@ -457,11 +419,11 @@ mod tests {
         let r = Receiver::open(dir.path(), ReceiverConfig::default()).unwrap();
         assert_eq!(r.head_stats().0, 1);
         assert_eq!(
-            r.head("t1").take(
-                vec![(Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap(), vec![(3000, 3.0)])],
-                &mut AppendStats::default()
-            ),
-            Vec::new()
+            r.head("t1").take_labelled(&[(
+                Labels::from_pairs([("__name__", "up"), ("job", "a")]).unwrap(),
+                vec![(3000, 3.0)]
+            )]),
+            0
         );
 
         assert!(matches!(r.write_snappy("t1", b"not snappy at all"), Err(WriteError::BadRequest(_))));

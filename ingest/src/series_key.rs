@@ -4,14 +4,11 @@
 
 use quiver_proto::{Label, Labels};
 
-/// Packs `labels` into `buf` (cleared first).
-pub(crate) fn pack(labels: &Labels, buf: &mut Vec<u8>) {
-    buf.clear();
-    for l in labels {
-        for s in [&l.name, &l.value] {
-            put_uvarint(buf, s.len() as u64);
-            buf.extend_from_slice(s.as_bytes());
-        }
+/// Appends one label to a packed set (the WAL writes label strings the same way).
+pub(crate) fn put_pair(buf: &mut Vec<u8>, name: &str, value: &str) {
+    for s in [name, value] {
+        put_uvarint(buf, s.len() as u64);
+        buf.extend_from_slice(s.as_bytes());
     }
 }
 
@@ -29,7 +26,7 @@ pub(crate) fn unpack(key: &[u8]) -> Labels {
     Labels::from_sorted(out).unwrap_or_default()
 }
 
-fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
+pub(crate) fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
     while x >= 0x80 {
         b.push((x as u8) | 0x80);
         x >>= 7;
@@ -65,9 +62,10 @@ mod tests {
         let labels =
             Labels::from_pairs([("__name__", "up"), ("empty_ok", "é"), ("job", long.as_str())]).unwrap();
         let mut buf = Vec::new();
-        pack(&labels, &mut buf);
+        for l in &labels {
+            put_pair(&mut buf, &l.name, &l.value);
+        }
         assert_eq!(unpack(&buf), labels);
-        pack(&Labels::empty(), &mut buf);
-        assert!(buf.is_empty() && unpack(&buf).is_empty());
+        assert!(unpack(&[]).is_empty());
     }
 }

@@ -26,7 +26,9 @@ use std::sync::{Arc, Mutex};
 
 use quiver_proto::{Label, Labels};
 
+use crate::batch::Batch;
 use crate::error::{Error, Result};
+use crate::head::Taken;
 
 const SEGMENT: &str = "00000001";
 /// Largest record replay accepts; a longer length is a torn or corrupt header.
@@ -152,6 +154,28 @@ impl Wal {
         Ok(self.syncer.written.fetch_add(framed.len() as u64, Ordering::AcqRel) + framed.len() as u64)
     }
 
+    /// Writes what the head took of `batch` for `tenant` as one record (the same bytes
+    /// [`Wal::write`] writes for it, encoded from the packed label sets without unpacking them);
+    /// returns the position to pass to [`Syncer::sync`].
+    pub(crate) fn write_taken(&mut self, tenant: &str, batch: &Batch, taken: &Taken) -> Result<u64> {
+        let mut buf = Vec::with_capacity(16 + tenant.len() + taken.samples.len() * 80);
+        buf.extend_from_slice(&[0; 8]);
+        put_str(&mut buf, tenant);
+        put_uvarint(&mut buf, taken.series.len() as u64);
+        for (i, range) in &taken.series {
+            let Some(bs) = batch.series.get(*i) else { continue };
+            put_uvarint(&mut buf, bs.labels as u64);
+            buf.extend_from_slice(batch.key(bs));
+            put_samples(&mut buf, &taken.samples[range.clone()]);
+        }
+        let len = (buf.len() - 8) as u32;
+        let crc = crc32c::crc32c(&buf[8..]);
+        buf[..4].copy_from_slice(&len.to_be_bytes());
+        buf[4..8].copy_from_slice(&crc.to_be_bytes());
+        self.file.write_all(&buf).map_err(|e| Error::io(self.path.display(), e))?;
+        Ok(self.syncer.written.fetch_add(buf.len() as u64, Ordering::AcqRel) + buf.len() as u64)
+    }
+
     /// Writes a record and fsyncs it.
     pub fn append(&mut self, rec: &WalRecord) -> Result<()> {
         let upto = self.write(rec)?;
@@ -274,13 +298,17 @@ fn encode(r: &WalRecord) -> Vec<u8> {
             put_str(&mut b, &l.name);
             put_str(&mut b, &l.value);
         }
-        put_uvarint(&mut b, s.samples.len() as u64);
-        for &(t, v) in &s.samples {
-            put_uvarint(&mut b, ((t << 1) ^ (t >> 63)) as u64);
-            b.extend_from_slice(&v.to_bits().to_le_bytes());
-        }
+        put_samples(&mut b, &s.samples);
     }
     b
+}
+
+fn put_samples(b: &mut Vec<u8>, samples: &[(i64, f64)]) {
+    put_uvarint(b, samples.len() as u64);
+    for &(t, v) in samples {
+        put_uvarint(b, ((t << 1) ^ (t >> 63)) as u64);
+        b.extend_from_slice(&v.to_bits().to_le_bytes());
+    }
 }
 
 struct Reader<'a> {
