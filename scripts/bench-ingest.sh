@@ -115,7 +115,14 @@ q, v = summary["quiver"], summary["victoriametrics"]
 print(f"quiver / victoriametrics: {q[0] / v[0]:.2f}x samples/s, {q[1] / v[1]:.2f}x samples per CPU-second (medians over rounds)")
 EOF
 
-series=$(curl -fs "http://127.0.0.1:$qhttp/metrics" | awk '/^prometheus_tsdb_head_series[ {]/ {s += $NF} END {print s + 0}')
+metrics=$(curl -fs "http://127.0.0.1:$qhttp/metrics")
+series=$(awk '/^prometheus_tsdb_head_series[ {]/ {s += $NF} END {print s + 0}' <<<"$metrics")
+chunks=$(awk '/^quiver_receive_head_chunk_bytes[ {]/ {s += $NF} END {print s + 0}' <<<"$metrics")
 rss=$(rss_kb "$qpid")
-echo "quiver receive: RSS ${rss_empty} kB empty, ${rss} kB with ${series} head series:" \
-    "$(python3 -c "print(f'{($rss - $rss_empty) * 1024 / max($series, 1):.0f}')") bytes per active series (RSS growth / series)"
+python3 - "$rss_empty" "$rss" "$series" "$chunks" <<'EOF2'
+import sys
+empty, rss, series, chunks = (int(float(x)) for x in sys.argv[1:])
+grown = (rss - empty) * 1024
+print(f"quiver receive: RSS {empty} kB empty, {rss} kB with {series} head series holding {chunks / 1e6:.1f} MB of chunks: "
+      f"{grown / max(series, 1):.0f} bytes per active series in all, {(grown - chunks) / max(series, 1):.0f} without the samples' chunk bytes")
+EOF2

@@ -24,4 +24,4 @@ mod write_v2;
 
 pub use error::{Error, Result};
 pub use head::{AppendStats, Head};
-pub use receiver::{Receiver, ReceiverConfig, WriteError, WriteOutcome, WriteProto};
+pub use receiver::{Receiver, ReceiverConfig, WriteError, WriteOutcome, WriteProto, check_body};

@@ -188,22 +188,7 @@ impl Receiver {
                 body.len()
             )));
         }
-        let len = snap::raw::decompress_len(body)
-            .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
-        if len > self.config.max_request_bytes {
-            return Err(WriteError::TooLarge);
-        }
-        let raw = snap::raw::Decoder::new()
-            .decompress_vec(body)
-            .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
-        match proto {
-            WriteProto::V1 => self.write_batch(tenant, crate::write_v1::decode(&raw)?),
-            WriteProto::V2 => {
-                let req = WriteRequestV2::decode(raw.as_slice())
-                    .map_err(|e| WriteError::BadRequest(e.to_string()))?;
-                self.write_batch(tenant, crate::write_v2::decode(req)?)
-            }
-        }
+        self.write_batch(tenant, decode_body(proto, body, self.config.max_request_bytes)?)
     }
 
     /// Validates a decoded 1.0 request, logs what the head takes, and appends it.
@@ -371,6 +356,33 @@ impl Receiver {
     pub fn head_stats(&self) -> (usize, usize) {
         let heads = self.heads.read().map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default();
         (heads.iter().map(|h| h.num_series()).sum(), heads.iter().map(|h| h.chunk_bytes()).sum())
+    }
+}
+
+/// A snappy-compressed remote-write body decoded and validated as a write would take it, with
+/// nothing written: its series and samples. A body decompressing to more than `max_bytes` is
+/// too large (413).
+pub fn check_body(proto: WriteProto, body: &[u8], max_bytes: usize) -> Result<(usize, usize), WriteError> {
+    let batch = decode_body(proto, body, max_bytes)?;
+    Ok((batch.series.len(), batch.num_samples()))
+}
+
+fn decode_body(proto: WriteProto, body: &[u8], max_bytes: usize) -> Result<Batch, WriteError> {
+    let len = snap::raw::decompress_len(body)
+        .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
+    if len > max_bytes {
+        return Err(WriteError::TooLarge);
+    }
+    let raw = snap::raw::Decoder::new()
+        .decompress_vec(body)
+        .map_err(|e| WriteError::BadRequest(format!("snappy decode error: {e}")))?;
+    match proto {
+        WriteProto::V1 => crate::write_v1::decode(&raw),
+        WriteProto::V2 => {
+            let req =
+                WriteRequestV2::decode(raw.as_slice()).map_err(|e| WriteError::BadRequest(e.to_string()))?;
+            crate::write_v2::decode(req)
+        }
     }
 }
 
