@@ -53,7 +53,7 @@ fn v2_body() -> Vec<u8> {
             ..Default::default()
         })
         .collect();
-    let req = v2::Request { symbols, timeseries, ..Default::default() };
+    let req = v2::Request { symbols, timeseries };
     snap::raw::Encoder::new().compress_vec(&req.encode_to_vec()).unwrap_or_default()
 }
 
