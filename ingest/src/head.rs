@@ -6,7 +6,9 @@
 //!
 //! Appends follow Prometheus's appender per sample: a sample at or before the series' newest
 //! one is refused as out of order (an identical repeat is accepted and dropped), and the rest
-//! of the write still goes in.
+//! of the write still goes in; with an out-of-order window (`--tsdb.out-of-order.time-window`)
+//! an older sample within the window of the head's newest is kept aside, in time order, and
+//! served as one more chunk, as Prometheus's out-of-order head does.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -30,11 +32,26 @@ struct SeriesHead {
     open: XorAppender,
     open_min: i64,
     last: Option<(i64, f64)>,
+    /// Samples taken out of order (within the head's window), by time; served as one more
+    /// chunk that overlaps the others, as Prometheus's out-of-order head does.
+    ooo: Vec<(i64, f64)>,
 }
 
 impl SeriesHead {
     fn new() -> Self {
-        Self { closed: Vec::new(), open: XorAppender::new(), open_min: 0, last: None }
+        Self { closed: Vec::new(), open: XorAppender::new(), open_min: 0, last: None, ooo: Vec::new() }
+    }
+
+    /// Takes an out-of-order sample: `Some(true)` when new, `Some(false)` for an identical
+    /// repeat, `None` for another value at a time already taken out of order.
+    fn insert_ooo(&mut self, t: i64, v: f64) -> Option<bool> {
+        match self.ooo.binary_search_by_key(&t, |s| s.0) {
+            Ok(i) => (self.ooo[i].1.to_bits() == v.to_bits()).then_some(false),
+            Err(i) => {
+                self.ooo.insert(i, (t, v));
+                Some(true)
+            }
+        }
     }
 
     /// Whether `(t, v)` would be taken: `Some(true)` to append, `Some(false)` for an identical
@@ -86,21 +103,46 @@ impl SeriesHead {
                 data: Bytes::copy_from_slice(self.open.bytes()),
             });
         }
+        if let (Some(&(lo, _)), Some(&(hi, _))) = (self.ooo.first(), self.ooo.last())
+            && range.overlaps(&TimeRange::new(lo, hi))
+        {
+            let mut app = XorAppender::new();
+            for &(t, v) in &self.ooo {
+                let _ = app.append(t, v);
+            }
+            out.push(RawChunk {
+                min_time: lo,
+                max_time: hi,
+                encoding: Encoding::Xor,
+                data: Bytes::from(app.into_bytes()),
+            });
+        }
         out
     }
 
     fn range(&self) -> Option<(i64, i64)> {
         let min = self.closed.first().map_or(self.open_min, |c| c.min_time);
-        self.last.map(|(max, _)| (min, max))
+        let in_order = self.last.map(|(max, _)| (min, max));
+        match (in_order, self.ooo.first(), self.ooo.last()) {
+            (Some((lo, hi)), Some(a), Some(b)) => Some((lo.min(a.0), hi.max(b.0))),
+            (None, Some(a), Some(b)) => Some((a.0, b.0)),
+            (r, _, _) => r,
+        }
     }
 
-    /// Every sample held, in time order.
+    /// Every sample held, in time order (an out-of-order sample at a time also taken in order
+    /// gives way to it).
     fn samples(&self) -> Vec<(i64, f64)> {
         let mut out = Vec::new();
         for data in self.closed.iter().map(|c| &c.data[..]).chain(std::iter::once(self.open.bytes())) {
             if let Ok(s) = decode_xor(data) {
                 out.extend(s.into_iter().map(|s| (s.t, s.v)));
             }
+        }
+        if !self.ooo.is_empty() {
+            out.extend_from_slice(&self.ooo);
+            out.sort_by_key(|s| s.0);
+            out.dedup_by_key(|s| s.0);
         }
         out
     }
@@ -138,6 +180,11 @@ pub struct Head {
     series: RwLock<SeriesMap>,
     /// Samples before this are in a block already: refused as out of bounds.
     min_valid: AtomicI64,
+    /// How far before the head's newest sample an out-of-order sample is still taken
+    /// (`--tsdb.out-of-order.time-window`); 0 refuses them all.
+    ooo_window: i64,
+    /// The newest sample time taken.
+    max_time: AtomicI64,
 }
 
 impl Head {
@@ -147,7 +194,15 @@ impl Head {
             external,
             series: RwLock::new(SeriesMap::default()),
             min_valid: AtomicI64::new(i64::MIN),
+            ooo_window: 0,
+            max_time: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// Takes samples up to `window_ms` older than the newest one held, out of order.
+    pub fn with_ooo_window(mut self, window_ms: i64) -> Self {
+        self.ooo_window = window_ms.max(0);
+        self
     }
 
     pub fn external_labels(&self) -> &Labels {
@@ -161,6 +216,7 @@ impl Head {
         let Ok(mut map) = self.series.write() else { return out };
         out.samples.reserve(batch.num_samples());
         let min_valid = self.min_valid.load(Ordering::Acquire);
+        let mut max_time = self.max_time.load(Ordering::Acquire);
         for (i, bs) in batch.series.iter().enumerate() {
             let key = batch.key(bs);
             let s = match map.get_mut(key) {
@@ -173,21 +229,35 @@ impl Head {
                     stats.out_of_bounds += 1;
                     continue;
                 }
-                match SeriesHead::accepts(s.last, t, v) {
+                let took = match SeriesHead::accepts(s.last, t, v) {
                     Some(true) => {
                         s.append(t, v);
-                        out.samples.push((t, v));
+                        max_time = max_time.max(t);
+                        Some(true)
                     }
+                    // Before the series' newest sample (another value at that very time is a
+                    // conflict, as in Prometheus) and within the window.
+                    None if self.ooo_window > 0
+                        && s.last.is_some_and(|l| t < l.0)
+                        && t >= max_time.saturating_sub(self.ooo_window) =>
+                    {
+                        s.insert_ooo(t, v)
+                    }
+                    other => other,
+                };
+                match took {
+                    Some(true) => out.samples.push((t, v)),
                     Some(false) => stats.duplicates += 1,
                     None => stats.out_of_order += 1,
                 }
             }
             if out.samples.len() > first {
                 out.series.push((i, first..out.samples.len()));
-            } else if s.last.is_none() {
+            } else if s.last.is_none() && s.ooo.is_empty() {
                 map.remove(key);
             }
         }
+        self.max_time.fetch_max(max_time, Ordering::AcqRel);
         stats.appended += out.samples.len() as u64;
         out
     }
@@ -406,5 +476,37 @@ mod tests {
         assert_eq!(s.chunks.len(), 1);
         let names = head.label_names(&LabelsRequest::new(Vec::new(), TimeRange::new(0, 1))).await.unwrap();
         assert_eq!(names.values, ["__name__", "job", "tenant_id"]);
+    }
+
+    #[tokio::test]
+    async fn out_of_order_samples_within_the_window_are_taken_and_served() {
+        let head = Arc::new(Head::new("head", Labels::empty()).with_ooo_window(60_000));
+        let up = Labels::from_pairs([("__name__", "up")]).unwrap();
+        let mut stats = AppendStats::default();
+        let mut batch = Batch::default();
+        batch.push_labels(&up, &(0..300).map(|i| (i * 1000, i as f64)).collect::<Vec<_>>());
+        head.take(&batch, &mut stats);
+        let mut late = Batch::default();
+        late.push_labels(
+            &up,
+            // In the window, new; its repeat; another value at its time; older than the window;
+            // another value at the newest sample's time.
+            &[(250_500, 0.5), (250_500, 0.5), (250_500, 9.0), (230_000, 1.0), (299_000, 7.0)],
+        );
+        let taken = head.take(&late, &mut stats);
+        assert_eq!(taken.samples, [(250_500, 0.5)]);
+        assert_eq!((stats.appended, stats.duplicates, stats.out_of_order), (301, 1, 3));
+
+        let req =
+            SeriesRequest::new(vec![Matcher::equal("__name__", "up")], TimeRange::new(250_000, 251_000));
+        let frames: Vec<_> = Arc::clone(&head).series(req).collect().await;
+        let SeriesFrame::Series(s) = frames[0].clone().unwrap() else { panic!() };
+        let mut samples: Vec<(i64, f64)> =
+            s.chunks.iter().flat_map(|c| decode_xor(&c.data).unwrap()).map(|s| (s.t, s.v)).collect();
+        samples.sort_by_key(|s| s.0);
+        assert!(samples.contains(&(250_500, 0.5)) && samples.contains(&(250_000, 250.0)));
+        let all = head.samples_before(i64::MAX);
+        assert_eq!(all[0].1.len(), 301);
+        assert!(all[0].1.windows(2).all(|w| w[0].0 < w[1].0), "in time order for a block");
     }
 }

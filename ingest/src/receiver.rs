@@ -64,6 +64,9 @@ pub struct ReceiverConfig {
     pub max_request_bytes: usize,
     /// Per-tenant limits (`--receive.limits-config`).
     pub limits: WriteLimits,
+    /// How far behind a tenant's newest sample an out-of-order sample is still taken, in ms
+    /// (`--tsdb.out-of-order.time-window`); 0 refuses them (409).
+    pub ooo_window_ms: i64,
 }
 
 impl Default for ReceiverConfig {
@@ -74,6 +77,7 @@ impl Default for ReceiverConfig {
             default_tenant: "default-tenant".into(),
             max_request_bytes: 32 << 20,
             limits: WriteLimits::default(),
+            ooo_window_ms: 0,
         }
     }
 }
@@ -147,11 +151,11 @@ impl Receiver {
         let external = self.config.external_labels.merged_with(
             &Labels::from_pairs([(self.config.tenant_label.as_str(), tenant)]).unwrap_or_default(),
         );
-        Arc::clone(
-            heads
-                .entry(tenant.to_string())
-                .or_insert_with(|| Arc::new(Head::new(format!("receive/{tenant}"), external))),
-        )
+        Arc::clone(heads.entry(tenant.to_string()).or_insert_with(|| {
+            Arc::new(
+                Head::new(format!("receive/{tenant}"), external).with_ooo_window(self.config.ooo_window_ms),
+            )
+        }))
     }
 
     /// The heads, one source per tenant.

@@ -44,6 +44,10 @@ pub struct ReceiveArgs {
     /// An external label, `name="value"` (repeatable): on every series served and every block.
     #[arg(long = "label", env = "QUIVER_LABEL", value_delimiter = ',')]
     labels: Vec<String>,
+    /// How far behind a tenant's newest sample an out-of-order sample is still taken (Thanos
+    /// receive's flag; 0s refuses them with 409).
+    #[arg(long = "tsdb.out-of-order.time-window", env = "QUIVER_TSDB_OUT_OF_ORDER_TIME_WINDOW", default_value = "0s", value_parser = crate::query_flags::duration_flag)]
+    ooo_window: Duration,
     /// How long the receiver keeps its own blocks after cutting them.
     #[arg(long = "tsdb.retention", env = "QUIVER_TSDB_RETENTION", default_value = "15d", value_parser = crate::query_flags::duration_flag)]
     retention: Duration,
@@ -124,6 +128,7 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
         external_labels: external,
         tenant_label: args.tenant_label.clone(),
         default_tenant: args.default_tenant.clone(),
+        ooo_window_ms: i64::try_from(args.ooo_window.as_millis()).unwrap_or(i64::MAX),
         ..ReceiverConfig::default()
     };
     let max_write = config.max_request_bytes;

@@ -2,8 +2,9 @@
 //! specification (`io.prometheus.write.v2.Request`: a symbol table and label references), as
 //! Prometheus 2.42 only speaks 1.0: the version is negotiated by Content-Type, the answer carries
 //! the `X-Prometheus-Remote-Write-*-Written` headers, the samples are queryable through
-//! `quiver query` (a `-0.0` keeps its sign), an unknown message type is 415, and the tenant
-//! limits of `--receive.limits-config` answer 413 and 429.
+//! `quiver query` (a `-0.0` keeps its sign), an unknown message type is 415, the tenant
+//! limits of `--receive.limits-config` answer 413 and 429, and `--tsdb.out-of-order.time-window`
+//! takes late samples within it.
 
 use prost::Message;
 use quiver_proto::pb::io::prometheus::write::v2;
@@ -145,4 +146,57 @@ fn with_negative_zeros(mut wire: Vec<u8>) -> Vec<u8> {
         }
     }
     wire
+}
+
+/// `--tsdb.out-of-order.time-window`: a sample older than its series' newest is taken when it is
+/// within the window of the tenant's newest sample (and read back in time order through the
+/// querier, its chunk overlapping the others), refused with 409 beyond it; without the flag
+/// every out-of-order sample is 409.
+#[tokio::test]
+async fn out_of_order_samples_within_the_window_are_taken() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let now = (quiver_tests::samples::now_s() * 1000.0) as i64;
+    let mut receivers = Vec::new();
+    for (name, window) in [("ooo", "10m"), ("strict", "0s")] {
+        let port = quiver_tests::ports::free_port().expect("port");
+        let tsdb = tmp.path().join(name);
+        let receive = QuiverProc::start(&[
+            "receive",
+            &format!("--remote-write.address=127.0.0.1:{port}"),
+            "--tsdb.path",
+            tsdb.to_str().expect("utf-8"),
+            &format!("--tsdb.out-of-order.time-window={window}"),
+        ])
+        .await;
+        receivers.push((receive, format!("http://127.0.0.1:{port}/api/v1/receive")));
+    }
+    for (_, url) in &receivers {
+        let r = post(url, V2, request(&["a"], &[(now - 60_000, 1.0), (now - 30_000, 3.0)]), "t").await;
+        assert_eq!(r.status(), 200);
+    }
+    // 45 s back: out of order, inside a 10 m window. 20 m back: outside it.
+    let late = request(&["a"], &[(now - 45_000, 2.0)]);
+    let too_late = request(&["a"], &[(now - 1_200_000, 9.0)]);
+    let (ooo, strict) = (&receivers[0], &receivers[1]);
+    assert_eq!(post(&ooo.1, V2, late.clone(), "t").await.status(), 200);
+    assert_eq!(post(&ooo.1, V2, too_late, "t").await.status(), 409);
+    assert_eq!(post(&strict.1, V2, late, "t").await.status(), 409);
+
+    let query = QuiverProc::start(&["query", "--endpoint", &ooo.0.grpc()]).await;
+    let t = format!("{:.3}", (now - 1000) as f64 / 1000.0);
+    let mut values = Vec::new();
+    for _ in 0..40 {
+        let (status, v) =
+            api_get(&query.url(), "/api/v1/query", &[("query", "quiver_v2[2m]"), ("time", &t)]).await;
+        assert_eq!(status, 200, "{v}");
+        values = v["data"]["result"][0]["values"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p[1].as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        if !values.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(values, ["1", "2", "3"], "the out-of-order sample in its place");
 }
