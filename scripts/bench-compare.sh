@@ -33,24 +33,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/quiver-target}"
 cargo build --release --locked -q -p quiver
 QUIVER="$CARGO_TARGET_DIR/release/quiver"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_ready() { # URL
-    for _ in $(seq 1 300); do
-        curl -fs -o /dev/null "$1" && return 0
-        sleep 0.2
-    done
-    echo "not ready: $1" >&2
-    return 1
-}
+source scripts/bench-lib.sh
 
 echo "data: $SERIES series x ${HOURS}h at 15 s (gen_om.py), as promtool-made TSDB blocks"
 python3 "$TESTBENCH/gen_om.py" "$work/in.om" "$SERIES" "$HOURS" >/dev/null

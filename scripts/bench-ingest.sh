@@ -34,24 +34,7 @@ cargo build --release --locked -q -p quiver-benches --example remote_write_load
 QUIVER="$CARGO_TARGET_DIR/release/quiver"
 LOAD="$CARGO_TARGET_DIR/release/examples/remote_write_load"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_ready() { # URL
-    for _ in $(seq 1 300); do
-        curl -fs -o /dev/null "$1" && return 0
-        sleep 0.2
-    done
-    echo "not ready: $1" >&2
-    return 1
-}
+source scripts/bench-lib.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 

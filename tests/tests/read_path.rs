@@ -12,7 +12,7 @@
 //!   an error with `partial_response=false`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use quiver_tests::bins::{create_blocks, gen_om, om_with_labels, quiver, run_ok};
 use quiver_tests::cut_proxy::CutProxy;
@@ -58,6 +58,16 @@ fn without_window(om: &str, from: f64, to: f64) -> String {
         })
         .map(|l| format!("{l}\n"))
         .collect()
+}
+
+/// The test's directory and gen_om data of `series` series over 4 h in it; `None` (the test
+/// prints SKIPPED) without the shared test bench.
+fn setup(test: &str, series: usize) -> Option<(tempfile::TempDir, PathBuf)> {
+    quiver_tests::shared::testbench_or_skip(&format!("read_path::{test}"))?;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let om = tmp.path().join("in.om");
+    gen_om(&om, series, 4.0);
+    Some((tmp, om))
 }
 
 async fn store(config: &str, data: &Path) -> QuiverProc {
@@ -151,17 +161,11 @@ async fn agree_with_prometheus(
 
 #[tokio::test]
 async fn querier_over_two_replica_stores_answers_as_prometheus_242_over_one() {
-    if quiver_tests::shared::testbench_or_skip(
-        "read_path::querier_over_two_replica_stores_answers_as_prometheus_242_over_one",
-    )
-    .is_none()
-    {
+    let Some((tmp, om)) = setup("querier_over_two_replica_stores_answers_as_prometheus_242_over_one", 60)
+    else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("tempdir");
+    };
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 60, 4.0);
     let text = std::fs::read_to_string(&om).expect("read om");
 
     let prom_om = dir.join("prom.om");
@@ -252,17 +256,10 @@ fn raw_samples(v: &serde_json::Value) -> BTreeMap<String, Vec<(f64, String)>> {
 
 #[tokio::test]
 async fn penalty_dedup_fills_a_replica_gap_and_down_endpoints_warn() {
-    if quiver_tests::shared::testbench_or_skip(
-        "read_path::penalty_dedup_fills_a_replica_gap_and_down_endpoints_warn",
-    )
-    .is_none()
-    {
+    let Some((tmp, om)) = setup("penalty_dedup_fills_a_replica_gap_and_down_endpoints_warn", 30) else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("tempdir");
+    };
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 30, 4.0);
     let text = std::fs::read_to_string(&om).expect("read om");
     // Replica a misses an hour, replica b half an hour later on.
     let (start, end): (f64, f64) = (1699999200.0 - 4.0 * 3600.0, 1699999200.0);
@@ -362,18 +359,9 @@ async fn penalty_dedup_fills_a_replica_gap_and_down_endpoints_warn() {
 /// answers the whole query set as Prometheus 2.42 over the same promtool blocks.
 #[tokio::test]
 async fn querier_over_a_store_on_s3_answers_as_prometheus_242() {
-    if quiver_tests::shared::testbench_or_skip(
-        "read_path::querier_over_a_store_on_s3_answers_as_prometheus_242",
-    )
-    .is_none()
-    {
-        return;
-    }
-    let s3 = S3Emulator::start().expect("S3 emulator");
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let Some((tmp, om)) = setup("querier_over_a_store_on_s3_answers_as_prometheus_242", 60) else { return };
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 60, 4.0);
+    let s3 = S3Emulator::start().expect("S3 emulator");
     let text = std::fs::read_to_string(&om).expect("read om");
     let prom_om = dir.join("prom.om");
     std::fs::write(&prom_om, om_with_labels(&text, r#"cluster="eu""#)).expect("write om");
@@ -397,17 +385,8 @@ async fn querier_over_a_store_on_s3_answers_as_prometheus_242() {
 /// the other replica with a warning naming the dead endpoint; without, the query fails naming it.
 #[tokio::test]
 async fn a_store_killed_mid_query_gives_a_warning_or_an_error() {
-    if quiver_tests::shared::testbench_or_skip(
-        "read_path::a_store_killed_mid_query_gives_a_warning_or_an_error",
-    )
-    .is_none()
-    {
-        return;
-    }
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let Some((tmp, om)) = setup("a_store_killed_mid_query_gives_a_warning_or_an_error", 600) else { return };
     let dir = tmp.path();
-    let om = dir.join("in.om");
-    gen_om(&om, 600, 4.0);
     let a = store(&bucket_of(dir, "a", &om, &["replica=a"]), &dir.join("store-a")).await;
     let b_config = bucket_of(dir, "b", &om, &["replica=b"]);
     let selector = "http_requests_total[4h]";
