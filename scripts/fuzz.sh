@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target (fuzz/fuzz_targets: the decoders of chunks, blocks, protobufs,
-# remote write and remote read, StoreAPI messages, PromQL planning and the HTTP query path) for
-# SECONDS each, and stops at the first crash, which cargo-fuzz leaves in fuzz/artifacts/<target>/.
+# remote write and remote read, the receiver's WAL, StoreAPI messages, PromQL planning and the
+# HTTP query path) for SECONDS each, and stops at the first crash, which cargo-fuzz leaves in
+# fuzz/artifacts/<target>/.
 # Installs cargo-fuzz when it is missing. cargo-fuzz passes nightly -Z flags; RUSTC_BOOTSTRAP
 # lets the stable toolchain accept them.
 #
