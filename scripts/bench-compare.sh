@@ -19,21 +19,12 @@ STEP=${3:-60}
 RUNS=${4:-7}
 TESTBENCH=${QUIVER_SHARED_DIR:-../shared}/testbench
 
-need_apt=()
-command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
-command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
-command -v curl >/dev/null 2>&1 || need_apt+=(curl)
-if ((${#need_apt[@]})); then
-    echo "installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+source scripts/bench-lib.sh
+install_missing promtool:prometheus victoria-metrics:victoria-metrics curl:curl
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/quiver-target}"
 cargo build --release --locked -q -p quiver
 QUIVER="$CARGO_TARGET_DIR/release/quiver"
-
-source scripts/bench-lib.sh
 
 echo "data: $SERIES series x ${HOURS}h at 15 s (gen_om.py), as promtool-made TSDB blocks"
 python3 "$TESTBENCH/gen_om.py" "$work/in.om" "$SERIES" "$HOURS" >/dev/null

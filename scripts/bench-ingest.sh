@@ -19,14 +19,8 @@ PER_REQUEST=2000
 # Rounds of samples encoded per run: enough that a run lasts its time.
 SAMPLE_ROUNDS=${SAMPLE_ROUNDS:-100}
 
-need_apt=()
-command -v victoria-metrics >/dev/null 2>&1 || need_apt+=(victoria-metrics)
-command -v curl >/dev/null 2>&1 || need_apt+=(curl)
-if ((${#need_apt[@]})); then
-    echo "installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-fi
+source scripts/bench-lib.sh
+install_missing victoria-metrics:victoria-metrics curl:curl
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/quiver-target}"
 cargo build --release --locked -q -p quiver
@@ -34,7 +28,6 @@ cargo build --release --locked -q -p quiver-benches --example remote_write_load
 QUIVER="$CARGO_TARGET_DIR/release/quiver"
 LOAD="$CARGO_TARGET_DIR/release/examples/remote_write_load"
 
-source scripts/bench-lib.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 

@@ -1,5 +1,19 @@
-# Shared by the benchmark scripts (sourced): a work directory removed on exit, the servers
-# started into `pids` stopped by PID on exit, a free loopback port, and waiting for a URL.
+# Shared by the benchmark scripts (sourced): Debian packages installed when their command is
+# missing, a work directory removed on exit, the servers started into `pids` stopped by PID on
+# exit, a free loopback port, and waiting for a URL.
+
+install_missing() { # COMMAND:PACKAGE...
+    local need=()
+    for pair in "$@"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+    done
+    if ((${#need[@]})); then
+        echo "installing Debian packages: ${need[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    fi
+}
+
 work=$(mktemp -d)
 pids=()
 cleanup() {

@@ -70,6 +70,9 @@ fn size(field: &str, v: Option<&str>, default: u64) -> Result<u64> {
     }
 }
 
+/// Thanos's default largest item of the in-memory cache.
+const IN_MEMORY_MAX_ITEM: u64 = 125 << 20;
+
 /// The cache a store gateway uses when none is configured, as Thanos's `--index-cache-size`:
 /// in memory, `max_size` in all (`250MB`, `1GiB`, ...); `None` for a size of 0.
 pub fn default_index_cache(max_size: &str) -> Result<Option<Arc<dyn IndexCache>>> {
@@ -77,7 +80,7 @@ pub fn default_index_cache(max_size: &str) -> Result<Option<Arc<dyn IndexCache>>
     if max == 0 {
         return Ok(None);
     }
-    Ok(Some(Arc::new(InMemoryIndexCache::new(max, 125 << 20))))
+    Ok(Some(Arc::new(InMemoryIndexCache::new(max, IN_MEMORY_MAX_ITEM))))
 }
 
 /// The cache a YAML configuration describes (`type: IN-MEMORY` or `type: MEMCACHED`).
@@ -89,7 +92,7 @@ pub fn index_cache_from_yaml(yaml: &str) -> Result<Arc<dyn IndexCache>> {
         "IN-MEMORY" | "INMEMORY" => {
             // Thanos's defaults: 250 MiB in all, items up to 125 MiB.
             let max = size("max_size", cfg.max_size.as_deref(), 250 << 20)?;
-            let item = size("max_item_size", cfg.max_item_size.as_deref(), 125 << 20)?;
+            let item = size("max_item_size", cfg.max_item_size.as_deref(), IN_MEMORY_MAX_ITEM)?;
             Ok(Arc::new(InMemoryIndexCache::new(max, item)))
         }
         "MEMCACHED" => {

@@ -11,6 +11,7 @@
 //! It depends only on `quiver-proto` and `quiver-bucket`, never on query code.
 
 mod batch;
+mod codec;
 mod error;
 mod head;
 pub mod limits;

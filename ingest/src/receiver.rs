@@ -200,9 +200,7 @@ impl Receiver {
         let mut batch = Batch::with_capacity(req.timeseries.len());
         for ts in &req.timeseries {
             if !ts.histograms.is_empty() {
-                return Err(WriteError::BadRequest(
-                    "native histogram samples are not accepted by this receiver yet".into(),
-                ));
+                return Err(WriteError::BadRequest(NO_HISTOGRAMS.into()));
             }
             batch.push(
                 ts.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
@@ -358,10 +356,12 @@ impl Receiver {
 
     /// Series and chunk bytes held, over all tenants.
     pub fn head_stats(&self) -> (usize, usize) {
-        let heads = self.heads.read().map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default();
-        (heads.iter().map(|h| h.num_series()).sum(), heads.iter().map(|h| h.chunk_bytes()).sum())
+        self.tenant_stats().into_iter().fold((0, 0), |(s, b), (_, n, c)| (s + n, b + c))
     }
 }
+
+/// What a write carrying native histogram samples is answered (400) until the head holds them.
+pub(crate) const NO_HISTOGRAMS: &str = "native histogram samples are not accepted by this receiver yet";
 
 /// A snappy-compressed remote-write body decoded and validated as a write would take it, with
 /// nothing written: its series and samples. A body decompressing to more than `max_bytes` is

@@ -4,51 +4,26 @@
 
 use quiver_proto::{Label, Labels};
 
+use crate::codec::{Reader, put_str};
+
 /// Appends one label to a packed set (the WAL writes label strings the same way).
 pub(crate) fn put_pair(buf: &mut Vec<u8>, name: &str, value: &str) {
-    for s in [name, value] {
-        put_uvarint(buf, s.len() as u64);
-        buf.extend_from_slice(s.as_bytes());
-    }
+    put_str(buf, name);
+    put_str(buf, value);
 }
 
-/// The label set `pack` made. Keys only come from `pack`, so a key that does not read back
-/// (which cannot happen) gives the empty set rather than a panic.
+/// The label set packed with [`put_pair`]. Keys only come from it, so a key that does not read
+/// back (which cannot happen) gives the empty set rather than a panic.
 pub(crate) fn unpack(key: &[u8]) -> Labels {
     let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < key.len() {
-        let (Some(name), Some(value)) = (read_str(key, &mut pos), read_str(key, &mut pos)) else {
+    let mut r = Reader::new(key);
+    while !r.done() {
+        let (Some(name), Some(value)) = (r.str(), r.str()) else {
             return Labels::empty();
         };
         out.push(Label::new(name, value));
     }
     Labels::from_sorted(out).unwrap_or_default()
-}
-
-pub(crate) fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        b.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    b.push(x as u8);
-}
-
-fn read_str<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a str> {
-    let mut len = 0usize;
-    let mut shift = 0;
-    loop {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        len |= usize::from(byte & 0x7f).checked_shl(shift)?;
-        if byte < 0x80 {
-            break;
-        }
-        shift += 7;
-    }
-    let s = b.get(*pos..pos.checked_add(len)?)?;
-    *pos += len;
-    std::str::from_utf8(s).ok()
 }
 
 #[cfg(test)]

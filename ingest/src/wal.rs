@@ -27,8 +27,10 @@ use std::sync::{Arc, Mutex};
 use quiver_proto::{Label, Labels};
 
 use crate::batch::Batch;
+use crate::codec::{Reader, put_str, put_uvarint};
 use crate::error::{Error, Result};
 use crate::head::Taken;
+use crate::series_key::put_pair;
 
 const SEGMENT: &str = "00000001";
 /// Largest record replay accepts; a longer length is a torn or corrupt header.
@@ -113,19 +115,7 @@ impl Wal {
         }
         if !replayed.skipped.is_empty() {
             // Rewritten without the damage, so the next start does not meet it again.
-            let mut good = Vec::new();
-            for rec in &records {
-                good.extend_from_slice(&frame(rec));
-            }
-            let tmp = path.with_extension("repair");
-            std::fs::write(&tmp, &good).map_err(|e| Error::io(tmp.display(), e))?;
-            File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io(tmp.display(), e))?;
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io(path.display(), e))?;
-            file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io(path.display(), e))?;
+            file = replace(&path, &records, "repair")?;
         } else if replayed.end < bytes.len() {
             tracing::warn!(
                 file = %path.display(),
@@ -149,9 +139,7 @@ impl Wal {
     /// Writes a record without waiting for the disk; returns the position to pass to
     /// [`Syncer::sync`] before the record counts as durable.
     pub fn write(&mut self, rec: &WalRecord) -> Result<u64> {
-        let framed = frame(rec);
-        self.file.write_all(&framed).map_err(|e| Error::io(self.path.display(), e))?;
-        Ok(self.syncer.written.fetch_add(framed.len() as u64, Ordering::AcqRel) + framed.len() as u64)
+        self.write_framed(&frame(rec))
     }
 
     /// Writes what the head took of `batch` for `tenant` as one record (the same bytes
@@ -168,12 +156,13 @@ impl Wal {
             buf.extend_from_slice(batch.key(bs));
             put_samples(&mut buf, &taken.samples[range.clone()]);
         }
-        let len = (buf.len() - 8) as u32;
-        let crc = crc32c::crc32c(&buf[8..]);
-        buf[..4].copy_from_slice(&len.to_be_bytes());
-        buf[4..8].copy_from_slice(&crc.to_be_bytes());
-        self.file.write_all(&buf).map_err(|e| Error::io(self.path.display(), e))?;
-        Ok(self.syncer.written.fetch_add(buf.len() as u64, Ordering::AcqRel) + buf.len() as u64)
+        seal(&mut buf);
+        self.write_framed(&buf)
+    }
+
+    fn write_framed(&mut self, framed: &[u8]) -> Result<u64> {
+        self.file.write_all(framed).map_err(|e| Error::io(self.path.display(), e))?;
+        Ok(self.syncer.written.fetch_add(framed.len() as u64, Ordering::AcqRel) + framed.len() as u64)
     }
 
     /// Writes a record and fsyncs it.
@@ -190,23 +179,8 @@ impl Wal {
     /// Replaces the log with `records` (a checkpoint: what the head still holds once older
     /// samples are safe in a block), atomically: written aside, fsynced, renamed over the log.
     pub fn rewrite(&mut self, records: &[WalRecord]) -> Result<()> {
-        let tmp = self.path.with_extension("checkpoint");
-        let io = |p: &Path, e: std::io::Error| Error::io(p.display(), e);
-        {
-            let mut f = File::create(&tmp).map_err(|e| io(&tmp, e))?;
-            for rec in records {
-                f.write_all(&frame(rec)).map_err(|e| io(&tmp, e))?;
-            }
-            f.sync_all().map_err(|e| io(&tmp, e))?;
-        }
-        std::fs::rename(&tmp, &self.path).map_err(|e| io(&self.path, e))?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))?;
-        }
-        let mut file =
-            OpenOptions::new().append(true).read(true).open(&self.path).map_err(|e| io(&self.path, e))?;
-        file.seek(SeekFrom::End(0)).map_err(|e| io(&self.path, e))?;
-        let second = file.try_clone().map_err(|e| io(&self.path, e))?;
+        let file = replace(&self.path, records, "checkpoint")?;
+        let second = file.try_clone().map_err(|e| Error::io(self.path.display(), e))?;
         self.file = file;
         // Whatever was written before is in the checkpoint, which is on disk now.
         let mut st =
@@ -217,14 +191,42 @@ impl Wal {
     }
 }
 
+/// Replaces the log at `path` with `records`, atomically: written aside (`path.<aside>`),
+/// fsynced, renamed over the log, the directory fsynced; the new log is open at its end.
+fn replace(path: &Path, records: &[WalRecord], aside: &str) -> Result<File> {
+    let tmp = path.with_extension(aside);
+    let io = |p: &Path, e: std::io::Error| Error::io(p.display(), e);
+    {
+        let mut f = File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        for rec in records {
+            f.write_all(&frame(rec)).map_err(|e| io(&tmp, e))?;
+        }
+        f.sync_all().map_err(|e| io(&tmp, e))?;
+    }
+    std::fs::rename(&tmp, path).map_err(|e| io(path, e))?;
+    if let Some(dir) = path.parent() {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))?;
+    }
+    let mut file = OpenOptions::new().append(true).read(true).open(path).map_err(|e| io(path, e))?;
+    file.seek(SeekFrom::End(0)).map_err(|e| io(path, e))?;
+    Ok(file)
+}
+
 /// A record as the log holds it: length, checksum, payload.
 fn frame(rec: &WalRecord) -> Vec<u8> {
-    let payload = encode(rec);
-    let mut buf = Vec::with_capacity(payload.len() + 8);
-    buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    buf.extend_from_slice(&crc32c::crc32c(&payload).to_be_bytes());
-    buf.extend_from_slice(&payload);
+    let mut buf = vec![0; 8];
+    encode(rec, &mut buf);
+    seal(&mut buf);
     buf
+}
+
+/// Fills in the header of a framed record: the first 8 bytes of `buf` become the length and
+/// the CRC-32C of the payload after them.
+fn seal(buf: &mut [u8]) {
+    let len = (buf.len() - 8) as u32;
+    let crc = crc32c::crc32c(&buf[8..]);
+    buf[..4].copy_from_slice(&len.to_be_bytes());
+    buf[4..8].copy_from_slice(&crc.to_be_bytes());
 }
 
 /// What replay found in a log.
@@ -275,32 +277,16 @@ fn replay(b: &[u8]) -> Replayed {
     out
 }
 
-fn put_uvarint(b: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        b.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    b.push(x as u8);
-}
-
-fn put_str(b: &mut Vec<u8>, s: &str) {
-    put_uvarint(b, s.len() as u64);
-    b.extend_from_slice(s.as_bytes());
-}
-
-fn encode(r: &WalRecord) -> Vec<u8> {
-    let mut b = Vec::new();
-    put_str(&mut b, &r.tenant);
-    put_uvarint(&mut b, r.series.len() as u64);
+fn encode(r: &WalRecord, b: &mut Vec<u8>) {
+    put_str(b, &r.tenant);
+    put_uvarint(b, r.series.len() as u64);
     for s in &r.series {
-        put_uvarint(&mut b, s.labels.len() as u64);
+        put_uvarint(b, s.labels.len() as u64);
         for l in &s.labels {
-            put_str(&mut b, &l.name);
-            put_str(&mut b, &l.value);
+            put_pair(b, &l.name, &l.value);
         }
-        put_samples(&mut b, &s.samples);
+        put_samples(b, &s.samples);
     }
-    b
 }
 
 fn put_samples(b: &mut Vec<u8>, samples: &[(i64, f64)]) {
@@ -311,51 +297,9 @@ fn put_samples(b: &mut Vec<u8>, samples: &[(i64, f64)]) {
     }
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn uvarint(&mut self) -> Option<u64> {
-        let mut x = 0u64;
-        for shift in (0..70).step_by(7) {
-            let byte = *self.b.get(self.pos)?;
-            self.pos += 1;
-            if shift == 63 && byte > 1 {
-                return None;
-            }
-            x |= u64::from(byte & 0x7f) << shift;
-            if byte < 0x80 {
-                return Some(x);
-            }
-        }
-        None
-    }
-
-    fn count(&mut self) -> Option<usize> {
-        // Each counted item takes at least a byte, which bounds what a bad count can allocate.
-        let n = usize::try_from(self.uvarint()?).ok()?;
-        (n <= self.b.len() - self.pos).then_some(n)
-    }
-
-    fn str(&mut self) -> Option<String> {
-        let n = self.count()?;
-        let s = std::str::from_utf8(self.b.get(self.pos..self.pos + n)?).ok()?.to_string();
-        self.pos += n;
-        Some(s)
-    }
-
-    fn f64(&mut self) -> Option<f64> {
-        let raw: [u8; 8] = self.b.get(self.pos..self.pos + 8)?.try_into().ok()?;
-        self.pos += 8;
-        Some(f64::from_bits(u64::from_le_bytes(raw)))
-    }
-}
-
 fn decode(b: &[u8]) -> Option<WalRecord> {
-    let mut r = Reader { b, pos: 0 };
-    let tenant = r.str()?;
+    let mut r = Reader::new(b);
+    let tenant = r.str()?.to_string();
     let n = r.count()?;
     let mut series = Vec::with_capacity(n);
     for _ in 0..n {
@@ -374,7 +318,7 @@ fn decode(b: &[u8]) -> Option<WalRecord> {
         }
         series.push(WalSeries { labels, samples });
     }
-    (r.pos == b.len()).then_some(WalRecord { tenant, series })
+    r.done().then_some(WalRecord { tenant, series })
 }
 
 #[cfg(test)]

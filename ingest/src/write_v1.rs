@@ -7,7 +7,7 @@
 //! protobuf asks; a body that does not parse is malformed (400).
 
 use crate::batch::Batch;
-use crate::receiver::WriteError;
+use crate::receiver::{NO_HISTOGRAMS, WriteError};
 
 const VARINT: u8 = 0;
 const FIXED64: u8 = 1;
@@ -149,9 +149,7 @@ fn timeseries<'a>(
                 samples.push((t, value));
             }
             (4, LEN) => {
-                return Err(WriteError::BadRequest(
-                    "native histogram samples are not accepted by this receiver yet".into(),
-                ));
+                return Err(WriteError::BadRequest(NO_HISTOGRAMS.into()));
             }
             (_, wire) => ts.skip(wire)?,
         }

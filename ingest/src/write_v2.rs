@@ -7,7 +7,7 @@
 use quiver_proto::pb::io::prometheus::write::v2::Request;
 
 use crate::batch::Batch;
-use crate::receiver::WriteError;
+use crate::receiver::{NO_HISTOGRAMS, WriteError};
 
 /// The series of a 2.0 request; a reference outside the symbol table is malformed (400).
 pub(crate) fn decode(req: Request) -> Result<Batch, WriteError> {
@@ -24,9 +24,7 @@ pub(crate) fn decode(req: Request) -> Result<Batch, WriteError> {
     let mut labels: Vec<(&str, &str)> = Vec::new();
     for ts in &req.timeseries {
         if !ts.histograms.is_empty() {
-            return Err(WriteError::BadRequest(
-                "native histogram samples are not accepted by this receiver yet".into(),
-            ));
+            return Err(WriteError::BadRequest(NO_HISTOGRAMS.into()));
         }
         if ts.labels_refs.len() % 2 != 0 {
             return Err(WriteError::BadRequest("labels_refs must hold name and value pairs".into()));
