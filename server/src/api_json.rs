@@ -25,10 +25,34 @@ fn histogram_json(h: &quiver_proto::FloatHistogram) -> Json {
                 (false, false) => 2,
                 (true, true) => 3,
             };
-            json!([rule, format_api_float(b.lower), format_api_float(b.upper), format_api_float(b.count)])
+            json!([rule, histogram_float(b.lower), histogram_float(b.upper), histogram_float(b.count)])
         })
         .collect();
-    json!({"count": format_api_float(h.count), "sum": format_api_float(h.sum), "buckets": buckets})
+    let mut out = json!({"count": histogram_float(h.count), "sum": histogram_float(h.sum)});
+    // Prometheus leaves the key out when no bucket holds anything.
+    if !buckets.is_empty() {
+        out["buckets"] = Json::Array(buckets);
+    }
+    out
+}
+
+/// A histogram's number as Prometheus writes it (`jsonutil.MarshalFloat`): like a float
+/// sample, except that magnitudes below 1e-6 or from 1e21 up take Go's exponent form
+/// (`1e-128`, `1.5e-07`, `1e+21`), as a zero bucket's bounds often do.
+fn histogram_float(v: f64) -> String {
+    let abs = v.abs();
+    if !v.is_finite() || abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        return format_api_float(v);
+    }
+    // Rust's `{:e}` gives the shortest digits that read back as `v`; Go signs the exponent and
+    // writes at least two digits of it.
+    let rust = format!("{v:e}");
+    let (mantissa, exp) = rust.split_once('e').unwrap_or((&rust, "0"));
+    let (sign, digits) = match exp.strip_prefix('-') {
+        Some(d) => ('-', d),
+        None => ('+', exp),
+    };
+    format!("{mantissa}e{sign}{digits:0>2}")
 }
 
 pub(crate) fn labels_json(l: &quiver_proto::Labels) -> Json {
@@ -57,9 +81,14 @@ pub(crate) fn value_json(v: &Value) -> Json {
             let result: Vec<Json> = series
                 .iter()
                 .map(|s| {
-                    let values: Vec<Json> =
-                        s.floats.iter().map(|(t, v)| json!([ts(*t), format_api_float(*v)])).collect();
-                    let mut out = json!({"metric": labels_json(&s.labels), "values": values});
+                    let mut out = json!({"metric": labels_json(&s.labels)});
+                    // As Prometheus, a series without float points has no `values` key (and one
+                    // without histograms no `histograms`).
+                    if !s.floats.is_empty() {
+                        let values: Vec<Json> =
+                            s.floats.iter().map(|(t, v)| json!([ts(*t), format_api_float(*v)])).collect();
+                        out["values"] = Json::Array(values);
+                    }
                     if !s.histograms.is_empty() {
                         let hs: Vec<Json> =
                             s.histograms.iter().map(|(t, h)| json!([ts(*t), histogram_json(h)])).collect();
@@ -174,8 +203,10 @@ fn write_series(out: &mut Vec<u8>, series: &[quiver_engine::value::RangeSeries])
             out.push(b',');
         }
         write_metric(out, &s.labels);
-        out.extend_from_slice(br#","values":"#);
-        write_list(out, &s.floats, |out, (t, v)| write_point(out, *t, *v));
+        if !s.floats.is_empty() {
+            out.extend_from_slice(br#","values":"#);
+            write_list(out, &s.floats, |out, (t, v)| write_point(out, *t, *v));
+        }
         if !s.histograms.is_empty() {
             out.extend_from_slice(br#","histograms":"#);
             let hs: Vec<Json> =
@@ -335,6 +366,13 @@ mod tests {
         assert_eq!(buckets[0], json!([1, "-1", "-0.5", "1"]));
         assert_eq!(buckets[1], json!([3, "-0.001", "0.001", "1"]));
         assert_eq!(buckets[2], json!([0, "0.5", "1", "3"]));
+        let tiny =
+            FloatHistogram { zero_threshold: 1e-128, zero_count: 1.5e-7, count: 2e21, ..Default::default() };
+        let j = histogram_json(&tiny);
+        assert_eq!(j["buckets"], json!([[3, "-1e-128", "1e-128", "1.5e-07"]]));
+        assert_eq!(j["count"], "2e+21");
+        assert_eq!(j["sum"], "0");
+        assert!(histogram_json(&FloatHistogram::default()).get("buckets").is_none());
     }
 
     /// A large matrix written in parts on several threads is the same answer, byte for byte.
