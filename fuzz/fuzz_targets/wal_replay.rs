@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let (mut wal, before) = Wal::open(dir.path()).expect("a damaged log still opens");
     let labels = Labels::from_pairs([("__name__", "up")]).expect("labels");
-    let record = WalRecord { tenant: "t".into(), series: vec![WalSeries { labels, samples: vec![(1, 1.0)] }] };
+    let record = WalRecord { tenant: "t".into(), series: vec![WalSeries { labels, samples: vec![(1, 1.0)], histograms: Vec::new() }] };
     wal.append(&record).expect("append");
     drop(wal);
     let (_, after) = Wal::open(dir.path()).expect("reopen");

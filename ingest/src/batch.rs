@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use quiver_proto::Labels;
 
+use crate::histogram::HistSample;
 use crate::receiver::WriteError;
 use crate::series_key;
 
@@ -17,6 +18,7 @@ pub(crate) struct BatchSeries {
     /// Label pairs in the key.
     pub(crate) labels: usize,
     pub(crate) samples: Range<usize>,
+    pub(crate) hists: Range<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -24,6 +26,7 @@ pub(crate) struct Batch {
     keys: Vec<u8>,
     pub(crate) series: Vec<BatchSeries>,
     pub(crate) samples: Vec<(i64, f64)>,
+    pub(crate) hists: Vec<(i64, HistSample)>,
 }
 
 const EMPTY: &str = "add 1 series: label set contains a label with empty name or value";
@@ -34,15 +37,18 @@ impl Batch {
             keys: Vec::with_capacity(series * 64),
             series: Vec::with_capacity(series),
             samples: Vec::new(),
+            hists: Vec::new(),
         }
     }
 
     /// Adds a series, checking its labels as Thanos receive does: a non-empty set of non-empty
-    /// names and values, sorted by name, no name twice (400 otherwise).
+    /// names and values, sorted by name, no name twice (400 otherwise); its histograms as
+    /// Prometheus validates them.
     pub(crate) fn push<'a>(
         &mut self,
         labels: impl IntoIterator<Item = (&'a str, &'a str)>,
         samples: impl IntoIterator<Item = (i64, f64)>,
+        hists: impl IntoIterator<Item = (i64, HistSample)>,
     ) -> Result<(), WriteError> {
         let start = self.keys.len();
         let mut n = 0;
@@ -66,28 +72,46 @@ impl Batch {
         if n == 0 {
             return Err(WriteError::BadRequest(EMPTY.into()));
         }
+        let first_hist = self.hists.len();
+        for (t, h) in hists {
+            if let Err(e) = h.validate() {
+                self.keys.truncate(start);
+                self.hists.truncate(first_hist);
+                return Err(e);
+            }
+            self.hists.push((t, h));
+        }
         let first = self.samples.len();
         self.samples.extend(samples);
         self.series.push(BatchSeries {
             key: start..self.keys.len(),
             labels: n,
             samples: first..self.samples.len(),
+            hists: first_hist..self.hists.len(),
         });
         Ok(())
     }
 
     /// Adds a series already known valid (a replayed WAL record, a decoded `Labels`).
-    pub(crate) fn push_labels(&mut self, labels: &Labels, samples: &[(i64, f64)]) {
+    pub(crate) fn push_labels(
+        &mut self,
+        labels: &Labels,
+        samples: &[(i64, f64)],
+        hists: &[(i64, HistSample)],
+    ) {
         let start = self.keys.len();
         for l in labels {
             series_key::put_pair(&mut self.keys, &l.name, &l.value);
         }
         let first = self.samples.len();
         self.samples.extend_from_slice(samples);
+        let first_hist = self.hists.len();
+        self.hists.extend_from_slice(hists);
         self.series.push(BatchSeries {
             key: start..self.keys.len(),
             labels: labels.len(),
             samples: first..self.samples.len(),
+            hists: first_hist..self.hists.len(),
         });
     }
 
@@ -99,7 +123,16 @@ impl Batch {
         &self.samples[s.samples.clone()]
     }
 
+    pub(crate) fn hists_of(&self, s: &BatchSeries) -> &[(i64, HistSample)] {
+        &self.hists[s.hists.clone()]
+    }
+
+    /// Float samples and histograms.
     pub(crate) fn num_samples(&self) -> usize {
-        self.samples.len()
+        self.samples.len() + self.hists.len()
+    }
+
+    pub(crate) fn num_hists(&self) -> usize {
+        self.hists.len()
     }
 }

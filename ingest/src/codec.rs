@@ -52,8 +52,13 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+
+    /// Length-prefixed bytes.
+    pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
         let n = self.count()?;
-        let s = std::str::from_utf8(self.b.get(self.pos..self.pos + n)?).ok()?;
+        let s = self.b.get(self.pos..self.pos + n)?;
         self.pos += n;
         Some(s)
     }

@@ -11,155 +11,44 @@
 //! served as one more chunk, as Prometheus's out-of-order head does.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::batch::Batch;
+use crate::histogram::HistSample;
+use crate::series_head::SeriesHead;
 use crate::series_key;
-use bytes::Bytes;
-use quiver_proto::chunkenc::{Encoding, RawChunk, XorAppender, decode_xor};
+use crate::wal::WalSeries;
 use quiver_proto::{
     Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
     StoreFuture, StoreInfo, StoreSeries, TimeRange,
 };
 
-/// Samples per chunk, as Prometheus's head.
-const CHUNK_SAMPLES: usize = 120;
-
-#[derive(Debug)]
-struct SeriesHead {
-    closed: Vec<RawChunk>,
-    open: XorAppender,
-    open_min: i64,
-    last: Option<(i64, f64)>,
-    /// Samples taken out of order (within the head's window), by time; served as one more
-    /// chunk that overlaps the others, as Prometheus's out-of-order head does.
-    ooo: Vec<(i64, f64)>,
+/// One series of what the head took of a batch: its index in the batch and its ranges in
+/// [`Taken`]'s samples and histograms.
+#[derive(Debug, Clone)]
+pub(crate) struct TakenSeries {
+    pub(crate) index: usize,
+    pub(crate) samples: Range<usize>,
+    pub(crate) hists: Range<usize>,
 }
 
-impl SeriesHead {
-    fn new() -> Self {
-        Self { closed: Vec::new(), open: XorAppender::new(), open_min: 0, last: None, ooo: Vec::new() }
-    }
-
-    /// Takes an out-of-order sample: `Some(true)` when new, `Some(false)` for an identical
-    /// repeat, `None` for another value at a time already taken out of order.
-    fn insert_ooo(&mut self, t: i64, v: f64) -> Option<bool> {
-        match self.ooo.binary_search_by_key(&t, |s| s.0) {
-            Ok(i) => (self.ooo[i].1.to_bits() == v.to_bits()).then_some(false),
-            Err(i) => {
-                self.ooo.insert(i, (t, v));
-                Some(true)
-            }
-        }
-    }
-
-    /// Whether `(t, v)` would be taken: `Some(true)` to append, `Some(false)` for an identical
-    /// repeat, `None` when out of order.
-    fn accepts(last: Option<(i64, f64)>, t: i64, v: f64) -> Option<bool> {
-        match last {
-            Some((lt, _)) if t < lt => None,
-            Some((lt, lv)) if t == lt => (lv.to_bits() == v.to_bits()).then_some(false),
-            _ => Some(true),
-        }
-    }
-
-    fn append(&mut self, t: i64, v: f64) {
-        if self.open.num_samples() >= CHUNK_SAMPLES {
-            let full = std::mem::replace(&mut self.open, XorAppender::new());
-            let max = self.last.map_or(self.open_min, |l| l.0);
-            self.closed.push(RawChunk {
-                min_time: self.open_min,
-                max_time: max,
-                encoding: Encoding::Xor,
-                data: Bytes::from(full.into_bytes()),
-            });
-        }
-        if self.open.num_samples() == 0 {
-            self.open_min = t;
-        }
-        // In order by construction: the appender only refuses out-of-order samples.
-        if self.open.append(t, v).is_ok() {
-            self.last = Some((t, v));
-        }
-    }
-
-    /// The chunks overlapping `range`, the open one copied as it is now.
-    fn chunks(&self, range: &TimeRange) -> Vec<RawChunk> {
-        let mut out: Vec<RawChunk> = self
-            .closed
-            .iter()
-            .filter(|c| range.overlaps(&TimeRange::new(c.min_time, c.max_time)))
-            .cloned()
-            .collect();
-        if let Some((max, _)) = self.last
-            && self.open.num_samples() > 0
-            && range.overlaps(&TimeRange::new(self.open_min, max))
-        {
-            out.push(RawChunk {
-                min_time: self.open_min,
-                max_time: max,
-                encoding: Encoding::Xor,
-                data: Bytes::copy_from_slice(self.open.bytes()),
-            });
-        }
-        if let (Some(&(lo, _)), Some(&(hi, _))) = (self.ooo.first(), self.ooo.last())
-            && range.overlaps(&TimeRange::new(lo, hi))
-        {
-            let mut app = XorAppender::new();
-            for &(t, v) in &self.ooo {
-                let _ = app.append(t, v);
-            }
-            out.push(RawChunk {
-                min_time: lo,
-                max_time: hi,
-                encoding: Encoding::Xor,
-                data: Bytes::from(app.into_bytes()),
-            });
-        }
-        out
-    }
-
-    fn range(&self) -> Option<(i64, i64)> {
-        let min = self.closed.first().map_or(self.open_min, |c| c.min_time);
-        let in_order = self.last.map(|(max, _)| (min, max));
-        match (in_order, self.ooo.first(), self.ooo.last()) {
-            (Some((lo, hi)), Some(a), Some(b)) => Some((lo.min(a.0), hi.max(b.0))),
-            (None, Some(a), Some(b)) => Some((a.0, b.0)),
-            (r, _, _) => r,
-        }
-    }
-
-    /// Every sample held, in time order (an out-of-order sample at a time also taken in order
-    /// gives way to it).
-    fn samples(&self) -> Vec<(i64, f64)> {
-        let mut out = Vec::new();
-        for data in self.closed.iter().map(|c| &c.data[..]).chain(std::iter::once(self.open.bytes())) {
-            if let Ok(s) = decode_xor(data) {
-                out.extend(s.into_iter().map(|s| (s.t, s.v)));
-            }
-        }
-        if !self.ooo.is_empty() {
-            out.extend_from_slice(&self.ooo);
-            out.sort_by_key(|s| s.0);
-            out.dedup_by_key(|s| s.0);
-        }
-        out
-    }
-}
-
-/// What the head took of a batch: each series with samples taken (its index in the batch) and
-/// their range in `samples`.
+/// What the head took of a batch.
 #[derive(Debug, Default)]
 pub(crate) struct Taken {
-    pub(crate) series: Vec<(usize, std::ops::Range<usize>)>,
+    pub(crate) series: Vec<TakenSeries>,
     pub(crate) samples: Vec<(i64, f64)>,
+    pub(crate) hists: Vec<(i64, HistSample)>,
 }
 
 /// What one write did to the head.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct AppendStats {
+    /// Float samples appended.
     pub appended: u64,
+    /// Native histogram samples appended.
+    pub histograms: u64,
     pub out_of_order: u64,
     /// Before the head's oldest valid time (in a block already).
     pub out_of_bounds: u64,
@@ -210,11 +99,13 @@ impl Head {
     }
 
     /// Appends what the head takes of each series' samples (in order, new; the rest counted in
-    /// `stats`) under one lock, and returns it: the receiver logs exactly these.
+    /// `stats`) under one lock, and returns it: the receiver logs exactly these. A series' float
+    /// samples and histograms go in merged by time (Prometheus's write handler appends all
+    /// floats first, and would refuse histograms older than the newest float).
     pub(crate) fn take(&self, batch: &Batch, stats: &mut AppendStats) -> Taken {
-        let mut out = Taken { series: Vec::with_capacity(batch.series.len()), samples: Vec::new() };
+        let mut out = Taken { series: Vec::with_capacity(batch.series.len()), ..Taken::default() };
         let Ok(mut map) = self.series.write() else { return out };
-        out.samples.reserve(batch.num_samples());
+        out.samples.reserve(batch.num_samples() - batch.num_hists());
         let min_valid = self.min_valid.load(Ordering::Acquire);
         let mut max_time = self.max_time.load(Ordering::Acquire);
         for (i, bs) in batch.series.iter().enumerate() {
@@ -223,55 +114,99 @@ impl Head {
                 Some(s) => s,
                 None => map.entry(Box::from(key)).or_insert_with(SeriesHead::new),
             };
-            let first = out.samples.len();
-            for &(t, v) in batch.samples_of(bs) {
-                if t < min_valid {
-                    stats.out_of_bounds += 1;
-                    continue;
-                }
-                let took = match SeriesHead::accepts(s.last, t, v) {
-                    Some(true) => {
-                        s.append(t, v);
-                        max_time = max_time.max(t);
-                        Some(true)
+            let (first, first_hist) = (out.samples.len(), out.hists.len());
+            let (floats, hists) = (batch.samples_of(bs), batch.hists_of(bs));
+            let (mut fi, mut hi) = (0, 0);
+            while fi < floats.len() || hi < hists.len() {
+                // Both kinds in time order, floats first at equal times: a checkpoint or record
+                // holding a series that changed kind replays as it was appended.
+                if hi == hists.len() || (fi < floats.len() && floats[fi].0 <= hists[hi].0) {
+                    let (t, v) = floats[fi];
+                    fi += 1;
+                    if t < min_valid {
+                        stats.out_of_bounds += 1;
+                        continue;
                     }
-                    // Before the series' newest sample (another value at that very time is a
-                    // conflict, as in Prometheus) and within the window.
-                    None if self.ooo_window > 0
-                        && s.last.is_some_and(|l| t < l.0)
-                        && t >= max_time.saturating_sub(self.ooo_window) =>
-                    {
-                        s.insert_ooo(t, v)
+                    let took = match s.accepts(t, v) {
+                        Some(true) => {
+                            s.append(t, v);
+                            max_time = max_time.max(t);
+                            Some(true)
+                        }
+                        // Before the series' newest sample (another value at that very time is
+                        // a conflict, as in Prometheus) and within the window.
+                        None if self.ooo_window > 0
+                            && !s.has_hists()
+                            && s.last.is_some_and(|l| t < l.0)
+                            && t >= max_time.saturating_sub(self.ooo_window) =>
+                        {
+                            s.insert_ooo(t, v)
+                        }
+                        other => other,
+                    };
+                    match took {
+                        Some(true) => out.samples.push((t, v)),
+                        Some(false) => stats.duplicates += 1,
+                        None => stats.out_of_order += 1,
                     }
-                    other => other,
-                };
-                match took {
-                    Some(true) => out.samples.push((t, v)),
-                    Some(false) => stats.duplicates += 1,
-                    None => stats.out_of_order += 1,
+                } else {
+                    let (t, h) = &hists[hi];
+                    let t = *t;
+                    hi += 1;
+                    if t < min_valid {
+                        stats.out_of_bounds += 1;
+                        continue;
+                    }
+                    match s.accepts_hist(t, h) {
+                        Some(true) => {
+                            s.append_hist(t, h.clone());
+                            max_time = max_time.max(t);
+                            out.hists.push((t, h.clone()));
+                        }
+                        Some(false) => stats.duplicates += 1,
+                        None => stats.out_of_order += 1,
+                    }
                 }
             }
-            if out.samples.len() > first {
-                out.series.push((i, first..out.samples.len()));
-            } else if s.last.is_none() && s.ooo.is_empty() {
+            if out.samples.len() > first || out.hists.len() > first_hist {
+                out.series.push(TakenSeries {
+                    index: i,
+                    samples: first..out.samples.len(),
+                    hists: first_hist..out.hists.len(),
+                });
+            } else if s.range().is_none() {
                 map.remove(key);
             }
         }
         self.max_time.fetch_max(max_time, Ordering::AcqRel);
         stats.appended += out.samples.len() as u64;
+        stats.histograms += out.hists.len() as u64;
         out
     }
 
-    /// [`Head::take`] for series given as label sets (a replayed WAL record); how many samples
-    /// were taken.
-    pub fn take_labelled(&self, series: &[(Labels, Vec<(i64, f64)>)]) -> u64 {
+    /// [`Head::take`] for series given whole (a replayed WAL record); how many samples and
+    /// histograms were taken.
+    pub fn take_series(&self, series: &[WalSeries]) -> u64 {
         let mut batch = Batch::with_capacity(series.len());
-        for (labels, samples) in series {
-            batch.push_labels(labels, samples);
+        for s in series {
+            batch.push_labels(&s.labels, &s.samples, &s.histograms);
         }
         let mut stats = AppendStats::default();
         self.take(&batch, &mut stats);
-        stats.appended
+        stats.appended + stats.histograms
+    }
+
+    /// [`Head::take_series`] for float samples only.
+    pub fn take_labelled(&self, series: &[(Labels, Vec<(i64, f64)>)]) -> u64 {
+        let series: Vec<WalSeries> = series
+            .iter()
+            .map(|(labels, samples)| WalSeries {
+                labels: labels.clone(),
+                samples: samples.clone(),
+                histograms: Vec::new(),
+            })
+            .collect();
+        self.take_series(&series)
     }
 
     /// Whether the head holds the series packed as `key`.
@@ -288,19 +223,22 @@ impl Head {
         })
     }
 
-    /// Each series' samples before `end` (its own labels, sorted), for a block.
-    pub fn samples_before(&self, end: i64) -> Vec<(Labels, Vec<(i64, f64)>)> {
+    /// Each series' samples and histograms before `end` (its own labels, sorted), for a block.
+    pub fn samples_before(&self, end: i64) -> Vec<WalSeries> {
         let Ok(map) = self.series.read() else { return Vec::new() };
-        let mut out: Vec<(Labels, Vec<(i64, f64)>)> = map
+        let mut out: Vec<WalSeries> = map
             .iter()
             .filter(|(_, s)| s.range().is_some_and(|(lo, _)| lo < end))
             .map(|(k, s)| {
-                (series_key::unpack(k), s.samples().into_iter().filter(|(t, _)| *t < end).collect::<Vec<_>>())
+                let (mut samples, mut histograms) = s.samples();
+                samples.retain(|(t, _)| *t < end);
+                histograms.retain(|(t, _)| *t < end);
+                WalSeries { labels: series_key::unpack(k), samples, histograms }
             })
-            .filter(|(_, s)| !s.is_empty())
+            .filter(|s| !s.samples.is_empty() || !s.histograms.is_empty())
             .collect();
         drop(map);
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 
@@ -312,17 +250,16 @@ impl Head {
             if s.range().is_some_and(|(lo, _)| lo >= end) {
                 return true;
             }
-            let kept: Vec<(i64, f64)> = s.samples().into_iter().filter(|(t, _)| *t >= end).collect();
-            *s = SeriesHead::new();
-            for (t, v) in &kept {
-                s.append(*t, *v);
-            }
-            !kept.is_empty()
+            let (mut floats, mut hists) = s.samples();
+            floats.retain(|(t, _)| *t >= end);
+            hists.retain(|(t, _)| *t >= end);
+            *s = SeriesHead::rebuilt(&floats, hists);
+            s.range().is_some()
         });
     }
 
     /// Every series' samples, for a WAL checkpoint.
-    pub fn all_samples(&self) -> Vec<(Labels, Vec<(i64, f64)>)> {
+    pub fn all_samples(&self) -> Vec<WalSeries> {
         self.samples_before(i64::MAX)
     }
 
@@ -332,14 +269,7 @@ impl Head {
 
     /// Bytes of chunk data held.
     pub fn chunk_bytes(&self) -> usize {
-        self.series
-            .read()
-            .map(|m| {
-                m.values()
-                    .map(|s| s.closed.iter().map(|c| c.data.len()).sum::<usize>() + s.open.len_bytes())
-                    .sum()
-            })
-            .unwrap_or(0)
+        self.series.read().map(|m| m.values().map(SeriesHead::chunk_bytes).sum()).unwrap_or(0)
     }
 
     /// Labels as served: the external labels added (theirs winning), `strip` removed.
@@ -441,7 +371,7 @@ impl SeriesStore for Head {
 mod tests {
     use futures::StreamExt;
     use quiver_proto::Matcher;
-    use quiver_proto::chunkenc::decode_xor;
+    use quiver_proto::chunkenc::{Encoding, decode_xor};
 
     use super::*;
 
@@ -452,13 +382,13 @@ mod tests {
         let mut stats = AppendStats::default();
         let input: Vec<(i64, f64)> = (0..300).map(|i| (i * 1000, i as f64)).collect();
         let mut batch = Batch::default();
-        batch.push_labels(&up, &input);
+        batch.push_labels(&up, &input, &[]);
         let taken = head.take(&batch, &mut stats);
         assert_eq!(taken.samples.len(), 300);
         let mut again = Batch::default();
-        again.push_labels(&up, &[(299_000, 299.0), (5_000, 1.0), (300_000, 7.0)]);
+        again.push_labels(&up, &[(299_000, 299.0), (5_000, 1.0), (300_000, 7.0)], &[]);
         let taken = head.take(&again, &mut stats);
-        assert_eq!((taken.series, taken.samples), (vec![(0, 0..1)], vec![(300_000, 7.0)]));
+        assert_eq!((taken.series.len(), taken.series[0].index, taken.samples), (1, 0, vec![(300_000, 7.0)]));
         assert_eq!((stats.appended, stats.duplicates, stats.out_of_order), (301, 1, 1));
 
         let req = SeriesRequest::new(vec![Matcher::equal("job", "a")], TimeRange::new(0, 1_000_000));
@@ -484,7 +414,7 @@ mod tests {
         let up = Labels::from_pairs([("__name__", "up")]).unwrap();
         let mut stats = AppendStats::default();
         let mut batch = Batch::default();
-        batch.push_labels(&up, &(0..300).map(|i| (i * 1000, i as f64)).collect::<Vec<_>>());
+        batch.push_labels(&up, &(0..300).map(|i| (i * 1000, i as f64)).collect::<Vec<_>>(), &[]);
         head.take(&batch, &mut stats);
         let mut late = Batch::default();
         late.push_labels(
@@ -492,6 +422,7 @@ mod tests {
             // In the window, new; its repeat; another value at its time; older than the window;
             // another value at the newest sample's time.
             &[(250_500, 0.5), (250_500, 0.5), (250_500, 9.0), (230_000, 1.0), (299_000, 7.0)],
+            &[],
         );
         let taken = head.take(&late, &mut stats);
         assert_eq!(taken.samples, [(250_500, 0.5)]);
@@ -506,7 +437,80 @@ mod tests {
         samples.sort_by_key(|s| s.0);
         assert!(samples.contains(&(250_500, 0.5)) && samples.contains(&(250_000, 250.0)));
         let all = head.samples_before(i64::MAX);
-        assert_eq!(all[0].1.len(), 301);
-        assert!(all[0].1.windows(2).all(|w| w[0].0 < w[1].0), "in time order for a block");
+        assert_eq!(all[0].samples.len(), 301);
+        assert!(all[0].samples.windows(2).all(|w| w[0].0 < w[1].0), "in time order for a block");
+    }
+
+    fn hist(count: u64) -> HistSample {
+        HistSample::Int(quiver_proto::Histogram {
+            count,
+            sum: count as f64,
+            positive_spans: vec![quiver_proto::Span { offset: 0, length: 1 }],
+            positive_buckets: vec![count as i64],
+            ..quiver_proto::Histogram::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn histograms_and_floats_of_one_series_take_turns_in_chunks() {
+        let head = Arc::new(Head::new("head", Labels::empty()));
+        let s = Labels::from_pairs([("__name__", "lat")]).unwrap();
+        let mut stats = AppendStats::default();
+        let mut batch = Batch::default();
+        // Floats up to 9 s, integer histograms (a counter reset at 20 s) to 29 s.
+        let hists: Vec<(i64, HistSample)> =
+            (10..30).map(|i| (i * 1000, hist(if i < 20 { 100 + i as u64 } else { 1 }))).collect();
+        batch.push_labels(&s, &(0..10).map(|i| (i * 1000, 1.0)).collect::<Vec<_>>(), &hists);
+        let taken = head.take(&batch, &mut stats);
+        assert_eq!((taken.samples.len(), taken.hists.len()), (10, 20));
+        assert_eq!((stats.appended, stats.histograms), (10, 20));
+        let mut again = Batch::default();
+        // A repeat of the last histogram, another histogram at its time, an older one, a float
+        // at the newest histogram's time, then a float and a float histogram that are new.
+        let float_h = HistSample::Float(quiver_proto::FloatHistogram { count: 0.5, ..Default::default() });
+        again.push_labels(&s, &[(29_000, 3.0), (30_000, 3.0)], &[]);
+        again.push_labels(
+            &s,
+            &[],
+            &[(29_000, hist(1)), (29_000, hist(2)), (5_000, hist(1)), (31_000, float_h.clone())],
+        );
+        let taken = head.take(&again, &mut stats);
+        assert_eq!((taken.samples.len(), taken.hists.len()), (1, 1));
+        assert_eq!(
+            (stats.duplicates, stats.out_of_order),
+            (0, 4),
+            "the repeat fails after the float at 30 s"
+        );
+
+        let req = SeriesRequest::new(vec![Matcher::equal("__name__", "lat")], TimeRange::new(0, 100_000));
+        let frames: Vec<_> = Arc::clone(&head).series(req).collect().await;
+        let SeriesFrame::Series(got) = frames[0].clone().unwrap() else { panic!() };
+        let kinds: Vec<_> = got.chunks.iter().map(|c| (c.encoding, c.min_time, c.max_time)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (Encoding::Xor, 0, 9_000),
+                (Encoding::Histogram, 10_000, 19_000),
+                (Encoding::Histogram, 20_000, 29_000),
+                (Encoding::Xor, 30_000, 30_000),
+                (Encoding::FloatHistogram, 31_000, 31_000),
+            ]
+        );
+        let all = head.samples_before(i64::MAX);
+        assert_eq!((all[0].samples.len(), all[0].histograms.len()), (11, 21));
+        assert!(all[0].histograms[20].1.same_as(&float_h));
+        // As a checkpoint holds it (floats and histograms apart), the series replays whole.
+        let replayed = Head::new("replay", Labels::empty());
+        assert_eq!(replayed.take_series(&all), 32);
+        let back = replayed.samples_before(i64::MAX);
+        assert_eq!(back[0].samples, all[0].samples);
+        let times = |s: &WalSeries| s.histograms.iter().map(|h| h.0).collect::<Vec<_>>();
+        assert_eq!(times(&back[0]), times(&all[0]));
+
+        head.truncate_before(15_000);
+        let left = head.samples_before(i64::MAX);
+        assert_eq!((left[0].samples.len(), left[0].histograms.len()), (1, 16));
+        assert_eq!(left[0].histograms[0].0, 15_000);
+        assert_eq!(head.time_range(), Some((15_000, 31_000)));
     }
 }

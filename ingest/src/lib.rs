@@ -11,12 +11,15 @@
 //! It depends only on `quiver-proto` and `quiver-bucket`, never on query code.
 
 mod batch;
+mod block_cut;
 mod codec;
 mod error;
 mod head;
+mod histogram;
 pub mod limits;
 mod receiver;
 pub mod reloader;
+mod series_head;
 mod series_key;
 pub mod shipper;
 pub mod wal;
@@ -25,4 +28,5 @@ mod write_v2;
 
 pub use error::{Error, Result};
 pub use head::{AppendStats, Head};
+pub use histogram::HistSample;
 pub use receiver::{Receiver, ReceiverConfig, WriteError, WriteOutcome, WriteProto, check_body};

@@ -17,7 +17,7 @@ use crate::batch::Batch;
 use crate::error::{Error, Result};
 use crate::head::{AppendStats, Head};
 use crate::limits::WriteLimits;
-use crate::wal::{Wal, WalRecord, WalSeries};
+use crate::wal::{Wal, WalRecord};
 
 /// The remote-write message a body holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,7 @@ impl Default for ReceiverConfig {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct WriteOutcome {
     pub samples_written: u64,
+    pub histograms_written: u64,
     pub stats: AppendStats,
 }
 
@@ -131,9 +132,7 @@ impl Receiver {
         let r = Self { config, heads: RwLock::new(BTreeMap::new()), wal: Mutex::new(wal) };
         let mut samples = 0u64;
         for rec in records {
-            let head = r.head(&rec.tenant);
-            let series: Vec<_> = rec.series.into_iter().map(|s| (s.labels, s.samples)).collect();
-            samples += head.take_labelled(&series);
+            samples += r.head(&rec.tenant).take_series(&rec.series);
         }
         if samples > 0 {
             tracing::info!(samples, "replayed the write-ahead log");
@@ -199,12 +198,10 @@ impl Receiver {
     pub fn write(&self, tenant: &str, req: WriteRequest) -> Result<WriteOutcome, WriteError> {
         let mut batch = Batch::with_capacity(req.timeseries.len());
         for ts in &req.timeseries {
-            if !ts.histograms.is_empty() {
-                return Err(WriteError::BadRequest(NO_HISTOGRAMS.into()));
-            }
             batch.push(
                 ts.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
                 ts.samples.iter().map(|s| (s.timestamp, s.value)),
+                ts.histograms.iter().map(crate::histogram::from_pb1),
             )?;
         }
         self.write_batch(tenant, batch)
@@ -263,6 +260,7 @@ impl Receiver {
             syncer.sync(upto).map_err(|e| WriteError::Unavailable(format!("syncing the WAL: {e}")))?;
         }
         out.samples_written = out.stats.appended;
+        out.histograms_written = out.stats.histograms;
         let mut reasons = Vec::new();
         if out.stats.out_of_order > 0 {
             reasons.push(format!("add {} samples: out of order sample", out.stats.out_of_order));
@@ -303,14 +301,13 @@ impl Receiver {
         let head = self.head(tenant);
         let mut series = Vec::new();
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for (labels, samples) in head.samples_before(end) {
-            let samples: Vec<quiver_proto::Sample> =
-                samples.into_iter().map(|(t, v)| quiver_proto::Sample { t, v }).collect();
-            lo = lo.min(samples[0].t);
-            hi = hi.max(samples[samples.len() - 1].t);
-            let chunks = quiver_bucket::block::cut_xor_chunks(&samples, block_ms)
+        for s in head.samples_before(end) {
+            let times = s.samples.iter().map(|x| x.0).chain(s.histograms.iter().map(|x| x.0));
+            lo = times.clone().fold(lo, i64::min);
+            hi = times.fold(hi, i64::max);
+            let chunks = crate::block_cut::cut_chunks(&s.samples, &s.histograms, block_ms)
                 .map_err(|e| Error::Block(e.to_string()))?;
-            series.push((labels, chunks));
+            series.push((s.labels, chunks));
         }
         if series.is_empty() {
             return Ok(None);
@@ -331,14 +328,7 @@ impl Receiver {
         let heads = self.heads.read().map(|m| m.clone()).unwrap_or_default();
         let records: Vec<WalRecord> = heads
             .iter()
-            .map(|(t, h)| WalRecord {
-                tenant: t.clone(),
-                series: h
-                    .all_samples()
-                    .into_iter()
-                    .map(|(labels, samples)| WalSeries { labels, samples })
-                    .collect(),
-            })
+            .map(|(t, h)| WalRecord { tenant: t.clone(), series: h.all_samples() })
             .filter(|r| !r.series.is_empty())
             .collect();
         wal.rewrite(&records)
@@ -359,9 +349,6 @@ impl Receiver {
         self.tenant_stats().into_iter().fold((0, 0), |(s, b), (_, n, c)| (s + n, b + c))
     }
 }
-
-/// What a write carrying native histogram samples is answered (400) until the head holds them.
-pub(crate) const NO_HISTOGRAMS: &str = "native histogram samples are not accepted by this receiver yet";
 
 /// A snappy-compressed remote-write body decoded and validated as a write would take it, with
 /// nothing written: its series and samples. A body decompressing to more than `max_bytes` is

@@ -10,7 +10,13 @@
 //! length u32 BE | CRC32C of the payload u32 BE | payload
 //! payload: tenant (uvarint length, bytes) | series count (uvarint)
 //!          per series: label count, (name, value) strings, sample count, (t varint, v f64 LE)
+//!          then, when the record holds native histograms: entry count (uvarint), per entry
+//!          the series' position in the record, histogram count, each histogram as a
+//!          length-prefixed `prometheus.Histogram` message (with its timestamp)
 //! ```
+//!
+//! A record without histograms ends after its series, as records did before histograms were
+//! taken, so older logs replay unchanged.
 //!
 //! A record cut short or failing its checksum at the end (a crash while writing) ends the log:
 //! replay truncates the file there, logs it, and goes on. Damage in the middle (garbage where a
@@ -24,23 +30,26 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use prost::Message;
 use quiver_proto::{Label, Labels};
 
 use crate::batch::Batch;
 use crate::codec::{Reader, put_str, put_uvarint};
 use crate::error::{Error, Result};
 use crate::head::Taken;
+use crate::histogram::HistSample;
 use crate::series_key::put_pair;
 
 const SEGMENT: &str = "00000001";
 /// Largest record replay accepts; a longer length is a torn or corrupt header.
 const MAX_RECORD: u32 = 1 << 30;
 
-/// One series' samples in a record.
+/// One series' samples and native histograms in a record (and as the head hands them out).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WalSeries {
     pub labels: Labels,
     pub samples: Vec<(i64, f64)>,
+    pub histograms: Vec<(i64, HistSample)>,
 }
 
 /// One acknowledged write: a tenant's samples.
@@ -149,13 +158,18 @@ impl Wal {
         let mut buf = Vec::with_capacity(16 + tenant.len() + taken.samples.len() * 80);
         buf.extend_from_slice(&[0; 8]);
         put_str(&mut buf, tenant);
-        put_uvarint(&mut buf, taken.series.len() as u64);
-        for (i, range) in &taken.series {
-            let Some(bs) = batch.series.get(*i) else { continue };
+        let series: Vec<_> =
+            taken.series.iter().filter_map(|ts| Some((batch.series.get(ts.index)?, ts))).collect();
+        put_uvarint(&mut buf, series.len() as u64);
+        for (bs, ts) in &series {
             put_uvarint(&mut buf, bs.labels as u64);
             buf.extend_from_slice(batch.key(bs));
-            put_samples(&mut buf, &taken.samples[range.clone()]);
+            put_samples(&mut buf, &taken.samples[ts.samples.clone()]);
         }
+        put_hists(
+            &mut buf,
+            series.iter().enumerate().map(|(i, (_, ts))| (i, &taken.hists[ts.hists.clone()])),
+        );
         seal(&mut buf);
         self.write_framed(&buf)
     }
@@ -287,6 +301,28 @@ fn encode(r: &WalRecord, b: &mut Vec<u8>) {
         }
         put_samples(b, &s.samples);
     }
+    put_hists(b, r.series.iter().enumerate().map(|(i, s)| (i, s.histograms.as_slice())));
+}
+
+/// The histogram section, left out when no series has one.
+fn put_hists<'a>(b: &mut Vec<u8>, series: impl Iterator<Item = (usize, &'a [(i64, HistSample)])>) {
+    let with: Vec<_> = series.filter(|(_, h)| !h.is_empty()).collect();
+    if with.is_empty() {
+        return;
+    }
+    put_uvarint(b, with.len() as u64);
+    let mut msg = Vec::new();
+    for (i, hists) in with {
+        put_uvarint(b, i as u64);
+        put_uvarint(b, hists.len() as u64);
+        for (t, h) in hists {
+            msg.clear();
+            // Encoding into a Vec cannot run out of room.
+            let _ = h.to_pb(*t).encode(&mut msg);
+            put_uvarint(b, msg.len() as u64);
+            b.extend_from_slice(&msg);
+        }
+    }
 }
 
 fn put_samples(b: &mut Vec<u8>, samples: &[(i64, f64)]) {
@@ -316,7 +352,18 @@ fn decode(b: &[u8]) -> Option<WalRecord> {
             let t = ((z >> 1) as i64) ^ -((z & 1) as i64);
             samples.push((t, r.f64()?));
         }
-        series.push(WalSeries { labels, samples });
+        series.push(WalSeries { labels, samples, histograms: Vec::new() });
+    }
+    if !r.done() {
+        for _ in 0..r.count()? {
+            let i = usize::try_from(r.uvarint()?).ok()?;
+            let n = r.count()?;
+            let mut hists = Vec::with_capacity(n);
+            for _ in 0..n {
+                hists.push(HistSample::decode_pb(r.bytes()?)?);
+            }
+            series.get_mut(i)?.histograms = hists;
+        }
     }
     r.done().then_some(WalRecord { tenant, series })
 }
@@ -332,6 +379,7 @@ mod tests {
             series: vec![WalSeries {
                 labels: Labels::from_pairs([("__name__", "up"), ("job", "x")]).unwrap(),
                 samples: vec![(t, 1.5), (t + 1000, -0.0), (t + 2000, f64::from_bits(0x7ff0_0000_0000_0002))],
+                histograms: Vec::new(),
             }],
         }
     }
@@ -445,5 +493,46 @@ mod tests {
         bad[n - 3] ^= 0xff;
         std::fs::write(&path, &bad).unwrap();
         assert_eq!(Wal::open(dir.path()).unwrap().1.len(), 1);
+    }
+
+    #[test]
+    fn histograms_replay_beside_samples_and_old_records_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = HistSample::Int(quiver_proto::Histogram {
+            count: 3,
+            sum: 2.5,
+            positive_spans: vec![quiver_proto::Span { offset: 1, length: 2 }],
+            positive_buckets: vec![1, 1],
+            ..quiver_proto::Histogram::default()
+        });
+        let mut with = record("a", 10);
+        with.series.push(WalSeries {
+            labels: Labels::from_pairs([("__name__", "h")]).unwrap(),
+            samples: Vec::new(),
+            histograms: vec![(7, h.clone()), (8, h.clone())],
+        });
+        {
+            let (mut wal, _) = Wal::open(dir.path()).unwrap();
+            wal.append(&record("a", 1)).unwrap();
+            wal.append(&with).unwrap();
+        }
+        let (_, got) = Wal::open(dir.path()).unwrap();
+        // Debug output, as the record's NaN sample is not equal to itself.
+        assert_eq!(format!("{:?}", got[0]), format!("{:?}", record("a", 1)));
+        assert_eq!(got[1].series[1].histograms.len(), 2);
+        assert!(got[1].series[1].histograms[1].1.same_as(&h));
+        assert!(got[1].series[0].histograms.is_empty());
+        // The histogram section is only there when a series has one: a float-only record is
+        // byte for byte what the log wrote before histograms.
+        let mut plain = Vec::new();
+        encode(&record("a", 1), &mut plain);
+        let mut old = Vec::new();
+        put_str(&mut old, "a");
+        put_uvarint(&mut old, 1);
+        put_uvarint(&mut old, 2);
+        put_pair(&mut old, "__name__", "up");
+        put_pair(&mut old, "job", "x");
+        put_samples(&mut old, &record("a", 1).series[0].samples);
+        assert_eq!(plain, old);
     }
 }

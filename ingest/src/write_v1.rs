@@ -3,11 +3,16 @@
 //! copied into a `String` each. The fields read, as `remote.proto` and `types.proto` number
 //! them: WriteRequest.timeseries = 1; TimeSeries.labels = 1, samples = 2, histograms = 4
 //! (exemplars = 3 and WriteRequest.metadata = 3 are skipped); Label.name = 1, value = 2;
-//! Sample.value = 1 (double), timestamp = 2 (int64). Unknown fields are skipped by wire type, as
-//! protobuf asks; a body that does not parse is malformed (400).
+//! Sample.value = 1 (double), timestamp = 2 (int64). A histogram (rarer, and many fields) is
+//! decoded by prost from its bytes. Unknown fields are skipped by wire type, as protobuf asks; a
+//! body that does not parse is malformed (400).
+
+use prost::Message;
+use quiver_proto::pb::prometheus::Histogram as PbHistogram;
 
 use crate::batch::Batch;
-use crate::receiver::{NO_HISTOGRAMS, WriteError};
+use crate::histogram::{HistSample, from_pb1};
+use crate::receiver::WriteError;
 
 const VARINT: u8 = 0;
 const FIXED64: u8 = 1;
@@ -100,14 +105,15 @@ pub(crate) fn decode(body: &[u8]) -> Result<Batch, WriteError> {
     let mut batch = Batch::with_capacity(body.len() / 80);
     let mut labels: Vec<(&str, &str)> = Vec::new();
     let mut samples: Vec<(i64, f64)> = Vec::new();
+    let mut hists: Vec<(i64, HistSample)> = Vec::new();
     let mut req = Reader::new(body);
     while !req.done() {
         match req.key()? {
             (1, LEN) => {
                 labels.clear();
                 samples.clear();
-                timeseries(req.bytes()?, &mut labels, &mut samples)?;
-                batch.push(labels.iter().copied(), samples.iter().copied())?;
+                timeseries(req.bytes()?, &mut labels, &mut samples, &mut hists)?;
+                batch.push(labels.iter().copied(), samples.iter().copied(), hists.drain(..))?;
             }
             (_, wire) => req.skip(wire)?,
         }
@@ -119,6 +125,7 @@ fn timeseries<'a>(
     b: &'a [u8],
     labels: &mut Vec<(&'a str, &'a str)>,
     samples: &mut Vec<(i64, f64)>,
+    hists: &mut Vec<(i64, HistSample)>,
 ) -> Result<(), WriteError> {
     let mut ts = Reader::new(b);
     while !ts.done() {
@@ -149,7 +156,8 @@ fn timeseries<'a>(
                 samples.push((t, value));
             }
             (4, LEN) => {
-                return Err(WriteError::BadRequest(NO_HISTOGRAMS.into()));
+                let h = PbHistogram::decode(ts.bytes()?).map_err(|e| malformed(&e.to_string()))?;
+                hists.push(from_pb1(&h));
             }
             (_, wire) => ts.skip(wire)?,
         }

@@ -66,7 +66,7 @@ async fn write(State(s): State<WriteState>, headers: HeaderMap, body: Bytes) -> 
             StatusCode::OK,
             [
                 ("X-Prometheus-Remote-Write-Samples-Written", o.samples_written.to_string()),
-                ("X-Prometheus-Remote-Write-Histograms-Written", "0".to_string()),
+                ("X-Prometheus-Remote-Write-Histograms-Written", o.histograms_written.to_string()),
                 ("X-Prometheus-Remote-Write-Exemplars-Written", "0".to_string()),
             ],
         )
