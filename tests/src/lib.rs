@@ -11,6 +11,7 @@ pub mod ports;
 pub mod prometheus;
 pub mod quiver_proc;
 pub mod quiver_up;
+pub mod remote_write;
 pub mod s3;
 pub mod samples;
 pub mod shared;

@@ -6,19 +6,15 @@ use std::sync::Arc;
 
 use object_store::ObjectStore;
 use object_store::path::Path as ObjPath;
-use prost::Message;
 use quiver_bucket::block::Block;
 use quiver_proto::chunkenc::{Encoding, decode_histograms};
 use quiver_proto::pb::prometheus as prompb;
 use quiver_proto::{Labels, Matcher, TimeRange};
 use quiver_tests::bins::{assert_same_text, promtool_dump, quiver, stdout_of};
 use quiver_tests::prometheus::Prometheus;
+use quiver_tests::remote_write::{label, write_v1};
 
 const T0: i64 = 1_700_000_000_000;
-
-fn label(name: &str, value: &str) -> prompb::Label {
-    prompb::Label { name: name.into(), value: value.into() }
-}
 
 /// Float series with counters, gauges, special values and irregular timestamps.
 fn float_series() -> Vec<prompb::TimeSeries> {
@@ -96,22 +92,6 @@ fn histogram_series() -> Vec<prompb::TimeSeries> {
         .collect()
 }
 
-async fn remote_write(prom: &Prometheus, series: Vec<prompb::TimeSeries>) {
-    let body = prompb::WriteRequest { timeseries: series, ..Default::default() }.encode_to_vec();
-    let compressed = snap::raw::Encoder::new().compress_vec(&body).expect("snappy");
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/write", prom.url()))
-        .header("Content-Encoding", "snappy")
-        .header("Content-Type", "application/x-protobuf")
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-        .body(compressed)
-        .send()
-        .await
-        .expect("remote write");
-    let status = r.status();
-    assert!(status.is_success(), "remote write: {status} {}", r.text().await.unwrap_or_default());
-}
-
 #[tokio::test]
 async fn quiver_reads_a_block_prometheus_wrote() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -128,7 +108,8 @@ async fn quiver_reads_a_block_prometheus_wrote() {
             ],
         )
         .await;
-        remote_write(&prom, floats.clone()).await;
+        let write_url = format!("{}/api/v1/write", prom.url());
+        write_v1(&write_url, floats.clone()).await;
         let mut closing = hists.clone();
         for s in &mut closing {
             let last = s.histograms.last().map(|h| h.timestamp).unwrap_or(T0);
@@ -138,8 +119,8 @@ async fn quiver_reads_a_block_prometheus_wrote() {
         let (mut only_h, mut only_f) = (closing.clone(), closing);
         only_h.iter_mut().for_each(|s| s.samples.clear());
         only_f.iter_mut().for_each(|s| s.histograms.clear());
-        remote_write(&prom, only_h).await;
-        remote_write(&prom, only_f).await;
+        write_v1(&write_url, only_h).await;
+        write_v1(&write_url, only_f).await;
         let r: serde_json::Value = reqwest::Client::new()
             .post(format!("{}/api/v1/admin/tsdb/snapshot", prom.url()))
             .send()

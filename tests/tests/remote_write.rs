@@ -7,6 +7,7 @@
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_proc::QuiverProc;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
+use quiver_tests::remote_write::receive_blocks;
 use quiver_tests::samples::{agree, by_series};
 
 const TENANT: &[(&str, &str)] = &[("tenant_id", "default-tenant")];
@@ -23,16 +24,6 @@ async fn prometheus_writing_to(dir: &std::path::Path, url: String) -> Prometheus
 }
 
 const SELECTOR: &str = r#"{job="self"}[8s]"#;
-
-/// The `meta.json` of each block the receiver uploaded to the data directory's bucket.
-fn receive_blocks(data: &std::path::Path) -> Vec<serde_json::Value> {
-    let Ok(dir) = std::fs::read_dir(data) else { return Vec::new() };
-    dir.filter_map(|e| e.ok())
-        .filter_map(|e| std::fs::read(e.path().join("meta.json")).ok())
-        .filter_map(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
-        .filter(|m| m["thanos"]["source"] == "receive")
-        .collect()
-}
 
 #[tokio::test]
 async fn prometheus_remote_write_lands_sample_for_sample() {
