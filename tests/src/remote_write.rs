@@ -10,6 +10,19 @@ pub fn label(name: &str, value: &str) -> prompb::Label {
     prompb::Label { name: name.into(), value: value.into() }
 }
 
+/// Bucket counts as a histogram message carries them: each the difference from the one before.
+pub fn deltas(counts: &[u64]) -> Vec<i64> {
+    let mut prev = 0i64;
+    counts
+        .iter()
+        .map(|&c| {
+            let d = c as i64 - prev;
+            prev = c as i64;
+            d
+        })
+        .collect()
+}
+
 /// POSTs `series` as one remote-write 1.0 request to `url`.
 pub async fn post_v1(url: &str, series: Vec<prompb::TimeSeries>) -> reqwest::Response {
     let body = prompb::WriteRequest { timeseries: series, ..Default::default() }.encode_to_vec();

@@ -12,7 +12,7 @@ use quiver_proto::pb::prometheus as prompb;
 use quiver_proto::{Labels, Matcher, TimeRange};
 use quiver_tests::bins::{assert_same_text, promtool_dump, quiver, stdout_of};
 use quiver_tests::prometheus::Prometheus;
-use quiver_tests::remote_write::{label, write_v1};
+use quiver_tests::remote_write::{deltas, label, write_v1};
 
 const T0: i64 = 1_700_000_000_000;
 
@@ -58,15 +58,6 @@ fn histogram_series() -> Vec<prompb::TimeSeries> {
                 .map(|k| {
                     let b = [1 + k, 2 * k, k / 3 + i, 5];
                     let total: u64 = b.iter().sum::<u64>() + k;
-                    let mut prev = 0i64;
-                    let deltas = b
-                        .iter()
-                        .map(|&c| {
-                            let d = c as i64 - prev;
-                            prev = c as i64;
-                            d
-                        })
-                        .collect();
                     prompb::Histogram {
                         count: Some(prompb::histogram::Count::CountInt(total)),
                         sum: 1.5 * k as f64 + i as f64,
@@ -77,7 +68,7 @@ fn histogram_series() -> Vec<prompb::TimeSeries> {
                             prompb::BucketSpan { offset: 1, length: 2 },
                             prompb::BucketSpan { offset: 3, length: 2 },
                         ],
-                        positive_deltas: deltas,
+                        positive_deltas: deltas(&b),
                         timestamp: T0 + k as i64 * 30_000,
                         ..Default::default()
                     }

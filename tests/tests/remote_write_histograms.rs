@@ -12,7 +12,7 @@ use quiver_tests::bins::{promtool, stdout_of};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
-use quiver_tests::remote_write::{label, receive_blocks, write_v1};
+use quiver_tests::remote_write::{deltas, label, receive_blocks, write_v1};
 use quiver_tests::samples::now_s;
 
 const TENANT: &str = "default-tenant";
@@ -32,15 +32,6 @@ fn int_histograms(t0: i64) -> Vec<prompb::TimeSeries> {
                 .map(|k| {
                     let k = if i == 2 && k >= 70 { k - 70 } else { k } as u64;
                     let buckets = [1 + k, 2 * k, k / 3 + i as u64, 5];
-                    let mut prev = 0i64;
-                    let positive_deltas = buckets
-                        .iter()
-                        .map(|&c| {
-                            let d = c as i64 - prev;
-                            prev = c as i64;
-                            d
-                        })
-                        .collect();
                     prompb::Histogram {
                         count: Some(prompb::histogram::Count::CountInt(buckets.iter().sum::<u64>() + 2 * k)),
                         sum: 1.5 * k as f64 + i as f64,
@@ -53,7 +44,7 @@ fn int_histograms(t0: i64) -> Vec<prompb::TimeSeries> {
                             prompb::BucketSpan { offset: 1, length: 2 },
                             prompb::BucketSpan { offset: 3, length: 2 },
                         ],
-                        positive_deltas,
+                        positive_deltas: deltas(&buckets),
                         ..Default::default()
                     }
                 })
