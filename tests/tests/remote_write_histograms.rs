@@ -11,6 +11,7 @@ use quiver_proto::pb::prometheus as prompb;
 use quiver_tests::bins::{promtool, stdout_of};
 use quiver_tests::json_diff::{Tally, diff, normalize};
 use quiver_tests::prometheus::Prometheus;
+use quiver_tests::quiver_proc::QuiverProc;
 use quiver_tests::quiver_up::{QuiverUp, api_get};
 use quiver_tests::remote_write::{deltas, label, receive_blocks, write_v1};
 use quiver_tests::samples::now_s;
@@ -120,6 +121,29 @@ async fn agree(prom: &Prometheus, quiver: &str, end_s: f64, when: &str) -> usize
     tally.values
 }
 
+/// Writes the histograms (in two requests) and then a float sample of shard 0 (the series
+/// changes kind) to Prometheus and to Quiver's `quiver_write` URL; an evaluation time after them.
+async fn write_to_both(prom: &str, quiver_write: &str) -> f64 {
+    let now_ms = (now_s() * 1000.0) as i64;
+    let t0 = now_ms - now_ms % 1000 - (N + 4) * EVERY_MS + 417;
+    let series = int_histograms(t0);
+    let floats = vec![prompb::TimeSeries {
+        samples: vec![prompb::Sample { value: 7.25, timestamp: t_of(t0, N) }],
+        histograms: Vec::new(),
+        ..series[0].clone()
+    }];
+    for url in [format!("{prom}/api/v1/write"), quiver_write.to_string()] {
+        let first = write_v1(&url, slice(&series, 0, 50)).await;
+        if url == quiver_write {
+            let written = first.headers().get("X-Prometheus-Remote-Write-Histograms-Written");
+            assert_eq!(written.and_then(|v| v.to_str().ok()), Some("150"));
+        }
+        write_v1(&url, slice(&series, 50, N as usize)).await;
+        write_v1(&url, floats.clone()).await;
+    }
+    (t_of(t0, N) + 13_457) as f64 / 1000.0
+}
+
 #[tokio::test]
 async fn native_histograms_written_to_quiver_answer_as_in_prometheus() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -132,27 +156,7 @@ async fn native_histograms_written_to_quiver_answer_as_in_prometheus() {
         &["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"],
     )
     .await;
-    let now_ms = (now_s() * 1000.0) as i64;
-    let t0 = now_ms - now_ms % 1000 - (N + 4) * EVERY_MS + 417;
-    let series = int_histograms(t0);
-    // A float sample after the histograms of shard 0: the series changes kind.
-    let floats = vec![prompb::TimeSeries {
-        samples: vec![prompb::Sample { value: 7.25, timestamp: t_of(t0, N) }],
-        histograms: Vec::new(),
-        ..series[0].clone()
-    }];
-    let quiver_write = format!("{}/api/v1/write", quiver.url());
-    for url in [format!("{}/api/v1/write", prom.url()), quiver_write.clone()] {
-        let first = write_v1(&url, slice(&series, 0, 50)).await;
-        if url == quiver_write {
-            let written = first.headers().get("X-Prometheus-Remote-Write-Histograms-Written");
-            assert_eq!(written.and_then(|v| v.to_str().ok()), Some("150"));
-        }
-        write_v1(&url, slice(&series, 50, N as usize)).await;
-        write_v1(&url, floats.clone()).await;
-    }
-    let end_s = (t_of(t0, N) + 13_457) as f64 / 1000.0;
-
+    let end_s = write_to_both(&prom.url(), &format!("{}/api/v1/write", quiver.url())).await;
     let from_head = agree(&prom, &quiver.url(), end_s, "from the head").await;
     let started = now_s();
     while receive_blocks(&data).len() < 2 {
@@ -184,6 +188,41 @@ async fn native_histograms_written_to_quiver_answer_as_in_prometheus() {
     eprintln!(
         "{from_head} values agree from the head, {after_cut} with blocks cut, {restarted} after a restart"
     );
+}
+
+/// `quiver receive` behind `quiver query`: the head's histogram chunks cross StoreAPI (in
+/// storepb's chunk encodings) and answer as in Prometheus.
+#[tokio::test]
+async fn histograms_from_a_receiver_cross_storeapi() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let port = quiver_tests::ports::free_port().expect("port");
+    let tsdb = tmp.path().join("receive");
+    let receive = QuiverProc::start(&[
+        "receive",
+        &format!("--remote-write.address=127.0.0.1:{port}"),
+        "--tsdb.path",
+        tsdb.to_str().expect("utf-8"),
+    ])
+    .await;
+    let query = QuiverProc::start(&["query", "--endpoint", &receive.grpc()]).await;
+    let prom = Prometheus::start(
+        &tmp.path().join("prometheus"),
+        &["--web.enable-remote-write-receiver", "--enable-feature=native-histograms"],
+    )
+    .await;
+    let end_s = write_to_both(&prom.url(), &format!("http://127.0.0.1:{port}/api/v1/receive")).await;
+    // The querier learns of the tenant's head at its next Info round (every 5 s).
+    let t = format!("{end_s:.3}");
+    for _ in 0..40 {
+        let (_, v) =
+            api_get(&query.url(), "/api/v1/query", &[("query", "rw_hist_seconds"), ("time", &t)]).await;
+        if v["data"]["result"].as_array().is_some_and(|r| r.len() == 3) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let n = agree(&prom, &query.url(), end_s, "through quiver query").await;
+    eprintln!("{n} values agree through quiver query");
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
