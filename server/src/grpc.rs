@@ -108,7 +108,7 @@ impl pb::store_server::Store for StoreService {
                 }
             }
             let mut out: Vec<Result<pb::SeriesResponse, Status>> =
-                wire::frames_to_pb(&ok, batch).into_iter().map(Ok).collect();
+                wire::frames_to_pb(ok, batch).into_iter().map(Ok).collect();
             out.extend(failed.map(|e| Err(status(e))));
             futures::stream::iter(out)
         });

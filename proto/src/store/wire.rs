@@ -138,20 +138,21 @@ pub fn series_request_from_pb(store: &str, r: &pb::SeriesRequest) -> Result<Seri
 }
 
 /// A series as `storepb` sends it, each chunk hashed as Thanos's stores hash them (xxhash64 of
-/// the data), so a querier can drop identical chunks of replicated stores.
-pub fn series_to_pb(s: &StoreSeries) -> pb::Series {
+/// the data), so a querier can drop identical chunks of replicated stores. Taken by value: its
+/// label strings move into the message rather than being copied, once per label per series.
+pub fn series_to_pb(s: StoreSeries) -> pb::Series {
     pb::Series {
-        labels: labels_to_pb(&s.labels),
+        labels: s.labels.into_vec().into_iter().map(|l| pb::Label { name: l.name, value: l.value }).collect(),
         chunks: s
             .chunks
-            .iter()
+            .into_iter()
             .map(|c| pb::AggrChunk {
                 min_time: c.min_time,
                 max_time: c.max_time,
                 raw: Some(pb::Chunk {
                     r#type: c.encoding.to_storepb(),
-                    data: c.data.clone(),
                     hash: twox_hash::XxHash64::oneshot(0, &c.data),
+                    data: c.data,
                 }),
                 ..pb::AggrChunk::default()
             })
@@ -189,10 +190,10 @@ pub fn frames_from_pb(resp: pb::SeriesResponse) -> Result<Vec<SeriesFrame>, Stri
 
 /// Frames as responses, consecutive series packed into `SeriesBatch`es of at most `batch`
 /// (Thanos's `response_batch_size`; 0 or 1 sends one per series, as older clients expect).
-pub fn frames_to_pb(frames: &[SeriesFrame], batch: usize) -> Vec<pb::SeriesResponse> {
+pub fn frames_to_pb(frames: Vec<SeriesFrame>, batch: usize) -> Vec<pb::SeriesResponse> {
     use pb::series_response::Result as R;
     if batch <= 1 {
-        return frames.iter().map(frame_to_pb).collect();
+        return frames.into_iter().map(frame_to_pb).collect();
     }
     let mut out = Vec::new();
     let mut pending: Vec<pb::Series> = Vec::new();
@@ -205,12 +206,12 @@ pub fn frames_to_pb(frames: &[SeriesFrame], batch: usize) -> Vec<pb::SeriesRespo
                     out.push(pb::SeriesResponse { result: Some(R::Batch(pb::SeriesBatch { series })) });
                 }
             }
-            SeriesFrame::Warning(_) => {
+            SeriesFrame::Warning(w) => {
                 if !pending.is_empty() {
                     let series = std::mem::take(&mut pending);
                     out.push(pb::SeriesResponse { result: Some(R::Batch(pb::SeriesBatch { series })) });
                 }
-                out.push(frame_to_pb(frame));
+                out.push(pb::SeriesResponse { result: Some(R::Warning(w)) });
             }
         }
     }
@@ -220,11 +221,11 @@ pub fn frames_to_pb(frames: &[SeriesFrame], batch: usize) -> Vec<pb::SeriesRespo
     out
 }
 
-pub fn frame_to_pb(frame: &SeriesFrame) -> pb::SeriesResponse {
+pub fn frame_to_pb(frame: SeriesFrame) -> pb::SeriesResponse {
     use pb::series_response::Result as R;
     let result = match frame {
         SeriesFrame::Series(s) => R::Series(series_to_pb(s)),
-        SeriesFrame::Warning(w) => R::Warning(w.clone()),
+        SeriesFrame::Warning(w) => R::Warning(w),
     };
     pb::SeriesResponse { result: Some(result) }
 }
@@ -370,7 +371,7 @@ mod tests {
             labels,
             chunks: vec![RawChunk { min_time: 1, max_time: 1, encoding: Encoding::Xor, data }],
         };
-        let pb = series_to_pb(&s);
+        let pb = series_to_pb(s.clone());
         assert_eq!(pb.chunks[0].raw.as_ref().unwrap().r#type, 0);
         assert_ne!(pb.chunks[0].raw.as_ref().unwrap().hash, 0);
         assert_eq!(series_from_pb(pb).unwrap(), s);
@@ -414,7 +415,7 @@ mod tests {
         let frames: Vec<SeriesFrame> =
             (0..5).map(series).chain([SeriesFrame::Warning("w".into())]).chain((5..7).map(series)).collect();
         // Batches of 2: [0 1] [2 3] [4] w [5 6]; reading them back gives the frames again.
-        let out = frames_to_pb(&frames, 2);
+        let out = frames_to_pb(frames.clone(), 2);
         let shape: Vec<String> = out
             .iter()
             .map(|r| match &r.result {
@@ -428,7 +429,7 @@ mod tests {
         assert_eq!(back, frames);
         // 0 or 1: a message per series, as clients that do not ask for batches expect.
         assert!(
-            frames_to_pb(&frames, 0)
+            frames_to_pb(frames, 0)
                 .iter()
                 .all(|r| !matches!(r.result, Some(pb::series_response::Result::Batch(_))))
         );
