@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::batch::Batch;
-use crate::histogram::HistSample;
+use crate::histogram::{HistSample, SeriesSample, by_time};
 use crate::series_head::SeriesHead;
 use crate::series_key;
 use crate::wal::WalSeries;
@@ -115,49 +115,37 @@ impl Head {
                 None => map.entry(Box::from(key)).or_insert_with(SeriesHead::new),
             };
             let (first, first_hist) = (out.samples.len(), out.hists.len());
-            let (floats, hists) = (batch.samples_of(bs), batch.hists_of(bs));
-            let (mut fi, mut hi) = (0, 0);
-            while fi < floats.len() || hi < hists.len() {
-                // Both kinds in time order, floats first at equal times: a checkpoint or record
-                // holding a series that changed kind replays as it was appended.
-                if hi == hists.len() || (fi < floats.len() && floats[fi].0 <= hists[hi].0) {
-                    let (t, v) = floats[fi];
-                    fi += 1;
-                    if t < min_valid {
-                        stats.out_of_bounds += 1;
-                        continue;
-                    }
-                    let took = match s.accepts(t, v) {
-                        Some(true) => {
-                            s.append(t, v);
-                            max_time = max_time.max(t);
-                            Some(true)
+            for sample in by_time(batch.samples_of(bs), batch.hists_of(bs)) {
+                if sample.time() < min_valid {
+                    stats.out_of_bounds += 1;
+                    continue;
+                }
+                match sample {
+                    SeriesSample::Float(t, v) => {
+                        let took = match s.accepts(t, v) {
+                            Some(true) => {
+                                s.append(t, v);
+                                max_time = max_time.max(t);
+                                Some(true)
+                            }
+                            // Before the series' newest sample (another value at that very time
+                            // is a conflict, as in Prometheus) and within the window.
+                            None if self.ooo_window > 0
+                                && !s.has_hists()
+                                && s.last.is_some_and(|l| t < l.0)
+                                && t >= max_time.saturating_sub(self.ooo_window) =>
+                            {
+                                s.insert_ooo(t, v)
+                            }
+                            other => other,
+                        };
+                        match took {
+                            Some(true) => out.samples.push((t, v)),
+                            Some(false) => stats.duplicates += 1,
+                            None => stats.out_of_order += 1,
                         }
-                        // Before the series' newest sample (another value at that very time is
-                        // a conflict, as in Prometheus) and within the window.
-                        None if self.ooo_window > 0
-                            && !s.has_hists()
-                            && s.last.is_some_and(|l| t < l.0)
-                            && t >= max_time.saturating_sub(self.ooo_window) =>
-                        {
-                            s.insert_ooo(t, v)
-                        }
-                        other => other,
-                    };
-                    match took {
-                        Some(true) => out.samples.push((t, v)),
-                        Some(false) => stats.duplicates += 1,
-                        None => stats.out_of_order += 1,
                     }
-                } else {
-                    let (t, h) = &hists[hi];
-                    let t = *t;
-                    hi += 1;
-                    if t < min_valid {
-                        stats.out_of_bounds += 1;
-                        continue;
-                    }
-                    match s.accepts_hist(t, h) {
+                    SeriesSample::Hist(t, h) => match s.accepts_hist(t, h) {
                         Some(true) => {
                             s.append_hist(t, h.clone());
                             max_time = max_time.max(t);
@@ -165,7 +153,7 @@ impl Head {
                         }
                         Some(false) => stats.duplicates += 1,
                         None => stats.out_of_order += 1,
-                    }
+                    },
                 }
             }
             if out.samples.len() > first || out.hists.len() > first_hist {
@@ -253,7 +241,7 @@ impl Head {
             let (mut floats, mut hists) = s.samples();
             floats.retain(|(t, _)| *t >= end);
             hists.retain(|(t, _)| *t >= end);
-            *s = SeriesHead::rebuilt(&floats, hists);
+            *s = SeriesHead::rebuilt(&floats, &hists);
             s.range().is_some()
         });
     }

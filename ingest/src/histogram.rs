@@ -108,6 +108,35 @@ impl HistSample {
     }
 }
 
+/// One sample of a series that may hold both kinds.
+pub(crate) enum SeriesSample<'a> {
+    Float(i64, f64),
+    Hist(i64, &'a HistSample),
+}
+
+impl SeriesSample<'_> {
+    pub(crate) fn time(&self) -> i64 {
+        match self {
+            SeriesSample::Float(t, _) | SeriesSample::Hist(t, _) => *t,
+        }
+    }
+}
+
+/// A series' floats and histograms as one sequence merged by time, floats first at equal times:
+/// the order they were appended in, so a record or checkpoint of a series that changed kind
+/// replays whole (each list keeps its own order where it is not sorted).
+pub(crate) fn by_time<'a>(
+    floats: &'a [(i64, f64)],
+    hists: &'a [(i64, HistSample)],
+) -> impl Iterator<Item = SeriesSample<'a>> + 'a {
+    let (mut f, mut h) = (floats.iter().peekable(), hists.iter().peekable());
+    std::iter::from_fn(move || match (f.peek(), h.peek()) {
+        (Some(&&(ft, _)), Some(&&(ht, _))) if ft > ht => h.next().map(|(t, x)| SeriesSample::Hist(*t, x)),
+        (Some(_), _) => f.next().map(|&(t, v)| SeriesSample::Float(t, v)),
+        (None, _) => h.next().map(|(t, x)| SeriesSample::Hist(*t, x)),
+    })
+}
+
 /// Both versions' `Histogram` messages have the same fields under the same numbers; only their
 /// Rust types differ.
 macro_rules! from_pb {

@@ -11,7 +11,7 @@ use quiver_proto::chunkenc::{
     XorAppender, decode_float_histograms, decode_histograms, decode_xor,
 };
 
-use crate::histogram::{HistSample, Hists};
+use crate::histogram::{HistSample, Hists, SeriesSample, by_time};
 
 /// Samples per chunk, as Prometheus's head.
 const CHUNK_SAMPLES: usize = 120;
@@ -96,8 +96,23 @@ impl HistOpen {
 #[derive(Debug)]
 struct HistHead {
     open: HistOpen,
-    pub(crate) open_min: i64,
+    open_min: i64,
     last: Option<(i64, HistSample)>,
+}
+
+impl HistHead {
+    /// Moves the open chunk, when it holds samples, to `closed`.
+    fn close_into(&mut self, closed: &mut Vec<RawChunk>) {
+        if self.open.num_samples() == 0 {
+            return;
+        }
+        let (encoding, max) = (self.open.encoding(), self.last.as_ref().map_or(self.open_min, |l| l.0));
+        let data = match std::mem::replace(&mut self.open, HistOpen::Int(HistogramAppender::new())) {
+            HistOpen::Int(a) => a.into_bytes(),
+            HistOpen::Float(a) => a.into_bytes(),
+        };
+        closed.push(RawChunk { min_time: self.open_min, max_time: max, encoding, data: Bytes::from(data) });
+    }
 }
 
 #[derive(Debug)]
@@ -186,21 +201,9 @@ impl SeriesHead {
     }
 
     fn close_hist(&mut self) {
-        let Some(hh) = self.hist.as_mut() else { return };
-        if hh.open.num_samples() == 0 {
-            return;
+        if let Some(hh) = self.hist.as_mut() {
+            hh.close_into(&mut self.closed);
         }
-        let (encoding, max) = (hh.open.encoding(), hh.last.as_ref().map_or(hh.open_min, |l| l.0));
-        let data = match std::mem::replace(&mut hh.open, HistOpen::Int(HistogramAppender::new())) {
-            HistOpen::Int(a) => a.into_bytes(),
-            HistOpen::Float(a) => a.into_bytes(),
-        };
-        self.closed.push(RawChunk {
-            min_time: hh.open_min,
-            max_time: max,
-            encoding,
-            data: Bytes::from(data),
-        });
     }
 
     pub(crate) fn append(&mut self, t: i64, v: f64) {
@@ -219,6 +222,7 @@ impl SeriesHead {
 
     pub(crate) fn append_hist(&mut self, t: i64, h: HistSample) {
         self.close_xor();
+        let closed = &mut self.closed;
         let hh = self.hist.get_or_insert_with(|| {
             Box::new(HistHead { open: HistOpen::new_for(&h), open_min: t, last: None })
         });
@@ -226,23 +230,20 @@ impl SeriesHead {
         let full =
             n >= CHUNK_SAMPLES || (n >= HIST_CHUNK_MIN_SAMPLES && hh.open.len_bytes() >= HIST_CHUNK_BYTES);
         if n > 0 && (full || !hh.open.fits(&h)) {
-            self.close_hist();
+            hh.close_into(closed);
         }
-        let Some(hh) = self.hist.as_mut() else { return };
         if hh.open.num_samples() == 0 {
             hh.open = HistOpen::new_for(&h);
         }
         let appended = match hh.open.append(t, &h) {
             Ok(None) => true,
             Ok(Some(header)) => {
-                self.close_hist();
-                let Some(hh) = self.hist.as_mut() else { return };
+                hh.close_into(closed);
                 hh.open = HistOpen::with_header(&h, header);
                 matches!(hh.open.append(t, &h), Ok(None))
             }
             Err(_) => false,
         };
-        let Some(hh) = self.hist.as_mut() else { return };
         if appended {
             if hh.open.num_samples() == 1 {
                 hh.open_min = t;
@@ -360,20 +361,13 @@ impl SeriesHead {
     }
 
     /// A series holding `floats` and `hists` (each in time order), appended in time order.
-    pub(crate) fn rebuilt(floats: &[(i64, f64)], hists: Vec<(i64, HistSample)>) -> Self {
+    pub(crate) fn rebuilt(floats: &[(i64, f64)], hists: &[(i64, HistSample)]) -> Self {
         let mut s = SeriesHead::new();
-        let mut f = floats.iter().peekable();
-        for (t, h) in hists {
-            while let Some(&&(ft, fv)) = f.peek()
-                && ft < t
-            {
-                s.append(ft, fv);
-                f.next();
+        for sample in by_time(floats, hists) {
+            match sample {
+                SeriesSample::Float(t, v) => s.append(t, v),
+                SeriesSample::Hist(t, h) => s.append_hist(t, h.clone()),
             }
-            s.append_hist(t, h);
-        }
-        for &(t, v) in f {
-            s.append(t, v);
         }
         s
     }
