@@ -9,8 +9,11 @@ use futures::{Stream, StreamExt};
 use quiver_proto::pb::thanos as pb;
 use quiver_proto::pb::thanos::info as infopb;
 use quiver_proto::store::SeriesLimits;
+use quiver_proto::store::series_codec::{self, SeriesMessage};
 use quiver_proto::store::wire;
 use quiver_proto::{SeriesFrame, SeriesStore, StoreError};
+use tonic::codegen::Service;
+use tonic::codegen::http;
 use tonic::{Request, Response, Status};
 
 use crate::error::CliError;
@@ -63,18 +66,16 @@ pub(crate) fn status(e: StoreError) -> Status {
 const MAX_RESPONSE_BATCH: usize = 1024;
 
 type FrameStream = Pin<Box<dyn Stream<Item = Result<pb::SeriesResponse, Status>> + Send>>;
+type MessageStream = Pin<Box<dyn Stream<Item = Result<SeriesMessage, Status>> + Send>>;
 
 fn partial(strategy: i32, disabled: bool) -> bool {
     !disabled && strategy != pb::PartialResponseStrategy::Abort as i32
 }
 
-#[tonic::async_trait]
-impl pb::store_server::Store for StoreService {
-    type SeriesStream = FrameStream;
-
-    async fn series(&self, request: Request<pb::SeriesRequest>) -> Result<Response<FrameStream>, Status> {
+impl StoreService {
+    /// The answer to a `Series` request as the messages to send.
+    fn series_messages(&self, r: pb::SeriesRequest) -> Result<MessageStream, Status> {
         self.served.on_request("Series");
-        let r = request.into_inner();
         let store = self.served.store(partial(r.partial_response_strategy, r.partial_response_disabled));
         let mut req = wire::series_request_from_pb(store.name(), &r).map_err(status)?;
         req.limits =
@@ -107,12 +108,24 @@ impl pb::store_server::Store for StoreService {
                     }
                 }
             }
-            let mut out: Vec<Result<pb::SeriesResponse, Status>> =
-                wire::frames_to_pb(ok, batch).into_iter().map(Ok).collect();
+            let mut out: Vec<Result<SeriesMessage, Status>> =
+                series_codec::messages(ok, batch).into_iter().map(Ok).collect();
             out.extend(failed.map(|e| Err(status(e))));
             futures::stream::iter(out)
         });
-        Ok(Response::new(Box::pin(out)))
+        Ok(Box::pin(out))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::store_server::Store for StoreService {
+    type SeriesStream = FrameStream;
+
+    /// Through prost's messages; [`StoreRoutes`] serves `Series` with its own codec instead, so
+    /// this answers only callers of the generated service itself.
+    async fn series(&self, request: Request<pb::SeriesRequest>) -> Result<Response<FrameStream>, Status> {
+        let messages = self.series_messages(request.into_inner())?;
+        Ok(Response::new(Box::pin(messages.map(|m| m.map(SeriesMessage::into_pb)))))
     }
 
     async fn label_names(
@@ -162,15 +175,74 @@ pub(crate) async fn serve(
     limits: RequestLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
-    let store = StoreService::new(Arc::clone(&served), limits);
+    let store = Arc::new(StoreService::new(Arc::clone(&served), limits));
+    let routes = StoreRoutes {
+        generated: pb::store_server::StoreServer::from_arc(Arc::clone(&store))
+            .max_decoding_message_size(MAX_REQUEST),
+        service: store,
+    };
     let info = InfoService { served };
     let incoming = tokio_stream_listener(listener);
     tonic::transport::Server::builder()
-        .add_service(pb::store_server::StoreServer::new(store).max_decoding_message_size(64 << 20))
+        .add_service(routes)
         .add_service(infopb::info_server::InfoServer::new(info))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(|e| CliError::Server(format!("gRPC: {e}")))
+}
+
+/// Most bytes a request may hold.
+const MAX_REQUEST: usize = 64 << 20;
+
+/// The `Store` service with `Series` answered through [`series_codec::ServerCodec`], each message
+/// written once straight from the source's frames; its other methods through the generated
+/// server.
+#[derive(Debug, Clone)]
+struct StoreRoutes {
+    service: Arc<StoreService>,
+    generated: pb::store_server::StoreServer<StoreService>,
+}
+
+impl tonic::server::NamedService for StoreRoutes {
+    const NAME: &'static str =
+        <pb::store_server::StoreServer<StoreService> as tonic::server::NamedService>::NAME;
+}
+
+type RouteFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl Service<http::Request<tonic::body::Body>> for StoreRoutes {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = RouteFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+        if req.uri().path() != series_codec::SERIES_PATH {
+            return self.generated.call(req);
+        }
+        let method = SeriesMethod(Arc::clone(&self.service));
+        Box::pin(async move {
+            let mut grpc = tonic::server::Grpc::new(series_codec::ServerCodec)
+                .apply_max_message_size_config(Some(MAX_REQUEST), None);
+            Ok(grpc.server_streaming(method, req).await)
+        })
+    }
+}
+
+struct SeriesMethod(Arc<StoreService>);
+
+impl tonic::server::ServerStreamingService<pb::SeriesRequest> for SeriesMethod {
+    type Response = SeriesMessage;
+    type ResponseStream = MessageStream;
+    type Future = RouteFuture<Result<Response<MessageStream>, Status>>;
+
+    fn call(&mut self, request: Request<pb::SeriesRequest>) -> Self::Future {
+        let service = Arc::clone(&self.0);
+        Box::pin(async move { service.series_messages(request.into_inner()).map(Response::new) })
+    }
 }
 
 fn tokio_stream_listener(

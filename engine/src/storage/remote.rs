@@ -11,14 +11,16 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
+use quiver_proto::pb::thanos as pb;
 use quiver_proto::pb::thanos::info::InfoRequest;
 use quiver_proto::pb::thanos::info::info_client::InfoClient;
 use quiver_proto::pb::thanos::store_client::StoreClient;
-use quiver_proto::store::wire;
+use quiver_proto::store::{series_codec, wire};
 use quiver_proto::{
     LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
     StoreFuture, StoreInfo,
 };
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
 
 /// Most bytes one gRPC message may hold (a series with many chunks is one message).
@@ -103,6 +105,25 @@ impl RemoteStore {
         StoreClient::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE)
     }
 
+    /// Calls `Series` with the codec that reads answers straight into frames.
+    async fn open_series(
+        &self,
+        req: pb::SeriesRequest,
+    ) -> Result<tonic::Streaming<Vec<SeriesFrame>>, StoreError> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone()).max_decoding_message_size(MAX_MESSAGE);
+        grpc.ready().await.map_err(|e| {
+            status_error(&self.addr, tonic::Status::unknown(format!("Service was not ready: {e}")))
+        })?;
+        let mut req = tonic::Request::new(req);
+        req.extensions_mut().insert(tonic::GrpcMethod::new("thanos.Store", "Series"));
+        let path = PathAndQuery::from_static(series_codec::SERIES_PATH);
+        let resp = grpc
+            .server_streaming(req, path, series_codec::ClientCodec)
+            .await
+            .map_err(|s| status_error(&self.addr, s))?;
+        Ok(resp.into_inner())
+    }
+
     fn supports_without_replica_labels(&self) -> bool {
         self.status.read().map(|s| s.supports_without_replica_labels).unwrap_or(false)
     }
@@ -148,19 +169,12 @@ impl SeriesStore for RemoteStore {
         }
         let pb = wire::series_request_to_pb(&req, true);
         let name = self.addr.clone();
-        let open = async move {
-            let resp = self.client().series(pb).await.map_err(|s| status_error(&self.addr, s))?;
-            Ok::<_, StoreError>(resp.into_inner())
-        };
+        let open = async move { self.open_series(pb).await };
         let frames = futures::stream::once(open)
             .map_ok(move |streaming| {
                 let name = name.clone();
                 streaming
-                    .map(move |r| {
-                        let resp = r.map_err(|s| status_error(&name, s))?;
-                        wire::frames_from_pb(resp)
-                            .map_err(|e| StoreError::invalid(&name, format!("bad answer: {e}")))
-                    })
+                    .map(move |r| r.map_err(|s| status_error(&name, s)))
                     .map_ok(|frames| futures::stream::iter(frames.into_iter().map(Ok)))
                     .try_flatten()
             })

@@ -19,6 +19,7 @@ mod error;
 mod frame;
 mod merge;
 mod request;
+pub mod series_codec;
 pub mod wire;
 
 use std::fmt;

@@ -188,48 +188,6 @@ pub fn frames_from_pb(resp: pb::SeriesResponse) -> Result<Vec<SeriesFrame>, Stri
     }
 }
 
-/// Frames as responses, consecutive series packed into `SeriesBatch`es of at most `batch`
-/// (Thanos's `response_batch_size`; 0 or 1 sends one per series, as older clients expect).
-pub fn frames_to_pb(frames: Vec<SeriesFrame>, batch: usize) -> Vec<pb::SeriesResponse> {
-    use pb::series_response::Result as R;
-    if batch <= 1 {
-        return frames.into_iter().map(frame_to_pb).collect();
-    }
-    let mut out = Vec::new();
-    let mut pending: Vec<pb::Series> = Vec::new();
-    for frame in frames {
-        match frame {
-            SeriesFrame::Series(s) => {
-                pending.push(series_to_pb(s));
-                if pending.len() == batch {
-                    let series = std::mem::take(&mut pending);
-                    out.push(pb::SeriesResponse { result: Some(R::Batch(pb::SeriesBatch { series })) });
-                }
-            }
-            SeriesFrame::Warning(w) => {
-                if !pending.is_empty() {
-                    let series = std::mem::take(&mut pending);
-                    out.push(pb::SeriesResponse { result: Some(R::Batch(pb::SeriesBatch { series })) });
-                }
-                out.push(pb::SeriesResponse { result: Some(R::Warning(w)) });
-            }
-        }
-    }
-    if !pending.is_empty() {
-        out.push(pb::SeriesResponse { result: Some(R::Batch(pb::SeriesBatch { series: pending })) });
-    }
-    out
-}
-
-pub fn frame_to_pb(frame: SeriesFrame) -> pb::SeriesResponse {
-    use pb::series_response::Result as R;
-    let result = match frame {
-        SeriesFrame::Series(s) => R::Series(series_to_pb(s)),
-        SeriesFrame::Warning(w) => R::Warning(w),
-    };
-    pb::SeriesResponse { result: Some(result) }
-}
-
 pub fn label_names_request_to_pb(req: &LabelsRequest, partial_response: bool) -> pb::LabelNamesRequest {
     let strategy =
         if partial_response { pb::PartialResponseStrategy::Warn } else { pb::PartialResponseStrategy::Abort };
@@ -402,36 +360,5 @@ mod tests {
         assert!(series_from_pb(no_raw).is_err());
         let backwards = pb::SeriesRequest { min_time: 10, max_time: 1, ..Default::default() };
         assert!(series_request_from_pb("s", &backwards).is_err());
-    }
-
-    #[test]
-    fn frames_pack_into_batches_and_warnings_stay_in_place() {
-        let series = |n: usize| {
-            SeriesFrame::Series(StoreSeries {
-                labels: Labels::from_pairs([("i", n.to_string())]).unwrap(),
-                chunks: Vec::new(),
-            })
-        };
-        let frames: Vec<SeriesFrame> =
-            (0..5).map(series).chain([SeriesFrame::Warning("w".into())]).chain((5..7).map(series)).collect();
-        // Batches of 2: [0 1] [2 3] [4] w [5 6]; reading them back gives the frames again.
-        let out = frames_to_pb(frames.clone(), 2);
-        let shape: Vec<String> = out
-            .iter()
-            .map(|r| match &r.result {
-                Some(pb::series_response::Result::Batch(b)) => b.series.len().to_string(),
-                Some(pb::series_response::Result::Warning(w)) => w.clone(),
-                _ => "?".into(),
-            })
-            .collect();
-        assert_eq!(shape, ["2", "2", "1", "w", "2"]);
-        let back: Vec<SeriesFrame> = out.into_iter().flat_map(|r| frames_from_pb(r).unwrap()).collect();
-        assert_eq!(back, frames);
-        // 0 or 1: a message per series, as clients that do not ask for batches expect.
-        assert!(
-            frames_to_pb(frames, 0)
-                .iter()
-                .all(|r| !matches!(r.result, Some(pb::series_response::Result::Batch(_))))
-        );
     }
 }
