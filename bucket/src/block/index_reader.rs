@@ -429,19 +429,17 @@ fn parse_series(b: &[u8], series_ref: u32, symbols: &[Arc<str>]) -> Result<Serie
         return Err(bad(DecodeError(format!("checksum mismatch (stored {want:08x}, computed {got:08x})"))));
     }
     let mut d = Decbuf::new(body);
-    let sym = |d: &mut Decbuf<'_>| -> Result<Arc<str>, DecodeError> {
+    let sym = |d: &mut Decbuf<'_>| -> Result<&str, DecodeError> {
         let i = d.uvarint32("symbol reference")? as usize;
-        symbols
-            .get(i)
-            .map(Arc::clone)
-            .ok_or_else(|| DecodeError(format!("symbol reference {i} out of range")))
+        symbols.get(i).map(|s| &**s).ok_or_else(|| DecodeError(format!("symbol reference {i} out of range")))
     };
     let nl = d.uvarint("label count").map_err(bad)? as usize;
     let mut labels = Vec::with_capacity(nl.min(body.len()));
     for _ in 0..nl {
         let name = sym(&mut d).map_err(bad)?;
         let value = sym(&mut d).map_err(bad)?;
-        labels.push(Label { name: name.to_string(), value: value.to_string() });
+        // `to_owned`, not `to_string`: no trip through the formatter for every label of every series.
+        labels.push(Label { name: name.to_owned(), value: value.to_owned() });
     }
     let labels =
         Labels::from_sorted(labels).map_err(|e| SeriesParse::Corrupt(format!("series {series_ref}: {e}")))?;

@@ -139,27 +139,27 @@ impl Stream for Merge {
         if waiting {
             return Poll::Pending;
         }
-        let Some(min) =
-            this.children.iter().filter_map(|c| c.head.as_ref()).map(|s| &s.labels).min().cloned()
-        else {
+        // The first child holding the smallest labels takes the later ones' equal series: no
+        // copy of the labels to compare against.
+        let first = this
+            .children
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.head.as_ref().map(|s| (i, &s.labels)))
+            .min_by(|a, b| a.1.cmp(b.1))
+            .map(|(i, _)| i);
+        let Some((first, mut out)) = first.and_then(|i| this.children[i].head.take().map(|s| (i, s))) else {
             return Poll::Ready(None);
         };
-        let mut out: Option<StoreSeries> = None;
         let mut several = false;
-        for c in &mut this.children {
-            if c.head.as_ref().is_some_and(|s| s.labels == min)
+        for c in &mut this.children[first + 1..] {
+            if c.head.as_ref().is_some_and(|s| s.labels == out.labels)
                 && let Some(s) = c.head.take()
             {
-                match &mut out {
-                    None => out = Some(s),
-                    Some(o) => {
-                        o.chunks.extend(s.chunks);
-                        several = true;
-                    }
-                }
+                out.chunks.extend(s.chunks);
+                several = true;
             }
         }
-        let Some(mut out) = out else { return Poll::Ready(None) };
         if several {
             out.chunks.sort_by_key(|c| (c.min_time, c.max_time));
             out.chunks.dedup();
