@@ -176,22 +176,19 @@ fn put_series(s: &StoreSeries, hashes: &[u64], buf: &mut impl BufMut) {
     }
 }
 
-/// Sizes of one message to write: its series' bodies and chunk hashes, and its whole length.
+/// Sizes of one message to write: its series' bodies and chunk hashes.
 #[derive(Debug, Default)]
 pub struct Plan {
     hashes: Vec<u64>,
     lens: Vec<usize>,
-    total: usize,
 }
 
 impl Plan {
-    /// Sizes `msg` (each chunk hashed once), reusing this plan's space.
+    /// Sizes `msg` (each chunk hashed once), reusing this plan's space, and returns its whole
+    /// length.
     pub fn size(&mut self, msg: &SeriesMessage) -> usize {
         let series: &[StoreSeries] = match msg {
-            SeriesMessage::Warning(w) => {
-                self.total = delimited_len(RESPONSE_WARNING, w.len());
-                return self.total;
-            }
+            SeriesMessage::Warning(w) => return delimited_len(RESPONSE_WARNING, w.len()),
             SeriesMessage::Series(s) => std::slice::from_ref(s),
             SeriesMessage::Batch(b) => b,
         };
@@ -205,11 +202,10 @@ impl Plan {
             self.lens.push(series_len(s, &self.hashes[at..at + n]));
             at += n;
         }
-        self.total = match msg {
+        match msg {
             SeriesMessage::Batch(_) => delimited_len(RESPONSE_BATCH, self.batch_len()),
             _ => delimited_len(RESPONSE_SERIES, self.lens.first().copied().unwrap_or(0)),
-        };
-        self.total
+        }
     }
 
     fn batch_len(&self) -> usize {
@@ -250,13 +246,6 @@ impl Plan {
             at += n;
         }
     }
-}
-
-/// Writes `msg` as prost writes the same `SeriesResponse`.
-pub fn encode(msg: &SeriesMessage, buf: &mut impl BufMut) {
-    let mut plan = Plan::default();
-    plan.size(msg);
-    plan.write(msg, buf);
 }
 
 type Decoded<T> = Result<T, String>;

@@ -45,10 +45,11 @@ fn samples() -> Vec<SeriesMessage> {
 }
 
 fn ours(m: &SeriesMessage) -> Vec<u8> {
-    let mut buf = Vec::new();
-    encode(m, &mut buf);
     let mut plan = Plan::default();
-    assert_eq!(plan.size(m), buf.len(), "{m:?}");
+    let len = plan.size(m);
+    let mut buf = Vec::new();
+    plan.write(m, &mut buf);
+    assert_eq!(len, buf.len(), "{m:?}");
     buf
 }
 
