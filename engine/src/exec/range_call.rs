@@ -25,6 +25,7 @@ use crate::error::{EngineError, Result};
 use crate::functions::range::{
     RangeFunction, RangeModifier, RangeValue, Window, counter_annotation, eval_range_kernel,
 };
+use crate::functions::range_aggr;
 use crate::functions::range_rate::{RangeBounds, float_rate_steps};
 
 #[derive(Debug)]
@@ -181,6 +182,8 @@ struct Scratch {
 #[derive(Debug, Default)]
 struct Buffers {
     drops: Vec<u32>,
+    /// Prefix sums for `sum_over_time` and `avg_over_time` (see `exact_prefix_sums`).
+    prefix: Vec<f64>,
     annotations: Vec<crate::annotations::Annotation>,
 }
 
@@ -259,15 +262,9 @@ impl RangeCallEval {
 
     /// Evaluates every step's window of one series into `rows`, as series `id`; annotations are
     /// gathered in `annotations` (once each). Returns whether any window gave a float.
-    fn eval_windows(
-        &self,
-        s: &SeriesView<'_>,
-        id: u32,
-        rows: &mut Rows,
-        drops: &mut Vec<u32>,
-        annotations: &mut Vec<crate::annotations::Annotation>,
-    ) -> Result<bool> {
+    fn eval_windows(&self, s: &SeriesView<'_>, id: u32, rows: &mut Rows, bufs: &mut Buffers) -> Result<bool> {
         self.qctx.check()?;
+        let Buffers { drops, prefix, annotations } = bufs;
         let params = self.param_table.as_deref().unwrap_or(&[]);
         let (mut fw, mut hw) = (Cursor::default(), Cursor::default());
         // For rate and increase: drops[k] counts the samples up to k below their predecessor,
@@ -297,6 +294,22 @@ impl RangeCallEval {
                 any_float = true;
                 rows.push(id, step, v);
             });
+            return Ok(any_float);
+        }
+        let sum_like = matches!(self.func, RangeFunction::SumOverTime | RangeFunction::AvgOverTime);
+        if sum_like
+            && s.hists.is_empty()
+            && self.modifier == RangeModifier::None
+            && range_aggr::exact_prefix_sums(s.floats, prefix)
+        {
+            let avg = self.func == RangeFunction::AvgOverTime;
+            for &(step, end) in &self.steps {
+                let (lo, hi) = fw.window(s.floats, end - self.range_ms, end);
+                if lo < hi {
+                    any_float = true;
+                    rows.push(id, step, range_aggr::exact_window_sum(prefix, lo, hi, avg));
+                }
+            }
             return Ok(any_float);
         }
         for (k, &(step, end)) in self.steps.iter().enumerate() {
@@ -355,7 +368,7 @@ impl RangeCallEval {
         bufs: &mut Buffers,
     ) -> Result<usize> {
         let start = rows.len();
-        let any_float = self.eval_windows(s, u32::MAX, rows, &mut bufs.drops, &mut bufs.annotations)?;
+        let any_float = self.eval_windows(s, u32::MAX, rows, bufs)?;
         if any_float && let Some(a) = counter_annotation(self.func, s.name, None) {
             bufs.annotations.push(a);
         }

@@ -18,7 +18,7 @@ pub(crate) mod gofmt;
 pub mod instant;
 pub mod labels;
 pub mod range;
-mod range_aggr;
+pub(crate) mod range_aggr;
 pub(crate) mod range_hist;
 #[cfg(test)]
 mod range_hist_tests;

@@ -52,6 +52,42 @@ pub(crate) fn avg_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError
     Ok(RangeResult::float(if incremental { mean + c } else { sum / count + c / count }))
 }
 
+/// Prefix sums of the values of `floats` into `prefix` (one entry more than samples, starting at
+/// 0), when every value is an integer and the sum of their magnitudes stays below 2^53; `false`
+/// (and `prefix` unspecified) otherwise.
+///
+/// Under that bound every partial sum, in any order, is an exactly representable integer, so the
+/// sum of a window is the difference of two prefixes, and equals bit for bit what the Kahan
+/// summation of [`sum_over_time`] and [`avg_over_time`] gives for it: their running sums are
+/// exact and the compensation stays +0. Integer-valued series (byte and event counts) are most
+/// of what `*_over_time` meets, and for them a step costs one subtraction instead of a pass
+/// over its window.
+pub(crate) fn exact_prefix_sums(floats: &[(i64, f64)], prefix: &mut Vec<f64>) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    prefix.clear();
+    prefix.reserve(floats.len() + 1);
+    prefix.push(0.0);
+    let (mut sum, mut magnitude) = (0.0, 0.0);
+    for &(_, v) in floats {
+        magnitude += v.abs();
+        // Rounding is monotonic, so a true magnitude of 2^53 or more never rounds below it.
+        if !(v.is_finite() && v == v.trunc() && magnitude < EXACT) {
+            return false;
+        }
+        sum += v;
+        prefix.push(sum);
+    }
+    true
+}
+
+/// `sum_over_time` (or with `avg`, `avg_over_time`) of the samples `lo..hi` from
+/// [`exact_prefix_sums`], as the Kahan summation computes it.
+pub(crate) fn exact_window_sum(prefix: &[f64], lo: usize, hi: usize, avg: bool) -> f64 {
+    let sum = prefix[hi] - prefix[lo];
+    // `+ 0.0` is the zero compensation the Kahan path adds (it turns a sum of -0 into +0).
+    if avg { sum / (hi - lo) as f64 + 0.0 } else { sum + 0.0 }
+}
+
 pub(crate) fn sum_over_time(w: &Window<'_>) -> Result<RangeResult, FunctionError> {
     if !w.floats.is_empty() && !w.histograms.is_empty() {
         return Ok(RangeResult::warn_only(Annotation::MixedFloatsHistograms { metric_name: w.name() }));
