@@ -135,7 +135,7 @@ pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
 }
 
 /// Points from which a matrix is written by several threads.
-const PARALLEL_POINTS: usize = 100_000;
+const PARALLEL_POINTS: usize = 20_000;
 
 /// As [`write_value_json`], a large matrix's series written in parts, one per thread of
 /// `executor`, then joined.
@@ -280,12 +280,25 @@ fn write_ts(out: &mut Vec<u8>, t: i64) {
 /// the shortest digits that read back as `v`, laid out without an exponent. The digits come from
 /// ryu, which finds the same shortest digits far faster than `fmt`.
 pub(crate) fn write_go_float(out: &mut Vec<u8>, v: f64) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     if !v.is_finite() {
         out.extend_from_slice(format_api_float(v).as_bytes());
         return;
     }
+    // Below 2^53 every integer is a double and no shorter decimal reads back as it, so its
+    // shortest digits are the integer's own (-0 keeps its sign, so it takes the general path).
+    if v == v.trunc() && v.abs() < EXACT && !(v == 0.0 && v.is_sign_negative()) {
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
+        return;
+    }
     let mut buf = ryu::Buffer::new();
     let s = buf.format_finite(v).as_bytes();
+    // Between 1e-5 and 1e16 ryu writes `ddd.ddd` or `0.000ddd`, Go's layout already, unless it
+    // ends in `.0` (an integer, mostly written above).
+    if !s.contains(&b'e') && !s.ends_with(b".0") {
+        out.extend_from_slice(s);
+        return;
+    }
     let (sign, s) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, s),
@@ -298,14 +311,20 @@ pub(crate) fn write_go_float(out: &mut Vec<u8>, v: f64) {
         None => (s, 0),
     };
     let point = mantissa.iter().position(|&c| c == b'.').unwrap_or(mantissa.len());
-    let mut digits: Vec<u8> = mantissa.iter().copied().filter(|&c| c != b'.').collect();
+    // At most 17 significant digits and a few zeros: the mantissa fits on the stack.
+    let mut all = [0u8; 32];
+    let mut n = 0;
+    for &c in mantissa.iter().filter(|&&c| c != b'.').take(all.len()) {
+        all[n] = c;
+        n += 1;
+    }
     let mut point = point as i32 + exp;
     // Leading zeros (`0.000ddd`) move the point; trailing ones (`ddd.0`) are dropped.
-    let lead = digits.iter().take_while(|&&c| c == b'0').count();
-    digits.drain(..lead);
+    let lead = all[..n].iter().take_while(|&&c| c == b'0').count();
     point -= lead as i32;
-    while digits.last() == Some(&b'0') {
-        digits.pop();
+    let mut digits = &all[lead..n];
+    while let Some((b'0', rest)) = digits.split_last() {
+        digits = rest;
     }
     if sign {
         out.push(b'-');
@@ -317,9 +336,9 @@ pub(crate) fn write_go_float(out: &mut Vec<u8>, v: f64) {
     if point <= 0 {
         out.extend_from_slice(b"0.");
         out.extend(std::iter::repeat_n(b'0', (-point) as usize));
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(digits);
     } else if point as usize >= digits.len() {
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(digits);
         out.extend(std::iter::repeat_n(b'0', point as usize - digits.len()));
     } else {
         out.extend_from_slice(&digits[..point as usize]);
@@ -412,6 +431,11 @@ mod tests {
         let mut values =
             vec![0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 100.0, 1e21, 1e22, 1.5e-7, 123456789.125, 5e-324];
         values.extend([f64::MAX, f64::MIN_POSITIVE, 1699999200.5, 0.30000000000000004, 1e15, 12345e-10]);
+        // Integers on both sides of 2^53, where the integer path gives way to the general one.
+        let two53 = 9_007_199_254_740_992.0_f64;
+        values.extend([two53 - 1.0, -(two53 - 1.0), two53, two53 + 2.0, 4613449907.0, -42.0, 2f64.powi(60)]);
+        // Where ryu switches between its plain and exponent layouts.
+        values.extend([1e-5, 9.99e-6, 1.00001e-5, 1e16, 1.5e16, 9999999999999998.5, 123456789012345.67]);
         for _ in 0..200_000 {
             // Random bit patterns cover every exponent; skip NaN and infinities.
             let v = f64::from_bits(next());
@@ -419,6 +443,7 @@ mod tests {
                 values.push(v);
             }
             values.push((next() % 100_000_000) as f64 / 1000.0);
+            values.push((next() % (1 << 54)) as f64 - (1u64 << 53) as f64);
         }
         let mut ties = 0;
         for v in values {
@@ -426,6 +451,9 @@ mod tests {
             write_go_float(&mut out, v);
             let (ours, theirs) = (String::from_utf8(out).unwrap(), format_api_float(v));
             assert_eq!(ours.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{v:e}: {ours}");
+            if v == v.trunc() && v.abs() < two53 {
+                assert_eq!(ours, theirs, "integer {v:e}");
+            }
             if ours != theirs {
                 assert_eq!(ours.len(), theirs.len(), "{v:e}: {ours} vs {theirs}");
                 ties += 1;
