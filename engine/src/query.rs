@@ -18,7 +18,7 @@ use quiver_proto::{FloatHistogram, Labels, SeriesStore};
 
 use crate::control::QueryControl;
 use crate::error::{EngineError, Result};
-use crate::exec::{QueryContext, Rows, Val, collect_all, memory_for};
+use crate::exec::{QueryContext, Rows, Val, collect_parts, memory_for};
 use crate::executor::Executor;
 use crate::physical::PromQueryPlanner;
 use crate::value::{Point, QueryOutput, QueryStats, RangeSeries, Value, VectorSample};
@@ -304,8 +304,8 @@ impl Job {
         let task = ctx.task_ctx();
         let mem = memory_for(&task, "query result");
         let evaluate = async {
-            let rows = collect_all(physical, &task, qctx, &mem).await?;
-            shape(qctx, rows, kind, self.steps, self.instant)
+            let parts = collect_parts(physical, &task, qctx, &mem).await?;
+            shape(qctx, parts, kind, self.steps, self.instant)
         };
         // Evaluation also checks `control` in its loops; the race stops it while it awaits.
         let value = tokio::select! {
@@ -345,14 +345,93 @@ impl Job {
     }
 }
 
-/// Turns rows into the result type Prometheus returns for `kind`.
-fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, instant: bool) -> Result<Value> {
+/// Turns the partitions' rows into the result type Prometheus returns for `kind`.
+fn shape(
+    qctx: &QueryContext,
+    parts: Vec<Rows>,
+    kind: ValueKind,
+    steps: EvalSteps,
+    instant: bool,
+) -> Result<Value> {
     let duplicate = || EngineError::Eval("vector cannot contain metrics with the same labelset".into());
-    match (kind, instant) {
-        (ValueKind::Scalar, true) => {
+    if instant && matches!(kind, ValueKind::Scalar | ValueKind::Vector) {
+        // One value per series: few rows, read as one.
+        let mut parts = parts.into_iter();
+        let mut rows = parts.next().unwrap_or_default();
+        for mut p in parts {
+            rows.append(&mut p);
+        }
+        return shape_instant(qctx, rows, kind, steps, duplicate);
+    }
+    // Range queries, and range vectors of instant queries: one series per label set. Rows come
+    // in runs of one series, so labels are looked up once per run, not per row, and the values
+    // are copied once, from their partition's rows into their series.
+    let mut runs: BTreeMap<Arc<Labels>, Vec<(usize, std::ops::Range<usize>)>> = BTreeMap::new();
+    for (p, rows) in parts.iter().enumerate() {
+        for (id, r) in rows.runs() {
+            let labels =
+                if kind == ValueKind::Scalar { Arc::new(Labels::empty()) } else { qctx.series.visible(id) };
+            runs.entry(labels).or_default().push((p, r));
+        }
+    }
+    let hists = parts.iter().any(Rows::has_histograms);
+    let mut out = Vec::with_capacity(runs.len());
+    for (labels, ranges) in runs {
+        let mut s = RangeSeries { labels: Labels::clone(&labels), ..RangeSeries::default() };
+        let n: usize = ranges.iter().map(|(_, r)| r.len()).sum();
+        if hists {
+            for (p, r) in &ranges {
+                let rows = &parts[*p];
+                for i in r.clone() {
+                    match rows.val(i) {
+                        Val::F(f) => s.floats.push((rows.ts[i], f)),
+                        Val::H(h) => s.histograms.push((rows.ts[i], FloatHistogram::clone(&h))),
+                    }
+                }
+            }
+        } else {
+            s.floats.reserve_exact(n);
+            for (p, r) in &ranges {
+                let rows = &parts[*p];
+                s.floats
+                    .extend(rows.ts[r.clone()].iter().copied().zip(rows.values[r.clone()].iter().copied()));
+            }
+        }
+        // Series that became one label set (a name dropped) come in several runs: in time
+        // order, and two samples at one time are an error, as in Prometheus.
+        if !s.floats.is_sorted_by_key(|p| p.0) || !s.histograms.is_sorted_by_key(|p| p.0) {
+            s.floats.sort_by_key(|p| p.0);
+            s.histograms.sort_by_key(|p| p.0);
+        }
+        let twice = if s.histograms.is_empty() {
+            s.floats.windows(2).any(|w| w[0].0 == w[1].0)
+        } else {
+            let mut times: Vec<i64> =
+                s.floats.iter().map(|p| p.0).chain(s.histograms.iter().map(|p| p.0)).collect();
+            times.sort_unstable();
+            times.windows(2).any(|w| w[0] == w[1])
+        };
+        if twice {
+            return Err(duplicate());
+        }
+        out.push(s);
+    }
+    Ok(Value::Matrix(out))
+}
+
+/// The scalar or instant vector of an instant query.
+fn shape_instant(
+    qctx: &QueryContext,
+    rows: Rows,
+    kind: ValueKind,
+    steps: EvalSteps,
+    duplicate: impl Fn() -> EngineError,
+) -> Result<Value> {
+    match kind {
+        ValueKind::Scalar => {
             Ok(Value::Scalar { t: steps.start, v: rows.values.first().copied().unwrap_or(f64::NAN) })
         }
-        (ValueKind::Vector, true) => {
+        _ => {
             let mut seen: HashSet<Arc<Labels>> = HashSet::with_capacity(rows.len());
             let mut out = Vec::with_capacity(rows.len());
             for i in 0..rows.len() {
@@ -367,60 +446,6 @@ fn shape(qctx: &QueryContext, rows: Rows, kind: ValueKind, steps: EvalSteps, ins
                 });
             }
             Ok(Value::Vector(out))
-        }
-        _ => {
-            // Range queries, and range vectors of instant queries: one series per label set.
-            // Rows come in runs of one series, so labels are looked up once per run, not per
-            // row, and the values are copied once, into their series.
-            let mut runs: BTreeMap<Arc<Labels>, Vec<std::ops::Range<usize>>> = BTreeMap::new();
-            for (id, r) in rows.runs() {
-                let labels = if kind == ValueKind::Scalar {
-                    Arc::new(Labels::empty())
-                } else {
-                    qctx.series.visible(id)
-                };
-                runs.entry(labels).or_default().push(r);
-            }
-            let hists = rows.has_histograms();
-            let mut out = Vec::with_capacity(runs.len());
-            for (labels, ranges) in runs {
-                let mut s = RangeSeries { labels: Labels::clone(&labels), ..RangeSeries::default() };
-                let n: usize = ranges.iter().map(|r| r.len()).sum();
-                if hists {
-                    for i in ranges.iter().flat_map(|r| r.clone()) {
-                        match rows.val(i) {
-                            Val::F(f) => s.floats.push((rows.ts[i], f)),
-                            Val::H(h) => s.histograms.push((rows.ts[i], FloatHistogram::clone(&h))),
-                        }
-                    }
-                } else {
-                    s.floats.reserve_exact(n);
-                    for r in &ranges {
-                        s.floats.extend(
-                            rows.ts[r.clone()].iter().copied().zip(rows.values[r.clone()].iter().copied()),
-                        );
-                    }
-                }
-                // Series that became one label set (a name dropped) come in several runs: in
-                // time order, and two samples at one time are an error, as in Prometheus.
-                if !s.floats.is_sorted_by_key(|p| p.0) || !s.histograms.is_sorted_by_key(|p| p.0) {
-                    s.floats.sort_by_key(|p| p.0);
-                    s.histograms.sort_by_key(|p| p.0);
-                }
-                let twice = if s.histograms.is_empty() {
-                    s.floats.windows(2).any(|w| w[0].0 == w[1].0)
-                } else {
-                    let mut times: Vec<i64> =
-                        s.floats.iter().map(|p| p.0).chain(s.histograms.iter().map(|p| p.0)).collect();
-                    times.sort_unstable();
-                    times.windows(2).any(|w| w[0] == w[1])
-                };
-                if twice {
-                    return Err(duplicate());
-                }
-                out.push(s);
-            }
-            Ok(Value::Matrix(out))
         }
     }
 }

@@ -66,18 +66,34 @@ pub(crate) async fn collect_all(
     qctx: &Arc<QueryContext>,
     mem: &Arc<MemoryReservation>,
 ) -> Result<Rows> {
+    let mut parts = collect_parts(plan, ctx, qctx, mem).await?.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    for mut p in parts {
+        out.append(&mut p);
+    }
+    Ok(out)
+}
+
+/// As [`collect_all`], each partition's rows apart (in partition order), for a caller that
+/// reads them in turn rather than paying for their concatenation.
+pub(crate) async fn collect_parts(
+    plan: &Arc<dyn ExecutionPlan>,
+    ctx: &Arc<TaskContext>,
+    qctx: &Arc<QueryContext>,
+    mem: &Arc<MemoryReservation>,
+) -> Result<Vec<Rows>> {
     let n = plan.properties().output_partitioning().partition_count();
     let read =
         |p: usize| collect_partition(Arc::clone(plan), p, Arc::clone(ctx), Arc::clone(qctx), Arc::clone(mem));
     if n == 1 {
-        return read(0).await;
+        return Ok(vec![read(0).await?]);
     }
     let tasks: Vec<_> = (0..n).map(|p| spawn_join(read(p))).collect();
-    let mut out = Rows::default();
+    let mut parts = Vec::with_capacity(n);
     for t in tasks {
-        out.append(&mut t.await?);
+        parts.push(t.await?);
     }
-    Ok(out)
+    Ok(parts)
 }
 
 /// Inputs every partition of an operator needs whole, read once for all of them: a function's

@@ -24,7 +24,7 @@ mod select;
 mod shared;
 
 pub(crate) use blocking::{BlockingStream, Kernel, Work};
-pub(crate) use inputs::{SideInputs, collect_all, memory_for, spawn_join};
+pub(crate) use inputs::{SideInputs, collect_all, collect_parts, memory_for, spawn_join};
 pub(crate) use map::{BatchEval, MapStream};
 pub(crate) use select::{SelectStream, SeriesEval};
 pub(crate) use shared::SharedSource;
