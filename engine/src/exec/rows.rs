@@ -87,6 +87,15 @@ pub(crate) struct Rows {
 }
 
 impl Rows {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self {
+            series: Vec::with_capacity(n),
+            ts: Vec::with_capacity(n),
+            values: Vec::with_capacity(n),
+            hists: Vec::with_capacity(n),
+        }
+    }
+
     pub(crate) fn push(&mut self, series: u32, ts: i64, v: f64) {
         self.series.push(series);
         self.ts.push(ts);

@@ -73,8 +73,11 @@ impl<E: SeriesEval> SelectStream<E> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<RecordBatch> {
-        let rows = std::mem::take(&mut self.rows);
+    /// The rows so far as a batch; with `more` to come, the next batch's columns are sized
+    /// like this one's at once instead of grown by doubling (which copied them about once more).
+    fn flush(&mut self, more: bool) -> Result<RecordBatch> {
+        let next = if more { Rows::with_capacity(self.rows.len()) } else { Rows::default() };
+        let rows = std::mem::replace(&mut self.rows, next);
         rows.into_batch(Arc::clone(&self.schema), &self.qctx.hists)
     }
 }
@@ -99,7 +102,7 @@ impl<E: SeriesEval> Stream for SelectStream<E> {
                 if this.rows.len() == 0 {
                     break Poll::Ready(None);
                 }
-                break Poll::Ready(Some(this.flush().map_err(DataFusionError::from)));
+                break Poll::Ready(Some(this.flush(false).map_err(DataFusionError::from)));
             }
             let waited = Instant::now();
             let next = this.source.poll_next_unpin(cx);
@@ -116,7 +119,7 @@ impl<E: SeriesEval> Stream for SelectStream<E> {
                         break Poll::Ready(Some(Err(DataFusionError::from(e))));
                     }
                     if this.rows.len() >= BATCH_ROWS {
-                        break Poll::Ready(Some(this.flush().map_err(DataFusionError::from)));
+                        break Poll::Ready(Some(this.flush(true).map_err(DataFusionError::from)));
                     }
                 }
             }
