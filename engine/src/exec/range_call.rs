@@ -408,14 +408,23 @@ impl RangeCallEval {
 }
 
 impl SeriesEval for RangeCallEval {
-    fn series(&mut self, s: StoreSeries, sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
+    fn series(&mut self, mut s: StoreSeries, sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
         self.ensure_params(sides);
         let keeps_name = self.func.keeps_metric_name();
         let name = s.labels.metric_name().map(str::to_string);
-        let register = |q: &QueryContext| q.series.add(s.labels.clone(), !keeps_name);
         let mut bufs = std::mem::take(&mut self.buffers);
-        let decoded = match self.decode_floats(&s)? {
-            Some(decoded) => {
+        // Decoded first (its errors name the series), then the labels move into the
+        // registration instead of being copied.
+        let plain = self.decode_floats(&s)?;
+        let general = match plain {
+            Some(_) => None,
+            None => Some(decode_samples_in(&s, Some(&self.windows))?),
+        };
+        let labels = std::mem::take(&mut s.labels);
+        let register = move |q: &QueryContext| q.series.add(labels, !keeps_name);
+        let decoded = match general {
+            None => {
+                let decoded = plain.unwrap_or(0);
                 self.qctx.account(decoded)?;
                 let scratch = std::mem::take(&mut self.scratch);
                 let view = SeriesView { name: name.as_deref(), floats: &scratch.floats, hists: &[] };
@@ -424,8 +433,7 @@ impl SeriesEval for RangeCallEval {
                 self.qctx.hold(added)?;
                 decoded
             }
-            None => {
-                let decoded = decode_samples_in(&s, Some(&self.windows))?;
+            Some(decoded) => {
                 self.qctx.account(decoded.len())?;
                 let (floats, hists) = decoded.split();
                 let hists: Vec<(i64, &FloatHistogram)> =
