@@ -356,12 +356,7 @@ fn shape(
     let duplicate = || EngineError::Eval("vector cannot contain metrics with the same labelset".into());
     if instant && matches!(kind, ValueKind::Scalar | ValueKind::Vector) {
         // One value per series: few rows, read as one.
-        let mut parts = parts.into_iter();
-        let mut rows = parts.next().unwrap_or_default();
-        for mut p in parts {
-            rows.append(&mut p);
-        }
-        return shape_instant(qctx, rows, kind, steps, duplicate);
+        return shape_instant(qctx, Rows::concat(parts), kind, steps, duplicate);
     }
     // Range queries, and range vectors of instant queries: one series per label set. Rows come
     // in runs of one series, so labels are looked up once per run, not per row, and the values

@@ -20,7 +20,7 @@ use super::common::{Emission, ExecCore, compile_matchers, fmt_partitions, plan_a
 use super::context::QueryContext;
 use super::drive::{BatchEval, MapStream, SelectStream, SeriesEval, SharedSource, SideInputs};
 use super::rows::{Hist, Rows};
-use super::samples::{Windows, advance, decode_samples_in, stats_histogram};
+use super::samples::{SeriesSamples, Windows, advance, decode_samples_in, stats_histogram};
 use crate::error::{EngineError, Result};
 use crate::functions::range::{
     RangeFunction, RangeModifier, RangeValue, Window, counter_annotation, eval_range_kernel,
@@ -407,6 +407,13 @@ impl RangeCallEval {
     }
 }
 
+/// One series' samples for its windows: floats decoded into the scratch buffers (how many), or
+/// decoded by the general decoder (histograms, overlapping chunks).
+enum Decoded {
+    Plain(usize),
+    General(SeriesSamples),
+}
+
 impl SeriesEval for RangeCallEval {
     fn series(&mut self, mut s: StoreSeries, sides: &[Arc<Rows>], rows: &mut Rows) -> Result<usize> {
         self.ensure_params(sides);
@@ -415,16 +422,14 @@ impl SeriesEval for RangeCallEval {
         let mut bufs = std::mem::take(&mut self.buffers);
         // Decoded first (its errors name the series), then the labels move into the
         // registration instead of being copied.
-        let plain = self.decode_floats(&s)?;
-        let general = match plain {
-            Some(_) => None,
-            None => Some(decode_samples_in(&s, Some(&self.windows))?),
+        let samples = match self.decode_floats(&s)? {
+            Some(decoded) => Decoded::Plain(decoded),
+            None => Decoded::General(decode_samples_in(&s, Some(&self.windows))?),
         };
         let labels = std::mem::take(&mut s.labels);
         let register = move |q: &QueryContext| q.series.add(labels, !keeps_name);
-        let decoded = match general {
-            None => {
-                let decoded = plain.unwrap_or(0);
+        let decoded = match samples {
+            Decoded::Plain(decoded) => {
                 self.qctx.account(decoded)?;
                 let scratch = std::mem::take(&mut self.scratch);
                 let view = SeriesView { name: name.as_deref(), floats: &scratch.floats, hists: &[] };
@@ -433,7 +438,7 @@ impl SeriesEval for RangeCallEval {
                 self.qctx.hold(added)?;
                 decoded
             }
-            Some(decoded) => {
+            Decoded::General(decoded) => {
                 self.qctx.account(decoded.len())?;
                 let (floats, hists) = decoded.split();
                 let hists: Vec<(i64, &FloatHistogram)> =

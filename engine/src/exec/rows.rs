@@ -137,6 +137,16 @@ impl Rows {
         self.series.capacity() * 4 + (self.ts.capacity() + self.values.capacity() + self.hists.capacity()) * 8
     }
 
+    /// Rows one after another, in order; the first's columns are kept and the rest appended.
+    pub(crate) fn concat(parts: impl IntoIterator<Item = Rows>) -> Rows {
+        let mut parts = parts.into_iter();
+        let mut out = parts.next().unwrap_or_default();
+        for mut p in parts {
+            out.append(&mut p);
+        }
+        out
+    }
+
     pub(crate) fn append(&mut self, other: &mut Rows) {
         self.series.append(&mut other.series);
         self.ts.append(&mut other.ts);

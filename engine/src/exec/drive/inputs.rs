@@ -66,12 +66,7 @@ pub(crate) async fn collect_all(
     qctx: &Arc<QueryContext>,
     mem: &Arc<MemoryReservation>,
 ) -> Result<Rows> {
-    let mut parts = collect_parts(plan, ctx, qctx, mem).await?.into_iter();
-    let mut out = parts.next().unwrap_or_default();
-    for mut p in parts {
-        out.append(&mut p);
-    }
-    Ok(out)
+    Ok(Rows::concat(collect_parts(plan, ctx, qctx, mem).await?))
 }
 
 /// As [`collect_all`], each partition's rows apart (in partition order), for a caller that
