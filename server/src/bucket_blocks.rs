@@ -74,6 +74,12 @@ impl BucketBlocks {
         self
     }
 
+    /// The bucket is the local directory `dir`: block files are read from it in place.
+    pub(crate) fn with_local_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.open.local_dir = Some(dir);
+        self
+    }
+
     /// Reads indexes through `cache` and counts the bytes read from the bucket in `fetched`.
     pub(crate) fn with_index_cache(
         mut self,

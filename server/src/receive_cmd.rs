@@ -139,7 +139,9 @@ pub async fn run(args: ReceiveArgs) -> Result<(), CliError> {
     let local_fs = LocalFileSystem::new_with_prefix(&args.tsdb_path)
         .map_err(|e| CliError::Usage(format!("{}: {e}", args.tsdb_path.display())))?;
     let local: Arc<dyn ObjectStore> = Arc::new(local_fs);
-    let blocks = Arc::new(BucketBlocks::new(Arc::clone(&local)));
+    let tsdb_dir =
+        std::fs::canonicalize(&args.tsdb_path).map_err(|e| CliError::io(args.tsdb_path.display(), e))?;
+    let blocks = Arc::new(BucketBlocks::new(Arc::clone(&local)).with_local_dir(tsdb_dir));
     blocks.sync(&BlockFilter::default()).await?;
     let mut uploads = vec![local];
     if args.objstore.yaml()?.is_some() {

@@ -50,15 +50,17 @@ pub fn router(store: Arc<dyn ObjectStore>, query: QueryConfig, executor: Executo
     with_blocks_pages(ApiState::new(sources, query, ReadConfig::default(), executor), blocks)
 }
 
-/// As [`router`], with remote write into `receiver`, whose heads queries see beside the bucket.
+/// As [`router`], with remote write into `receiver`, whose heads queries see beside the bucket;
+/// the bucket `store` is the local directory `dir`, whose block files are read in place.
 pub fn router_with_receiver(
     store: Arc<dyn ObjectStore>,
+    dir: PathBuf,
     receiver: Arc<Receiver>,
     max_write_bytes: usize,
     query: QueryConfig,
     executor: Executor,
 ) -> Router {
-    let blocks = Arc::new(BucketBlocks::new(store));
+    let blocks = Arc::new(BucketBlocks::new(store).with_local_dir(dir));
     let sources = Arc::new(UpSources { blocks: Arc::clone(&blocks), receiver: Arc::clone(&receiver) });
     with_blocks_pages(ApiState::new(sources, query, ReadConfig::default(), executor), blocks)
         .merge(crate::receive::routes(receiver, max_write_bytes, crate::receive::TENANT_HEADER))
@@ -129,7 +131,8 @@ pub async fn run(args: UpArgs) -> Result<(), CliError> {
         retention: None,
     };
     tokio::spawn(crate::receive::cut_blocks(Arc::clone(&receiver), targets, block_ms));
-    let app = router_with_receiver(bucket, receiver, max_write, query, executor);
+    let dir = std::fs::canonicalize(&args.data_dir).map_err(|e| CliError::io(args.data_dir.display(), e))?;
+    let app = router_with_receiver(bucket, dir, receiver, max_write, query, executor);
     let (listener, addr) = bind(args.http_address).await?;
     announce(&format!(
         "Quiver is up at http://{addr}/ (bucket and WAL: {dir})\n\

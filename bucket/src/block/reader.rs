@@ -26,6 +26,9 @@ pub struct OpenOptions {
     pub cache: Option<Arc<dyn IndexCache>>,
     /// Bytes read from the store.
     pub fetched: Option<Counter>,
+    /// The store is this local directory: block files are read from it in place (see
+    /// [`BlockSource::with_local_dir`]).
+    pub local_dir: Option<std::path::PathBuf>,
 }
 
 /// A block opened for reading.
@@ -67,7 +70,11 @@ impl Block {
     pub async fn open_with(store: Arc<dyn ObjectStore>, dir: Path, opts: &OpenOptions) -> Result<Self> {
         let headers = opts.headers.as_deref();
         let name = dir.filename().unwrap_or(dir.as_ref()).to_string();
-        let src = BlockSource::new(store, dir, name).with_cache(opts.cache.clone(), opts.fetched.clone());
+        let local =
+            opts.local_dir.as_ref().map(|d| dir.parts().fold(d.clone(), |p, part| p.join(part.as_ref())));
+        let src = BlockSource::new(store, dir, name)
+            .with_cache(opts.cache.clone(), opts.fetched.clone())
+            .with_local_dir(local);
         let meta = BlockMeta::parse(src.name(), &src.get("meta.json").await?)?;
         let external = Labels::from_pairs(meta.external_labels()).map_err(|e| Error::Corrupt {
             block: src.name().to_string(),

@@ -25,18 +25,34 @@ fn series(n: usize, samples: usize) -> Vec<(Labels, Vec<Sample>)> {
         .collect()
 }
 
-async fn write_and_open(dir: &std::path::Path, input: Vec<(Labels, Vec<Sample>)>) -> Block {
+/// Opens block `ulid` of the local directory `dir`, through the object store or (`in_place`)
+/// reading its files in place as `quiver up` does.
+async fn open_in(dir: &std::path::Path, ulid: &str, in_place: bool) -> Result<Block, Error> {
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir).unwrap());
+    let opts = OpenOptions { local_dir: in_place.then(|| dir.to_path_buf()), ..Default::default() };
+    Block::open_with(store, Path::from(ulid), &opts).await
+}
+
+async fn write_and_open(dir: &std::path::Path, input: Vec<(Labels, Vec<Sample>)>, in_place: bool) -> Block {
     let metas = write_float_blocks(dir, input, DEFAULT_BLOCK_DURATION_MS).unwrap();
     assert_eq!(metas.len(), 1);
-    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir).unwrap());
-    Block::open(store, Path::from(metas[0].ulid.to_string())).await.unwrap()
+    open_in(dir, &metas[0].ulid.to_string(), in_place).await.unwrap()
 }
 
 #[tokio::test]
 async fn round_trips_series_and_samples() {
+    round_trip(false).await;
+}
+
+#[tokio::test]
+async fn round_trips_series_and_samples_read_in_place() {
+    round_trip(true).await;
+}
+
+async fn round_trip(in_place: bool) {
     let tmp = tempfile::tempdir().unwrap();
     let input = series(50, 300);
-    let block = write_and_open(tmp.path(), input.clone()).await;
+    let block = write_and_open(tmp.path(), input.clone(), in_place).await;
     assert_eq!(block.meta().stats.num_series, 50);
     assert_eq!(block.meta().stats.num_samples, 50 * 300);
     assert_eq!(block.index().label_names(), vec!["__name__", "instance", "job"]);
@@ -88,12 +104,23 @@ async fn index_bytes_match_promtool_layout() {
 }
 
 async fn open_err(dir: &std::path::Path, ulid: &str) -> Error {
-    let store: Arc<dyn object_store::ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir).unwrap());
-    Block::open(store, Path::from(ulid)).await.unwrap_err()
+    open_in(dir, ulid, false).await.unwrap_err()
 }
 
 #[tokio::test]
 async fn corrupt_and_missing_files_are_named() {
+    corrupt_and_missing(false).await;
+}
+
+#[tokio::test]
+async fn corrupt_and_missing_files_are_named_when_read_in_place() {
+    corrupt_and_missing(true).await;
+}
+
+async fn corrupt_and_missing(in_place: bool) {
+    let open_err = |dir: std::path::PathBuf, ulid: String| async move {
+        open_in(&dir, &ulid, in_place).await.unwrap_err()
+    };
     let tmp = tempfile::tempdir().unwrap();
     let metas = write_float_blocks(tmp.path(), series(5, 50), DEFAULT_BLOCK_DURATION_MS).unwrap();
     let ulid = metas[0].ulid.to_string();
@@ -103,7 +130,7 @@ async fn corrupt_and_missing_files_are_named() {
     // Every truncation of the index fails to open, naming block and file, never panicking.
     for cut in (0..index.len()).step_by(7) {
         std::fs::write(bdir.join("index"), &index[..cut]).unwrap();
-        let e = open_err(tmp.path(), &ulid).await.to_string();
+        let e = open_err(tmp.path().to_path_buf(), ulid.clone()).await.to_string();
         assert!(e.contains(&ulid) && e.contains("index"), "cut {cut}: {e}");
     }
     // A flipped byte anywhere in the index is caught by a checksum when the index is read fully.
@@ -111,9 +138,7 @@ async fn corrupt_and_missing_files_are_named() {
         let mut bad = index.clone();
         bad[pos] ^= 0x5a;
         std::fs::write(bdir.join("index"), &bad).unwrap();
-        let store: Arc<dyn object_store::ObjectStore> =
-            Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
-        let outcome = match Block::open(store, Path::from(ulid.as_str())).await {
+        let outcome = match open_in(tmp.path(), &ulid, in_place).await {
             Err(e) => Err(e),
             Ok(b) => match b.index().all_postings().await {
                 Err(e) => Err(e),
@@ -136,17 +161,13 @@ async fn corrupt_and_missing_files_are_named() {
     let mut bad = chunks.clone();
     bad[20] ^= 1;
     std::fs::write(&seg, &bad).unwrap();
-    let store: Arc<dyn object_store::ObjectStore> =
-        Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
-    let b = Block::open(store, Path::from(ulid.as_str())).await.unwrap();
+    let b = open_in(tmp.path(), &ulid, in_place).await.unwrap();
     let s = b.select(&[], TimeRange::ALL).await.unwrap();
     let e = b.read_chunks(&s[0]).await.unwrap_err().to_string();
     assert!(e.contains(&ulid) && e.contains("chunks/000001") && e.contains("checksum"), "{e}");
     // Truncated segment: chunks past the end are an error, not a short read.
     std::fs::write(&seg, &chunks[..chunks.len() / 2]).unwrap();
-    let store: Arc<dyn object_store::ObjectStore> =
-        Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
-    let b = Block::open(store, Path::from(ulid.as_str())).await.unwrap();
+    let b = open_in(tmp.path(), &ulid, in_place).await.unwrap();
     let mut failed = 0;
     for s in b.select(&[], TimeRange::ALL).await.unwrap() {
         if b.read_chunks(&s).await.is_err() {
@@ -159,24 +180,24 @@ async fn corrupt_and_missing_files_are_named() {
     // meta.json: garbage and missing.
     let meta = std::fs::read(bdir.join("meta.json")).unwrap();
     std::fs::write(bdir.join("meta.json"), &meta[..meta.len() / 2]).unwrap();
-    let e = open_err(tmp.path(), &ulid).await.to_string();
+    let e = open_err(tmp.path().to_path_buf(), ulid.clone()).await.to_string();
     assert!(e.contains(&ulid) && e.contains("meta.json"), "{e}");
     std::fs::remove_file(bdir.join("meta.json")).unwrap();
     assert!(
-        matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "meta.json")
+        matches!(open_err(tmp.path().to_path_buf(), ulid.clone()).await, Error::MissingFile { ref file, .. } if file == "meta.json")
     );
     std::fs::write(bdir.join("meta.json"), &meta).unwrap();
 
     // Missing index and missing chunk directory.
     std::fs::remove_file(bdir.join("index")).unwrap();
     assert!(
-        matches!(open_err(tmp.path(), &ulid).await, Error::MissingFile { ref file, .. } if file == "index")
+        matches!(open_err(tmp.path().to_path_buf(), ulid.clone()).await, Error::MissingFile { ref file, .. } if file == "index")
     );
     std::fs::write(bdir.join("index"), &index).unwrap();
 
     // Corrupt tombstones.
     std::fs::write(bdir.join("tombstones"), b"\x01\x30\xba\x30\x01garbage").unwrap();
-    let e = open_err(tmp.path(), &ulid).await.to_string();
+    let e = open_err(tmp.path().to_path_buf(), ulid.clone()).await.to_string();
     assert!(e.contains("tombstones"), "{e}");
 }
 
