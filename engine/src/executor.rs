@@ -46,8 +46,8 @@ impl Executor {
         std::thread::Builder::new().name("quiver-query-runtime".into()).spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
-                // Local block files are read on the blocking pool; a few threads keep the reads
-                // going, and every thread more holds memory of its own.
+                // Files read through object_store's local file system go to the blocking pool; a
+                // few threads keep the reads going, and every thread more holds memory of its own.
                 .max_blocking_threads(threads * 2)
                 .thread_name("quiver-query")
                 .thread_stack_size(QUERY_THREAD_STACK)

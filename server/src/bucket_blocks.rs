@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::future::BoxFuture;
 use object_store::ObjectStore;
 use object_store::path::Path;
-use quiver_bucket::block::{Block, BlockSource, OpenOptions, list_blocks};
+use quiver_bucket::block::{Block, BlockSource, OpenOptions, list_blocks, list_local_blocks};
 use quiver_bucket::index_cache::IndexCache;
 use quiver_bucket::selector::BlockSelector;
 use quiver_engine::storage::BlockStore;
@@ -117,7 +117,10 @@ impl BucketBlocks {
     }
 
     async fn open_listed(&self, filter: &BlockFilter) -> Result<Vec<Arc<Block>>, quiver_bucket::Error> {
-        let listed = list_blocks(&self.bucket, None).await?;
+        let listed = match &self.open.local_dir {
+            Some(dir) => list_local_blocks(dir)?,
+            None => list_blocks(&self.bucket, None).await?,
+        };
         let mut state = self.state.lock().await;
         let present: BTreeSet<Ulid> = listed.iter().copied().collect();
         state.blocks.retain(|u, _| present.contains(u));

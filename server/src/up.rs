@@ -3,6 +3,7 @@
 //! blocks merged (see [`crate::api`]), health and readiness, and the blocks themselves (as JSON
 //! and as a page with a query box). Compaction and rules join as their issues land.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -157,10 +158,14 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, S
 
 /// Serves `app` on `listener` until SIGTERM or Ctrl-C, finishing the requests in flight.
 pub(crate) async fn serve_http(listener: tokio::net::TcpListener, app: Router) -> Result<(), CliError> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Server(e.to_string()))
+    // The accept loop runs on a worker, not on the thread that awaits this (the process's main
+    // thread, outside the workers): a connection accepted there would be one more thread to wake
+    // and hand over from on every request.
+    let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).into_future();
+    match tokio::spawn(serve).await {
+        Ok(r) => r.map_err(|e| CliError::Server(e.to_string())),
+        Err(e) => Err(CliError::Server(format!("the HTTP server stopped: {e}"))),
+    }
 }
 
 /// The runtime queries run on: a thread per partition a query splits into.

@@ -22,7 +22,7 @@ pub use index_writer::{ChunkMeta, IndexWriteStats, write_index};
 pub use meta::{
     BlockCompaction, BlockDesc, BlockMeta, BlockStats, Downsample, FileMeta, IndexStats, ThanosMeta,
 };
-pub use reader::{Block, OpenOptions, list_blocks};
+pub use reader::{Block, OpenOptions, list_blocks, list_local_blocks};
 pub use series_store::{BATCH_SERIES, BATCHES_AHEAD};
 pub use source::BlockSource;
 pub use tombstones::{Tombstone, decode_tombstones, encode_tombstones};

@@ -210,3 +210,21 @@ pub async fn list_blocks(store: &Arc<dyn ObjectStore>, prefix: Option<&Path>) ->
     out.sort();
     Ok(out)
 }
+
+/// As [`list_blocks`] for a bucket that is the local directory `dir`, read on the calling thread
+/// (a directory of a few entries takes microseconds; the store would take a blocking-pool trip).
+pub fn list_local_blocks(dir: &std::path::Path) -> Result<Vec<Ulid>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))?;
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| Error::io(dir.display(), e))?;
+        if !e.file_type().map_err(|err| Error::io(e.path().display(), err))?.is_dir() {
+            continue;
+        }
+        if let Some(u) = e.file_name().to_str().and_then(|n| Ulid::from_string(n).ok()) {
+            out.push(u);
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -282,3 +282,26 @@ async fn invalid_external_label_names_are_a_corrupt_meta() {
     let e = open_err(tmp.path(), &metas[0].ulid.to_string()).await;
     assert!(e.to_string().contains("meta.json is corrupt: external labels"), "{e}");
 }
+
+#[tokio::test]
+async fn listing_a_local_directory_in_place_finds_what_the_store_lists() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut want: Vec<ulid::Ulid> = Vec::new();
+    for n in [3, 4] {
+        want.extend(
+            write_float_blocks(tmp.path(), series(n, 5), DEFAULT_BLOCK_DURATION_MS)
+                .unwrap()
+                .iter()
+                .map(|m| m.ulid),
+        );
+    }
+    want.sort();
+    // Neither a directory that is not a ULID nor a file named like one is a block.
+    std::fs::create_dir(tmp.path().join("wal")).unwrap();
+    std::fs::write(tmp.path().join(ulid::Ulid::new().to_string()), b"x").unwrap();
+    let store: Arc<dyn object_store::ObjectStore> =
+        Arc::new(LocalFileSystem::new_with_prefix(tmp.path()).unwrap());
+    assert_eq!(list_blocks(&store, None).await.unwrap(), want);
+    assert_eq!(list_local_blocks(tmp.path()).unwrap(), want);
+    assert!(matches!(list_local_blocks(&tmp.path().join("gone")), Err(Error::Io { .. })));
+}
