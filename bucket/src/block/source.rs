@@ -192,7 +192,7 @@ impl BlockSource {
     /// `ranges` of `file` under the local `dir`, one open for all; a range past the end of the
     /// file comes back short, for the caller's check to name.
     fn read_local(&self, dir: &std::path::Path, file: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
-        use std::os::unix::fs::FileExt;
+        use std::io::{Read, Seek, SeekFrom};
         let path = file.split('/').fold(dir.to_path_buf(), |p, part| p.join(part));
         let io_err = |e: std::io::Error| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -201,7 +201,7 @@ impl BlockSource {
                 Error::Io { path: path.display().to_string(), source: e }
             }
         };
-        let f = std::fs::File::open(&path).map_err(io_err)?;
+        let mut f = std::fs::File::open(&path).map_err(io_err)?;
         // A range from a damaged index may claim far more than the file holds: read only what is there.
         let size = f.metadata().map_err(io_err)?.len();
         let mut out = Vec::with_capacity(ranges.len());
@@ -209,17 +209,12 @@ impl BlockSource {
             let want = usize::try_from(r.end.min(size).saturating_sub(r.start)).map_err(|_| {
                 Error::corrupt(&self.name, file, format!("range {}..{} too large", r.start, r.end))
             })?;
-            let mut buf = vec![0u8; want];
-            let mut got = 0;
-            while got < want {
-                match f.read_at(&mut buf[got..], r.start + got as u64) {
-                    Ok(0) => break,
-                    Ok(n) => got += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(io_err(e)),
-                }
+            // `read_to_end` fills spare capacity without zeroing it first.
+            let mut buf = Vec::with_capacity(want);
+            if want > 0 {
+                f.seek(SeekFrom::Start(r.start)).map_err(io_err)?;
+                (&mut f).take(want as u64).read_to_end(&mut buf).map_err(io_err)?;
             }
-            buf.truncate(got);
             out.push(Bytes::from(buf));
         }
         Ok(out)

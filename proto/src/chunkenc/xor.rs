@@ -351,8 +351,9 @@ pub fn decode_xor_into(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Re
 pub fn decode_xor_pairs_into(chunk: &[u8], out: &mut Vec<(i64, f64)>) -> Result<()> {
     with_padded(chunk, |buf, len, n| {
         let start = out.len();
-        out.resize(start + n, (0, 0.0));
-        let mut sink = Pairs(&mut out[start..]);
+        // Reserved, then pushed: filling the space with zeros first would be one more pass.
+        out.reserve(n);
+        let mut sink = Pairs(&mut *out);
         match decode_padded(buf, len * 8, n, &mut sink) {
             Ok(()) => Ok(()),
             Err(i) => {
@@ -387,29 +388,29 @@ fn with_padded<T>(chunk: &[u8], decode: impl FnOnce(&[u8], usize, usize) -> Resu
     })
 }
 
-/// Where decoded samples go: sample `i`'s timestamp and value bits.
+/// Where decoded samples go, in order: a timestamp and value bits.
 trait Sink {
-    fn put(&mut self, i: usize, t: i64, v: u64);
+    fn put(&mut self, t: i64, v: u64);
 }
 
-/// Timestamps and values in two columns.
-struct Columns<'a>(&'a mut [i64], &'a mut [f64]);
+/// Timestamps and values appended to two columns (room reserved beforehand).
+struct Columns<'a>(&'a mut Vec<i64>, &'a mut Vec<f64>);
 
 impl Sink for Columns<'_> {
     #[inline(always)]
-    fn put(&mut self, i: usize, t: i64, v: u64) {
-        self.0[i] = t;
-        self.1[i] = f64::from_bits(v);
+    fn put(&mut self, t: i64, v: u64) {
+        self.0.push(t);
+        self.1.push(f64::from_bits(v));
     }
 }
 
-/// `(timestamp, value)` pairs.
-struct Pairs<'a>(&'a mut [(i64, f64)]);
+/// `(timestamp, value)` pairs appended (room reserved beforehand).
+struct Pairs<'a>(&'a mut Vec<(i64, f64)>);
 
 impl Sink for Pairs<'_> {
     #[inline(always)]
-    fn put(&mut self, i: usize, t: i64, v: u64) {
-        self.0[i] = (t, f64::from_bits(v));
+    fn put(&mut self, t: i64, v: u64) {
+        self.0.push((t, f64::from_bits(v)));
     }
 }
 
@@ -422,9 +423,9 @@ fn decode_stream(
 ) -> Result<()> {
     let end = stream_len * 8;
     let (t0, v0) = (ts.len(), vs.len());
-    ts.resize(t0 + n, 0);
-    vs.resize(v0 + n, 0.0);
-    let mut sink = Columns(&mut ts[t0..], &mut vs[v0..]);
+    ts.reserve(n);
+    vs.reserve(n);
+    let mut sink = Columns(&mut *ts, &mut *vs);
     match decode_padded(buf, end, n, &mut sink) {
         Ok(()) => Ok(()),
         Err(i) => {
@@ -456,7 +457,7 @@ fn decode_padded(buf: &[u8], end: usize, n: usize, out: &mut impl Sink) -> Resul
     for i in 0..n.min(2) {
         head.step().map_err(|Eof| i)?;
         head.read += 1;
-        out.put(i, head.t, head.v);
+        out.put(head.t, head.v);
     }
     let mut pos = end - head.r.available() as usize - 8 * head.r.unread_bytes();
     let (mut t, mut v, mut t_delta) = (head.t, head.v, head.t_delta);
@@ -509,7 +510,7 @@ fn decode_padded(buf: &[u8], end: usize, n: usize, out: &mut impl Sink) -> Resul
             pos += sig as usize;
             v ^= bits << trailing;
         }
-        out.put(i, t, v);
+        out.put(t, v);
     }
     if pos > end {
         return Err(n - 1);

@@ -156,6 +156,23 @@ impl GroupAcc {
         Ok(())
     }
 
+    /// `add` of a float to a `sum`, the commonest case, without the general dispatch: the same
+    /// state as `add(GroupOp::Sum, &Val::F(f), ..)` leaves.
+    #[inline]
+    pub(super) fn add_float_sum(&mut self, f: f64, drop_name: bool) {
+        if !self.seen {
+            // `start` raises no annotation for a float.
+            self.start(GroupOp::Sum, f, None, drop_name, &mut Vec::new());
+            return;
+        }
+        if self.incompatible {
+            return;
+        }
+        self.drop_name |= drop_name;
+        self.has_float = true;
+        (self.float_value, self.float_c) = kahan_sum_inc(f, self.float_value, self.float_c);
+    }
+
     fn start(
         &mut self,
         op: GroupOp,

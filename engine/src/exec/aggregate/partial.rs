@@ -247,14 +247,20 @@ async fn fold_partition(
                 let name = e.labels.metric_name().unwrap_or_default();
                 let accs = &mut p.groups[g].accs;
                 let mut slots = Slots::new(steps);
-                for k in i..end {
-                    accs[slots.of(ts[k])?].add(
-                        op,
-                        &Val::F(values[k]),
-                        e.drop_name,
-                        name,
-                        &mut annotations,
-                    )?;
+                if op == GroupOp::Sum {
+                    for k in i..end {
+                        accs[slots.of(ts[k])?].add_float_sum(values[k], e.drop_name);
+                    }
+                } else {
+                    for k in i..end {
+                        accs[slots.of(ts[k])?].add(
+                            op,
+                            &Val::F(values[k]),
+                            e.drop_name,
+                            name,
+                            &mut annotations,
+                        )?;
+                    }
                 }
                 done.push(id);
                 i = end;

@@ -320,3 +320,42 @@ eval instant at 10m count_values("", a_total)
 "#,
     );
 }
+
+#[test]
+fn the_float_sum_fast_path_leaves_what_the_general_one_does() {
+    let specials = [0.0, -0.0, 1e308, -1e308, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-300, 3.5];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..2000 {
+        let n = 1 + (next() % 12) as usize;
+        let xs: Vec<f64> = (0..n)
+            .map(|_| match next() % 4 {
+                0 => specials[(next() % specials.len() as u64) as usize],
+                1 => f64::from_bits(next()),
+                _ => (next() % 10_000) as f64 / 7.0 - 700.0,
+            })
+            .collect();
+        let drops: Vec<bool> = (0..n).map(|_| next() % 5 == 0).collect();
+        let (mut general, mut fast) = (GroupAcc::default(), GroupAcc::default());
+        let mut annotations = Vec::new();
+        for (x, &d) in xs.iter().zip(&drops) {
+            general.add(GroupOp::Sum, &Val::F(*x), d, "m", &mut annotations).unwrap();
+            fast.add_float_sum(*x, d);
+        }
+        let g = general.finish(GroupOp::Sum, 0.0, &mut annotations);
+        let f = fast.finish(GroupOp::Sum, 0.0, &mut annotations);
+        let bits = |r: Option<(Val, bool)>| {
+            r.map(|(v, d)| match v {
+                Val::F(x) => (x.to_bits(), d),
+                Val::H(_) => panic!("a float sum gave a histogram"),
+            })
+        };
+        assert_eq!(bits(g), bits(f), "round {round}: {xs:?}");
+        assert!(annotations.is_empty(), "{annotations:?}");
+    }
+}
