@@ -20,6 +20,16 @@ pub(crate) fn open_bucket(args: &ObjstoreArgs) -> Result<Arc<dyn ObjectStore>, C
     Ok(cfg.build()?)
 }
 
+/// The local directory of the bucket the objstore flags name, when it is a `FILESYSTEM` one
+/// (made by opening the bucket first), canonical so that it does not depend on the working
+/// directory; `None` for a remote bucket.
+pub(crate) fn local_bucket_dir(args: &ObjstoreArgs) -> Result<Option<std::path::PathBuf>, CliError> {
+    let Some(yaml) = args.yaml()? else { return Ok(None) };
+    let Some(dir) = ObjstoreConfig::from_yaml(&yaml)?.local_directory() else { return Ok(None) };
+    // A prefix directory appears with the first upload: until then, read through the store.
+    Ok(std::fs::canonicalize(&dir).ok())
+}
+
 /// A local directory that is either one block (it holds `meta.json`) or a directory of blocks;
 /// returns a store rooted at the directory and the block directories in it.
 pub(crate) async fn open_local_blocks(dir: &FsPath) -> Result<(Arc<dyn ObjectStore>, Vec<Path>), CliError> {

@@ -302,9 +302,12 @@ pub async fn run(args: StoreArgs) -> Result<(), CliError> {
     let metrics = GatewayMetrics::new(cache.as_ref());
     let mut registry = Registry::default();
     metrics.register(&mut registry);
-    let blocks = BucketBlocks::new(bucket)
+    let mut blocks = BucketBlocks::new(bucket)
         .with_index_headers(args.data_dir.join("index-headers"))
         .with_index_cache(cache, metrics.bytes_fetched.clone());
+    if let Some(dir) = crate::store::local_bucket_dir(&args.objstore)? {
+        blocks = blocks.with_local_dir(dir);
+    }
     let gateway = Arc::new(Gateway {
         blocks: Arc::new(blocks),
         min_time: args.min_time,

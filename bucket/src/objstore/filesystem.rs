@@ -56,6 +56,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_filesystem_bucket_says_where_its_objects_lie() {
+        let cfg = ObjstoreConfig::from_yaml("type: FILESYSTEM\nconfig:\n  directory: /b\n").unwrap();
+        assert_eq!(cfg.local_directory(), Some(std::path::PathBuf::from("/b")));
+        let cfg =
+            ObjstoreConfig::from_yaml("type: FILESYSTEM\nconfig:\n  directory: /b\nprefix: /t/x/\n").unwrap();
+        assert_eq!(cfg.local_directory(), Some(std::path::PathBuf::from("/b/t/x")));
+        let cfg = ObjstoreConfig::from_yaml("type: S3\nconfig:\n  bucket: b\n  endpoint: 127.0.0.1:9000\n")
+            .unwrap();
+        assert_eq!(cfg.local_directory(), None);
+    }
+
     async fn exercise(store: &dyn ObjectStore) {
         let meta = Path::from("01ABC/meta.json");
         let chunk = Path::from("01ABC/chunks/000001");

@@ -191,6 +191,21 @@ impl ObjstoreConfig {
         self.provider.kind()
     }
 
+    /// Where the bucket's objects lie on local disk: a `FILESYSTEM` bucket's directory (under
+    /// its prefix); `None` for remote buckets.
+    pub fn local_directory(&self) -> Option<std::path::PathBuf> {
+        match &self.provider {
+            ProviderConfig::Filesystem(c) => {
+                let dir = std::path::PathBuf::from(&c.directory);
+                Some(match &self.prefix {
+                    Some(p) => p.split('/').fold(dir, |d, part| d.join(part)),
+                    None => dir,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Builds the object store this configuration describes, wrapped in a [`PrefixStore`] when
     /// `prefix` is set. Builds no connection: the first request is the first network use.
     /// `FILESYSTEM` creates its directory when it is missing.
