@@ -150,7 +150,7 @@ impl CallExec {
         let first_scalar = node.arg_scalar.first().copied().unwrap_or(false);
         let per_sample = |f: &dyn Fn(f64, i64) -> Option<f64>, rows: &mut Rows| {
             // Prometheus's float functions skip native histogram samples.
-            for i in (0..first.len()).filter(|&i| first.hists[i].is_none()) {
+            for i in (0..first.len()).filter(|&i| first.hist(i).is_none()) {
                 let id = first.series[i];
                 let out = if first_scalar { id } else { qctx.series.with_name_dropped(id) };
                 if let Some(v) = f(first.values[i], first.ts[i]) {
@@ -210,7 +210,7 @@ impl CallExec {
                 let mut by_step: std::collections::BTreeMap<i64, Vec<f64>> =
                     std::collections::BTreeMap::new();
                 let input = inputs.into_iter().next().unwrap_or_default();
-                for i in (0..input.len()).filter(|&i| input.hists[i].is_none()) {
+                for i in (0..input.len()).filter(|&i| input.hist(i).is_none()) {
                     by_step.entry(input.ts[i]).or_default().push(input.values[i]);
                 }
                 for t in node.steps.timestamps() {

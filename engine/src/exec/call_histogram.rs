@@ -42,7 +42,7 @@ pub(super) fn is_histogram_function(name: &str) -> bool {
 pub(super) fn scalar_by_step(rows: &Rows) -> BTreeMap<i64, f64> {
     let mut out = BTreeMap::new();
     for i in 0..rows.len() {
-        if rows.hists[i].is_none() {
+        if rows.hist(i).is_none() {
             out.entry(rows.ts[i]).or_insert(rows.values[i]);
         }
     }
@@ -96,7 +96,7 @@ impl CallExec {
     /// every count and the sum negated, which makes the histogram a gauge.
     pub(super) fn negate_histograms(qctx: &QueryContext, input: &Rows, scalar: bool, rows: &mut Rows) {
         for i in 0..input.len() {
-            let Some(h) = &input.hists[i] else { continue };
+            let Some(h) = input.hist(i) else { continue };
             let id = input.series[i];
             let out = if scalar { id } else { qctx.series.with_name_dropped(id) };
             let mut neg = FloatHistogram::clone(h);
@@ -216,7 +216,7 @@ impl<'a> Evaluator<'a> {
     fn native_stat(&mut self, name: &str, input: &Rows) -> Rows {
         let mut rows = Rows::default();
         for i in 0..input.len() {
-            let Some(h) = &input.hists[i] else { continue };
+            let Some(h) = input.hist(i) else { continue };
             if let Some(v) = stat_of(name, h) {
                 rows.push(self.qctx.series.with_name_dropped(input.series[i]), input.ts[i], v);
             }

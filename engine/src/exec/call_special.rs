@@ -76,7 +76,7 @@ fn sort(name: &str, by: &[String], qctx: &QueryContext, input: Rows) -> Rows {
     let labels: Vec<Arc<Labels>> = input.series.iter().map(|id| qctx.series.visible(*id)).collect();
     match name {
         "sort" | "sort_desc" => {
-            idx.retain(|&i| input.hists[i].is_none());
+            idx.retain(|&i| input.hist(i).is_none());
             let desc = name == "sort_desc";
             idx.sort_by(|&a, &b| {
                 let (x, y) = (input.values[a], input.values[b]);

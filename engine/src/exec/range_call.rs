@@ -465,7 +465,7 @@ impl BatchEval for RangeCallEval {
             let mut floats: Vec<(i64, f64)> = Vec::new();
             let mut hists: Vec<(i64, Hist)> = Vec::new();
             for i in r {
-                match &input.hists[i] {
+                match input.hist(i) {
                     Some(h)
                         if matches!(
                             h.counter_reset_hint,

@@ -77,13 +77,14 @@ impl HistArena {
 }
 
 /// Rows of (series id, step timestamp, value), the columns of `quiver_planner::sample_schema`.
-/// `hists[i]` is `Some` for a histogram sample (`values[i]` is then unused).
+/// Row `i` is a histogram when [`Rows::hist`] gives one (`values[i]` is then unused).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Rows {
     pub(crate) series: Vec<u32>,
     pub(crate) ts: Vec<i64>,
     pub(crate) values: Vec<f64>,
-    pub(crate) hists: Vec<Option<Hist>>,
+    /// Empty while every row is a float (no slot written per row); else one per row.
+    hists: Vec<Option<Hist>>,
 }
 
 impl Rows {
@@ -92,7 +93,7 @@ impl Rows {
             series: Vec::with_capacity(n),
             ts: Vec::with_capacity(n),
             values: Vec::with_capacity(n),
-            hists: Vec::with_capacity(n),
+            hists: Vec::new(),
         }
     }
 
@@ -100,12 +101,17 @@ impl Rows {
         self.series.push(series);
         self.ts.push(ts);
         self.values.push(v);
-        self.hists.push(None);
+        if !self.hists.is_empty() {
+            self.hists.push(None);
+        }
     }
 
     pub(crate) fn push_hist(&mut self, series: u32, ts: i64, h: Hist) {
         self.series.push(series);
         self.ts.push(ts);
+        if self.hists.is_empty() {
+            self.hists.resize(self.ts.len() - 1, None);
+        }
         self.values.push(f64::NAN);
         self.hists.push(Some(h));
     }
@@ -118,10 +124,16 @@ impl Rows {
     }
 
     pub(crate) fn val(&self, i: usize) -> Val {
-        match &self.hists[i] {
+        match self.hist(i) {
             Some(h) => Val::H(Arc::clone(h)),
             None => Val::F(self.values[i]),
         }
+    }
+
+    /// Row `i`'s histogram; `None` for a float.
+    #[inline]
+    pub(crate) fn hist(&self, i: usize) -> Option<&Hist> {
+        self.hists.get(i).and_then(Option::as_ref)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -129,7 +141,14 @@ impl Rows {
     }
 
     pub(crate) fn has_histograms(&self) -> bool {
-        self.hists.iter().any(Option::is_some)
+        !self.hists.is_empty() && self.hists.iter().any(Option::is_some)
+    }
+
+    /// Gives the rows a histogram slot each (they get one only once a histogram arrives).
+    fn with_hist_slots(&mut self) {
+        if self.hists.is_empty() {
+            self.hists.resize(self.series.len(), None);
+        }
     }
 
     /// About what the rows take in memory, for the query's memory pool.
@@ -151,7 +170,15 @@ impl Rows {
         self.series.append(&mut other.series);
         self.ts.append(&mut other.ts);
         self.values.append(&mut other.values);
-        self.hists.append(&mut other.hists);
+        match (self.hists.is_empty(), other.hists.is_empty()) {
+            (_, true) if !self.hists.is_empty() => self.hists.resize(self.series.len(), None),
+            (_, true) => {}
+            (true, false) => {
+                self.hists.resize(self.series.len() - other.hists.len(), None);
+                self.hists.append(&mut other.hists);
+            }
+            (false, false) => self.hists.append(&mut other.hists),
+        }
     }
 
     /// Each run of rows of one series: `(series, start..end)`, in row order.
@@ -171,7 +198,7 @@ impl Rows {
             series: self.series.drain(range.clone()).collect(),
             ts: self.ts.drain(range.clone()).collect(),
             values: self.values.drain(range.clone()).collect(),
-            hists: self.hists.drain(range).collect(),
+            hists: if self.hists.is_empty() { Vec::new() } else { self.hists.drain(range).collect() },
         }
     }
 
@@ -232,11 +259,16 @@ impl Rows {
         let t = b.column(1).as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
         let v = b.column(2).as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
         let h = b.column(3).as_any().downcast_ref::<UInt32Array>().ok_or_else(bad)?;
+        if h.null_count() != h.len() {
+            self.with_hist_slots();
+        }
         self.series.extend(s.values().iter());
         self.ts.extend(t.values().iter());
         self.values.extend(v.values().iter());
         if h.null_count() == h.len() {
-            self.hists.resize(self.series.len(), None);
+            if !self.hists.is_empty() {
+                self.hists.resize(self.series.len(), None);
+            }
         } else {
             for i in h {
                 self.hists.push(match i {
@@ -290,7 +322,9 @@ impl Rows {
         self.series = idx.iter().map(|&i| self.series[i]).collect();
         self.ts = idx.iter().map(|&i| self.ts[i]).collect();
         self.values = idx.iter().map(|&i| self.values[i]).collect();
-        self.hists = idx.iter().map(|&i| self.hists[i].clone()).collect();
+        if !self.hists.is_empty() {
+            self.hists = idx.iter().map(|&i| self.hists[i].clone()).collect();
+        }
         self
     }
 }
@@ -318,6 +352,77 @@ pub(crate) mod tests {
             .collect();
         let want = vec![(10, vec![(2, 2.0), (1, 3.0)]), (20, vec![(2, 1.0), (3, 5.0)]), (30, vec![(1, 4.0)])];
         assert_eq!(got, want);
+    }
+
+    /// Each row as `(series, t, value or NaN, whether a histogram)`, with the slot invariant checked.
+    fn shape(r: &Rows) -> Vec<(u32, i64, u64, bool)> {
+        assert!(
+            r.hists.is_empty() || r.hists.len() == r.len(),
+            "{} slots for {} rows",
+            r.hists.len(),
+            r.len()
+        );
+        (0..r.len()).map(|i| (r.series[i], r.ts[i], r.values[i].to_bits(), r.hist(i).is_some())).collect()
+    }
+
+    #[test]
+    fn histogram_slots_appear_only_with_a_histogram_and_survive_every_reshaping() {
+        let h = || Arc::new(FloatHistogram { count: 1.0, ..Default::default() });
+        let floats = rows(&[(1, 10, 1.0), (1, 20, 2.0), (2, 10, 3.0)]);
+        assert!(floats.hists.is_empty() && !floats.has_histograms());
+        let mut mixed = rows(&[(3, 10, 4.0)]);
+        mixed.push_hist(3, 20, h());
+        mixed.push(4, 10, 5.0);
+        assert_eq!(
+            shape(&mixed),
+            vec![
+                (3, 10, 4f64.to_bits(), false),
+                (3, 20, f64::NAN.to_bits(), true),
+                (4, 10, 5f64.to_bits(), false)
+            ]
+        );
+        // Appending floats to mixed rows and mixed rows to floats keeps one slot per row.
+        let mut a = mixed.clone();
+        a.append(&mut floats.clone());
+        let mut b = floats.clone();
+        b.append(&mut mixed.clone());
+        assert_eq!(shape(&a).len(), 6);
+        assert_eq!(shape(&b).iter().filter(|r| r.3).count(), 1);
+        assert_eq!(shape(&b)[4], (3, 20, f64::NAN.to_bits(), true));
+        // Sorting, splitting and a trip through a record batch keep each row's kind.
+        let sorted = b.sorted();
+        assert_eq!(
+            shape(&sorted).iter().map(|r| (r.0, r.1, r.3)).collect::<Vec<_>>(),
+            vec![
+                (1, 10, false),
+                (1, 20, false),
+                (2, 10, false),
+                (3, 10, false),
+                (3, 20, true),
+                (4, 10, false)
+            ]
+        );
+        let parts = sorted.split_by_series(2);
+        assert!(parts.iter().all(|p| !shape(p).is_empty()));
+        assert_eq!(
+            parts.iter().map(|p| p.has_histograms()).collect::<Vec<_>>(),
+            vec![false, false, true, false]
+        );
+        let arena = HistArena::default();
+        let schema = crate::exec::common::arrow_schema();
+        let mut back = Rows::default();
+        for p in parts {
+            let batch = p.into_batch(Arc::clone(&schema), &arena).unwrap();
+            back.extend_from_record_batch(&batch, &arena).unwrap();
+            shape(&back);
+        }
+        assert_eq!(back.len(), 6);
+        assert_eq!((0..6).filter(|&i| back.hist(i).is_some()).collect::<Vec<_>>(), vec![4]);
+        let mut floats_back = Rows::default();
+        let batch = floats.clone().into_batch(Arc::clone(&schema), &arena).unwrap();
+        floats_back.extend_from_record_batch(&batch, &arena).unwrap();
+        assert!(floats_back.hists.is_empty());
+        assert!(Rows::float_columns(&batch).is_some());
     }
 
     #[test]
