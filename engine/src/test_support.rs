@@ -11,6 +11,16 @@ use crate::ScriptEngine;
 use crate::exec::Val;
 use crate::promqltest::{Outcome, RunOptions, SkipList, parse_script, run_script};
 
+/// xorshift64 from `seed` (not 0): deterministic pseudo-random bits for tests that sweep inputs.
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// Runs a promqltest script (instant evals also at the other times the corpus runner uses) and
 /// returns each eval that did not pass, as `line N: why`.
 pub(crate) fn script_failures(script: &str) -> Vec<String> {

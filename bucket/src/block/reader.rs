@@ -70,8 +70,7 @@ impl Block {
     pub async fn open_with(store: Arc<dyn ObjectStore>, dir: Path, opts: &OpenOptions) -> Result<Self> {
         let headers = opts.headers.as_deref();
         let name = dir.filename().unwrap_or(dir.as_ref()).to_string();
-        let local =
-            opts.local_dir.as_ref().map(|d| dir.parts().fold(d.clone(), |p, part| p.join(part.as_ref())));
+        let local = opts.local_dir.as_ref().map(|d| d.join(dir.as_ref()));
         let src = BlockSource::new(store, dir, name)
             .with_cache(opts.cache.clone(), opts.fetched.clone())
             .with_local_dir(local);

@@ -193,7 +193,7 @@ impl BlockSource {
     /// file comes back short, for the caller's check to name.
     fn read_local(&self, dir: &std::path::Path, file: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         use std::io::{Read, Seek, SeekFrom};
-        let path = file.split('/').fold(dir.to_path_buf(), |p, part| p.join(part));
+        let path = dir.join(file);
         let io_err = |e: std::io::Error| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 Error::MissingFile { block: self.name.clone(), file: file.to_string() }

@@ -104,7 +104,11 @@ async fn index_bytes_match_promtool_layout() {
 }
 
 async fn open_err(dir: &std::path::Path, ulid: &str) -> Error {
-    open_in(dir, ulid, false).await.unwrap_err()
+    open_err_in(dir, ulid, false).await
+}
+
+async fn open_err_in(dir: &std::path::Path, ulid: &str, in_place: bool) -> Error {
+    open_in(dir, ulid, in_place).await.unwrap_err()
 }
 
 #[tokio::test]
@@ -118,9 +122,6 @@ async fn corrupt_and_missing_files_are_named_when_read_in_place() {
 }
 
 async fn corrupt_and_missing(in_place: bool) {
-    let open_err = |dir: std::path::PathBuf, ulid: String| async move {
-        open_in(&dir, &ulid, in_place).await.unwrap_err()
-    };
     let tmp = tempfile::tempdir().unwrap();
     let metas = write_float_blocks(tmp.path(), series(5, 50), DEFAULT_BLOCK_DURATION_MS).unwrap();
     let ulid = metas[0].ulid.to_string();
@@ -130,7 +131,7 @@ async fn corrupt_and_missing(in_place: bool) {
     // Every truncation of the index fails to open, naming block and file, never panicking.
     for cut in (0..index.len()).step_by(7) {
         std::fs::write(bdir.join("index"), &index[..cut]).unwrap();
-        let e = open_err(tmp.path().to_path_buf(), ulid.clone()).await.to_string();
+        let e = open_err_in(tmp.path(), &ulid, in_place).await.to_string();
         assert!(e.contains(&ulid) && e.contains("index"), "cut {cut}: {e}");
     }
     // A flipped byte anywhere in the index is caught by a checksum when the index is read fully.
@@ -180,24 +181,24 @@ async fn corrupt_and_missing(in_place: bool) {
     // meta.json: garbage and missing.
     let meta = std::fs::read(bdir.join("meta.json")).unwrap();
     std::fs::write(bdir.join("meta.json"), &meta[..meta.len() / 2]).unwrap();
-    let e = open_err(tmp.path().to_path_buf(), ulid.clone()).await.to_string();
+    let e = open_err_in(tmp.path(), &ulid, in_place).await.to_string();
     assert!(e.contains(&ulid) && e.contains("meta.json"), "{e}");
     std::fs::remove_file(bdir.join("meta.json")).unwrap();
     assert!(
-        matches!(open_err(tmp.path().to_path_buf(), ulid.clone()).await, Error::MissingFile { ref file, .. } if file == "meta.json")
+        matches!(open_err_in(tmp.path(), &ulid, in_place).await, Error::MissingFile { ref file, .. } if file == "meta.json")
     );
     std::fs::write(bdir.join("meta.json"), &meta).unwrap();
 
     // Missing index and missing chunk directory.
     std::fs::remove_file(bdir.join("index")).unwrap();
     assert!(
-        matches!(open_err(tmp.path().to_path_buf(), ulid.clone()).await, Error::MissingFile { ref file, .. } if file == "index")
+        matches!(open_err_in(tmp.path(), &ulid, in_place).await, Error::MissingFile { ref file, .. } if file == "index")
     );
     std::fs::write(bdir.join("index"), &index).unwrap();
 
     // Corrupt tombstones.
     std::fs::write(bdir.join("tombstones"), b"\x01\x30\xba\x30\x01garbage").unwrap();
-    let e = open_err(tmp.path().to_path_buf(), ulid.clone()).await.to_string();
+    let e = open_err_in(tmp.path(), &ulid, in_place).await.to_string();
     assert!(e.contains("tombstones"), "{e}");
 }
 

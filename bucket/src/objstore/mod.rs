@@ -197,8 +197,9 @@ impl ObjstoreConfig {
         match &self.provider {
             ProviderConfig::Filesystem(c) => {
                 let dir = std::path::PathBuf::from(&c.directory);
+                // The prefix has no leading or trailing `/` (see `normalize_prefix`).
                 Some(match &self.prefix {
-                    Some(p) => p.split('/').fold(dir, |d, part| d.join(part)),
+                    Some(p) => dir.join(p),
                     None => dir,
                 })
             }

@@ -107,11 +107,9 @@ impl Rows {
     }
 
     pub(crate) fn push_hist(&mut self, series: u32, ts: i64, h: Hist) {
+        self.with_hist_slots();
         self.series.push(series);
         self.ts.push(ts);
-        if self.hists.is_empty() {
-            self.hists.resize(self.ts.len() - 1, None);
-        }
         self.values.push(f64::NAN);
         self.hists.push(Some(h));
     }
@@ -144,9 +142,17 @@ impl Rows {
         !self.hists.is_empty() && self.hists.iter().any(Option::is_some)
     }
 
-    /// Gives the rows a histogram slot each (they get one only once a histogram arrives).
+    /// Gives the rows a histogram slot each (they get one only once a histogram arrives):
+    /// called before rows holding a histogram are added.
     fn with_hist_slots(&mut self) {
         if self.hists.is_empty() {
+            self.hists.resize(self.series.len(), None);
+        }
+    }
+
+    /// After float rows were added: a float slot for each of them, if the rows have slots.
+    fn pad_hist_slots(&mut self) {
+        if !self.hists.is_empty() {
             self.hists.resize(self.series.len(), None);
         }
     }
@@ -167,18 +173,14 @@ impl Rows {
     }
 
     pub(crate) fn append(&mut self, other: &mut Rows) {
+        if !other.hists.is_empty() {
+            self.with_hist_slots();
+        }
         self.series.append(&mut other.series);
         self.ts.append(&mut other.ts);
         self.values.append(&mut other.values);
-        match (self.hists.is_empty(), other.hists.is_empty()) {
-            (_, true) if !self.hists.is_empty() => self.hists.resize(self.series.len(), None),
-            (_, true) => {}
-            (true, false) => {
-                self.hists.resize(self.series.len() - other.hists.len(), None);
-                self.hists.append(&mut other.hists);
-            }
-            (false, false) => self.hists.append(&mut other.hists),
-        }
+        self.hists.append(&mut other.hists);
+        self.pad_hist_slots();
     }
 
     /// Each run of rows of one series: `(series, start..end)`, in row order.
@@ -266,9 +268,7 @@ impl Rows {
         self.ts.extend(t.values().iter());
         self.values.extend(v.values().iter());
         if h.null_count() == h.len() {
-            if !self.hists.is_empty() {
-                self.hists.resize(self.series.len(), None);
-            }
+            self.pad_hist_slots();
         } else {
             for i in h {
                 self.hists.push(match i {

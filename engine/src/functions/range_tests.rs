@@ -587,14 +587,8 @@ fn assert_prefix_sums_match_kahan(samples: &[(i64, f64)], max_window: usize) {
 
 #[test]
 fn range_sum_avg_over_time_from_prefixes_equal_kahan_bit_for_bit() {
-    // xorshift64: deterministic integers of several magnitudes, up to 200 x 2^45 < 2^53 in all.
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    // Deterministic integers of several magnitudes, up to 200 x 2^45 < 2^53 in all.
+    let mut next = crate::test_support::xorshift(0x9e37_79b9_7f4a_7c15);
     for scale in [1u64, 1000, 1 << 40, 1 << 45] {
         let samples: Vec<(i64, f64)> = (0..200)
             .map(|i| (i * 15_000, ((next() % (2 * scale + 1)) as i64 - scale as i64) as f64))

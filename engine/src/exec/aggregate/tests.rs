@@ -10,7 +10,7 @@ use super::params::Params;
 use super::select::{KOp, Selector, ratio_offset, stringlabels_bytes};
 use super::*;
 use crate::annotations::HistogramOperation;
-use crate::test_support::{assert_script_passes, hist_val};
+use crate::test_support::{assert_script_passes, hist_val, xorshift};
 
 fn custom_hist(bounds: &[f64]) -> Val {
     Val::H(Arc::new(FloatHistogram {
@@ -324,13 +324,7 @@ eval instant at 10m count_values("", a_total)
 #[test]
 fn the_float_sum_fast_path_leaves_what_the_general_one_does() {
     let specials = [0.0, -0.0, 1e308, -1e308, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-300, 3.5];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     for round in 0..2000 {
         let n = 1 + (next() % 12) as usize;
         let xs: Vec<f64> = (0..n)
@@ -340,7 +334,7 @@ fn the_float_sum_fast_path_leaves_what_the_general_one_does() {
                 _ => (next() % 10_000) as f64 / 7.0 - 700.0,
             })
             .collect();
-        let drops: Vec<bool> = (0..n).map(|_| next() % 5 == 0).collect();
+        let drops: Vec<bool> = (0..n).map(|_| next().is_multiple_of(5)).collect();
         let (mut general, mut fast) = (GroupAcc::default(), GroupAcc::default());
         let mut annotations = Vec::new();
         for (x, &d) in xs.iter().zip(&drops) {
