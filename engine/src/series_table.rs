@@ -8,7 +8,7 @@
 //! streams through many series holds the labels of those in flight, not of all it has seen.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use quiver_proto::{Labels, METRIC_NAME};
 
@@ -38,7 +38,12 @@ const METADATA: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
 
 /// Whether `l` has a label that dropping the metric name removes.
 pub(crate) fn has_metadata(l: &Labels) -> bool {
-    l.iter().any(|l| METADATA.contains(&l.name.as_str()))
+    l.iter().any(|l| is_metadata(&l.name))
+}
+
+/// Whether `name` is one of the labels an operation that drops the metric name drops.
+pub(crate) fn is_metadata(name: &str) -> bool {
+    METADATA.contains(&name)
 }
 
 /// `l` without the metric name and the type-and-unit labels.
@@ -50,8 +55,9 @@ pub(crate) fn without_name(l: &Labels) -> Labels {
 #[derive(Debug)]
 struct Slot {
     entry: SeriesEntry,
-    /// The entry's visible labels, built once: operators ask for them per sample.
-    visible: Arc<Labels>,
+    /// The entry's visible labels, built once when first asked for: operators ask for them per
+    /// sample, while a series that only feeds an aggregation never needs them.
+    visible: OnceLock<Arc<Labels>>,
 }
 
 #[derive(Debug, Default)]
@@ -81,9 +87,8 @@ impl SeriesTable {
     /// As [`SeriesTable::add`], for labels already shared.
     pub(crate) fn add_shared(&self, labels: Arc<Labels>, drop_name: bool) -> u32 {
         let entry = SeriesEntry { labels, drop_name };
-        let visible = entry.visible_labels();
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.slots.push(Some(Slot { entry, visible }));
+        inner.slots.push(Some(Slot { entry, visible: OnceLock::new() }));
         (inner.slots.len() - 1) as u32
     }
 
@@ -115,7 +120,7 @@ impl SeriesTable {
     pub(crate) fn visible(&self, id: u32) -> Arc<Labels> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         match inner.slots.get(id as usize) {
-            Some(Some(s)) => Arc::clone(&s.visible),
+            Some(Some(s)) => Arc::clone(s.visible.get_or_init(|| s.entry.visible_labels())),
             _ => {
                 debug_assert!(false, "series {id} read after its release");
                 Arc::default()

@@ -2,8 +2,6 @@
 //! chunks as `uvarint(len) | encoding | data | CRC32(encoding + data)`. A chunk reference is
 //! `segment index << 32 | offset`.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 use quiver_proto::chunkenc::{Encoding, RawChunk};
 
@@ -174,7 +172,9 @@ impl ChunkReader {
             groups.push((seq, start..(last + CHUNK_TAIL).min(size), i..j));
             i = j;
         }
-        let mut found: BTreeMap<u64, (Encoding, Bytes)> = BTreeMap::new();
+        // Each chunk lands straight in its caller's slot; a reference listed twice (adjacent once
+        // sorted) is parsed once.
+        let mut out: Vec<Option<RawChunk>> = (0..metas.len()).map(|_| None).collect();
         let mut g = 0;
         while g < groups.len() {
             let seq = groups[g].0;
@@ -183,31 +183,32 @@ impl ChunkReader {
             let ranges: Vec<std::ops::Range<u64>> = groups[g..h].iter().map(|x| x.1.clone()).collect();
             let bufs = self.src.get_ranges(&file, &ranges).await?;
             for ((_, range, members), buf) in groups[g..h].iter().zip(bufs) {
-                for &k in &order[members.clone()] {
-                    let r = metas[k].chunk_ref;
-                    if found.contains_key(&r) {
-                        continue;
-                    }
-                    let off = ((r & 0xffff_ffff) - range.start) as usize;
-                    let parsed = match parse_chunk(&buf, off) {
-                        Ok(Some(c)) => c,
-                        Ok(None) => self.read_long_chunk(&file, r).await?,
-                        Err(e) => return Err(self.chunk_err(&file, r, e)),
+                for k in members.clone() {
+                    let m = metas[order[k]];
+                    let r = m.chunk_ref;
+                    let same = (k > 0 && metas[order[k - 1]].chunk_ref == r)
+                        .then(|| out[order[k - 1]].as_ref().map(|c| (c.encoding, c.data.clone())))
+                        .flatten();
+                    let (encoding, data) = match same {
+                        Some(c) => c,
+                        None => {
+                            let off = ((r & 0xffff_ffff) - range.start) as usize;
+                            match parse_chunk(&buf, off) {
+                                Ok(Some(c)) => c,
+                                Ok(None) => self.read_long_chunk(&file, r).await?,
+                                Err(e) => return Err(self.chunk_err(&file, r, e)),
+                            }
+                        }
                     };
-                    found.insert(r, parsed);
+                    out[order[k]] =
+                        Some(RawChunk { min_time: m.min_time, max_time: m.max_time, encoding, data });
                 }
             }
             g = h;
         }
-        metas
-            .iter()
-            .map(|m| {
-                let (encoding, data) = found
-                    .get(&m.chunk_ref)
-                    .cloned()
-                    .ok_or_else(|| self.chunk_err("chunks", m.chunk_ref, "not read".into()))?;
-                Ok(RawChunk { min_time: m.min_time, max_time: m.max_time, encoding, data })
-            })
+        out.into_iter()
+            .zip(metas)
+            .map(|(c, m)| c.ok_or_else(|| self.chunk_err("chunks", m.chunk_ref, "not read".into())))
             .collect()
     }
 

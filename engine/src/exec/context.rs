@@ -154,6 +154,17 @@ impl QueryContext {
         SeriesEntry { labels: self.series.visible(id), drop_name: false }
     }
 
+    /// The series as [`QueryContext::entry`] shows it, without building the label set that
+    /// lacks the name: the labels as stored, and whether their metadata labels (`__name__`,
+    /// `__type__`, `__unit__`) are to be read as absent.
+    pub(crate) fn entry_hiding_name(&self, id: u32) -> (SeriesEntry, bool) {
+        let e = self.series.get(id);
+        if self.delayed_name_removal || !e.drop_name {
+            return (e, false);
+        }
+        (SeriesEntry { labels: e.labels, drop_name: false }, true)
+    }
+
     /// Series counted by [`QueryContext::count_series`] so far.
     pub(crate) fn series_selected(&self) -> u64 {
         self.series_selected.load(Ordering::Relaxed)

@@ -395,12 +395,13 @@ impl RangeCallEval {
         }
         let sc = &mut self.scratch;
         sc.floats.clear();
+        let mut stale = false;
         for c in s.chunks.iter().filter(|c| self.windows.needs(c.min_time, c.max_time)) {
-            decode_xor_pairs_into(&c.data, &mut sc.floats)
+            stale |= decode_xor_pairs_into(&c.data, &mut sc.floats)
                 .map_err(|e| EngineError::Eval(format!("{}: {e}", s.labels)))?;
         }
         let decoded = sc.floats.len();
-        if sc.floats.iter().any(|p| is_stale_nan(p.1)) {
+        if stale {
             sc.floats.retain(|p| !is_stale_nan(p.1));
         }
         Ok(Some(decoded))

@@ -8,7 +8,7 @@
 
 use super::bstream::{BitReader, BitWriter, Eof};
 use crate::error::{Error, Result};
-use crate::sample::Sample;
+use crate::sample::{STALE_NAN_BITS, Sample};
 
 /// Builds an XOR chunk sample by sample.
 #[derive(Debug, Clone)]
@@ -347,15 +347,16 @@ pub fn decode_xor_into(chunk: &[u8], ts: &mut Vec<i64>, vs: &mut Vec<f64>) -> Re
 }
 
 /// Decodes a whole XOR chunk into `(timestamp, value)` pairs (appending to them), as range
-/// functions read samples. On error the vector is left as it was.
-pub fn decode_xor_pairs_into(chunk: &[u8], out: &mut Vec<(i64, f64)>) -> Result<()> {
+/// functions read samples; returns whether any of them is a staleness marker, so that callers
+/// need no pass of their own to find out. On error the vector is left as it was.
+pub fn decode_xor_pairs_into(chunk: &[u8], out: &mut Vec<(i64, f64)>) -> Result<bool> {
     with_padded(chunk, |buf, len, n| {
         let start = out.len();
         // Reserved, then pushed: filling the space with zeros first would be one more pass.
         out.reserve(n);
-        let mut sink = Pairs(&mut *out);
+        let mut sink = Pairs { out: &mut *out, stale: false };
         match decode_padded(buf, len * 8, n, &mut sink) {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(sink.stale),
             Err(i) => {
                 out.truncate(start);
                 Err(corrupt(format!("stream ends at sample {} of {n}", i + 1)))
@@ -404,13 +405,17 @@ impl Sink for Columns<'_> {
     }
 }
 
-/// `(timestamp, value)` pairs appended (room reserved beforehand).
-struct Pairs<'a>(&'a mut Vec<(i64, f64)>);
+/// `(timestamp, value)` pairs appended (room reserved beforehand), noting staleness markers.
+struct Pairs<'a> {
+    out: &'a mut Vec<(i64, f64)>,
+    stale: bool,
+}
 
 impl Sink for Pairs<'_> {
     #[inline(always)]
     fn put(&mut self, t: i64, v: u64) {
-        self.0.push((t, f64::from_bits(v)));
+        self.stale |= v == STALE_NAN_BITS;
+        self.out.push((t, f64::from_bits(v)));
     }
 }
 
@@ -583,7 +588,7 @@ mod tests {
         let (mut ts, mut vs) = (Vec::new(), Vec::new());
         decode_xor_into(&bytes, &mut ts, &mut vs).unwrap();
         let mut pairs = vec![(1, 2.0)];
-        decode_xor_pairs_into(&bytes, &mut pairs).unwrap();
+        assert!(decode_xor_pairs_into(&bytes, &mut pairs).unwrap(), "the samples hold staleness markers");
         assert_eq!(pairs.len(), ts.len() + 1);
         assert!(
             pairs[1..]
@@ -594,6 +599,17 @@ mod tests {
         for cut in [3, bytes.len() / 2, bytes.len() - 1] {
             assert!(decode_xor_pairs_into(&bytes[..cut], &mut pairs).is_err());
             assert_eq!(pairs.len(), ts.len() + 1);
+        }
+        // Without markers, whether the marker is first, second (decoded apart from the rest) or later.
+        let fresh: Vec<Sample> = s.iter().filter(|x| x.v.to_bits() != STALE_NAN_BITS).cloned().collect();
+        assert!(!decode_xor_pairs_into(&encode_xor(&fresh).unwrap(), &mut Vec::new()).unwrap());
+        for at in [0, 1, 2, 500] {
+            let mut one = fresh.clone();
+            one[at].v = f64::from_bits(STALE_NAN_BITS);
+            assert!(
+                decode_xor_pairs_into(&encode_xor(&one).unwrap(), &mut Vec::new()).unwrap(),
+                "marker at {at}"
+            );
         }
     }
 

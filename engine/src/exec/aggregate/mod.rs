@@ -41,6 +41,7 @@ use super::drive::{BlockingStream, Kernel};
 use super::rows::{Rows, Val};
 use crate::annotations::Annotation;
 use crate::error::{EngineError, Result};
+use crate::series_table::is_metadata;
 use group::GroupOp;
 use params::Params;
 use select::{KOp, Selector};
@@ -116,9 +117,18 @@ impl ExecutionPlan for AggregateExec {
 /// The labels of a series' group: `by` keeps the listed labels, `without` drops them and the
 /// metric name.
 fn group_labels(labels: &Labels, grouping: &[String], without: bool) -> Labels {
+    group_labels_hiding(labels, grouping, without, false)
+}
+
+/// [`group_labels`] of `labels` less their metadata labels when `hide_metadata` (a series whose
+/// name an operation dropped, see `QueryContext::entry_hiding_name`).
+fn group_labels_hiding(labels: &Labels, grouping: &[String], without: bool, hide_metadata: bool) -> Labels {
     let keep: Vec<Label> = labels
         .iter()
         .filter(|l| {
+            if hide_metadata && is_metadata(&l.name) {
+                return false;
+            }
             let listed = grouping.contains(&l.name);
             if without { !listed && l.name != METRIC_NAME } else { listed }
         })

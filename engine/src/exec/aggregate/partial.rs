@@ -23,7 +23,7 @@ use super::super::drive::{Work, collect_all, series_of, spawn_join};
 use super::super::rows::{Rows, Val};
 use super::group::{GroupAcc, GroupOp};
 use super::params::Params;
-use super::{annotate, group_labels};
+use super::{annotate, group_labels_hiding};
 use crate::annotations::Annotation;
 use crate::error::{EngineError, Result};
 use crate::series_table::has_metadata;
@@ -242,9 +242,10 @@ async fn fold_partition(
             while i < series.len() {
                 let id = series[i];
                 let end = i + series[i..].iter().take_while(|&&s| s == id).count();
-                let e = qctx.entry(id);
-                let g = p.group(group_labels(&e.labels, &node.grouping, node.without), steps.len(), &mem)?;
-                let name = e.labels.metric_name().unwrap_or_default();
+                let (e, hide) = qctx.entry_hiding_name(id);
+                let group = group_labels_hiding(&e.labels, &node.grouping, node.without, hide);
+                let g = p.group(group, steps.len(), &mem)?;
+                let name = if hide { "" } else { e.labels.metric_name().unwrap_or_default() };
                 let accs = &mut p.groups[g].accs;
                 let mut slots = Slots::new(steps);
                 if op == GroupOp::Sum {
@@ -270,9 +271,10 @@ async fn fold_partition(
             let mut rows = Rows::default();
             rows.extend_from_record_batch(&batch, &qctx.hists)?;
             for (id, range) in rows.runs() {
-                let e = qctx.entry(id);
-                let g = p.group(group_labels(&e.labels, &node.grouping, node.without), steps.len(), &mem)?;
-                let name = e.labels.metric_name().unwrap_or_default();
+                let (e, hide) = qctx.entry_hiding_name(id);
+                let group = group_labels_hiding(&e.labels, &node.grouping, node.without, hide);
+                let g = p.group(group, steps.len(), &mem)?;
+                let name = if hide { "" } else { e.labels.metric_name().unwrap_or_default() };
                 let accs = &mut p.groups[g].accs;
                 let mut slots = Slots::new(steps);
                 for i in range {

@@ -353,3 +353,33 @@ fn the_float_sum_fast_path_leaves_what_the_general_one_does() {
         assert!(annotations.is_empty(), "{annotations:?}");
     }
 }
+
+/// Grouping a series whose name an operation dropped, from its stored labels with the metadata
+/// hidden, gives the groups that the name-less label set (as `QueryContext::entry` builds it)
+/// gives, for `by` and `without`, listing the name or not.
+#[test]
+fn grouping_with_metadata_hidden_matches_the_nameless_labels() {
+    let raw = Labels::from_pairs([
+        ("__name__", "http_requests_total"),
+        ("__type__", "counter"),
+        ("__unit__", "requests"),
+        ("instance", "a:9090"),
+        ("job", "api"),
+    ])
+    .unwrap();
+    let nameless = crate::series_table::without_name(&raw);
+    assert_eq!(nameless.len(), 2);
+    let groupings: [&[&str]; 5] =
+        [&[], &["job"], &["__name__", "job"], &["__type__", "instance"], &["__name__", "__unit__", "job", "x"]];
+    for grouping in groupings {
+        let grouping: Vec<String> = grouping.iter().map(|s| s.to_string()).collect();
+        for without in [false, true] {
+            assert_eq!(
+                group_labels_hiding(&raw, &grouping, without, true),
+                group_labels(&nameless, &grouping, without),
+                "{grouping:?} without={without}"
+            );
+        }
+        assert_eq!(group_labels_hiding(&raw, &grouping, false, false), group_labels(&raw, &grouping, false));
+    }
+}
