@@ -71,13 +71,10 @@ pub(super) struct GroupAcc {
     float_value: f64,
     float_mean: f64,
     float_c: f64,
-    /// Boxed: an aggregation over floats holds one of these per group and step, and they stay
-    /// small without the histograms inline.
-    hist_value: Option<Box<FloatHistogram>>,
-    hist_mean: Option<Box<FloatHistogram>>,
-    hist_c: Option<Box<FloatHistogram>>,
     count: f64,
-    values: Vec<f64>,
+    /// Histograms and quantile's values, boxed: an aggregation holds one state per group and
+    /// step, mostly over floats only, and the states stay small without these inline.
+    extra: Option<Box<Extra>>,
     has_float: bool,
     has_histogram: bool,
     /// Exponential and custom buckets met: the group gives no result.
@@ -90,7 +87,27 @@ pub(super) struct GroupAcc {
     drop_name: bool,
 }
 
+/// What a group holds besides floats.
+#[derive(Debug, Default)]
+struct Extra {
+    hist_value: Option<Box<FloatHistogram>>,
+    hist_mean: Option<Box<FloatHistogram>>,
+    hist_c: Option<Box<FloatHistogram>>,
+    values: Vec<f64>,
+}
+
+/// The state of a group without histograms or values.
+static NO_EXTRA: Extra = Extra { hist_value: None, hist_mean: None, hist_c: None, values: Vec::new() };
+
 impl GroupAcc {
+    fn x(&self) -> &Extra {
+        self.extra.as_deref().unwrap_or(&NO_EXTRA)
+    }
+
+    fn x_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_default()
+    }
+
     /// Adds one sample of a series: `drop_name` says whether the series' metric name is marked
     /// for dropping, `metric_name` names the series in annotations.
     pub(super) fn add(
@@ -151,7 +168,7 @@ impl GroupAcc {
                 self.float_mean += delta / self.count;
                 self.float_value += delta * (f - self.float_mean);
             }
-            GroupOp::Quantile => self.values.push(f),
+            GroupOp::Quantile => self.x_mut().values.push(f),
         }
         Ok(())
     }
@@ -188,7 +205,7 @@ impl GroupAcc {
                 None => self.has_float = true,
                 Some(h) => {
                     self.note_hint(h);
-                    self.hist_value = Some(Box::new(FloatHistogram::clone(h)));
+                    self.x_mut().hist_value = Some(Box::new(FloatHistogram::clone(h)));
                     self.has_histogram = true;
                 }
             },
@@ -201,7 +218,7 @@ impl GroupAcc {
             GroupOp::Stddev | GroupOp::Stdvar => {
                 self.float_value = if f.is_nan() || f.is_infinite() { f64::NAN } else { 0.0 };
             }
-            GroupOp::Quantile => self.values = vec![f],
+            GroupOp::Quantile => self.x_mut().values = vec![f],
             GroupOp::Min | GroupOp::Max => {}
         }
     }
@@ -239,12 +256,13 @@ impl GroupAcc {
     ) -> Result<()> {
         self.has_histogram = true;
         // A group that started with a float gives no result anyway.
-        if self.hist_value.is_none() {
+        if self.x().hist_value.is_none() {
             return Ok(());
         }
         self.note_hint(h);
-        let Some(value) = self.hist_value.as_mut() else { return Ok(()) };
-        let c = self.hist_c.get_or_insert_with(|| Box::new(value.new_compensation()));
+        let x = self.x_mut();
+        let Some(value) = x.hist_value.as_mut() else { return Ok(()) };
+        let c = x.hist_c.get_or_insert_with(|| Box::new(value.new_compensation()));
         match value.kahan_add(h, c) {
             Ok(o) if o.nhcb_bounds_reconciled => annotations.push(mismatched_custom_buckets()),
             Ok(_) => {}
@@ -280,39 +298,43 @@ impl GroupAcc {
         annotations: &mut Vec<Annotation>,
     ) -> Result<()> {
         self.has_histogram = true;
-        if self.hist_value.is_none() {
+        if self.x().hist_value.is_none() {
             return Ok(());
         }
         self.note_hint(h);
+        let count = self.count;
         if !self.hist_incremental {
-            let Some(mut sum) = self.hist_value.clone() else { return Ok(()) };
-            let mut c = self.hist_c.clone().unwrap_or_else(|| Box::new(sum.new_compensation()));
+            let Some(mut sum) = self.x().hist_value.clone() else { return Ok(()) };
+            let mut c = self.x().hist_c.clone().unwrap_or_else(|| Box::new(sum.new_compensation()));
             match sum.kahan_add(h, &mut c) {
                 Ok(o) if o.nhcb_bounds_reconciled => annotations.push(mismatched_custom_buckets()),
                 Ok(_) => {}
                 Err(e) => return self.incompatible(e, metric_name, annotations),
             }
             if !sum.has_overflow() {
-                (self.hist_value, self.hist_c) = (Some(sum), Some(c));
+                let x = self.x_mut();
+                (x.hist_value, x.hist_c) = (Some(sum), Some(c));
                 return Ok(());
             }
             self.hist_incremental = true;
-            let Some(mut mean) = self.hist_value.clone() else { return Ok(()) };
-            mean.div(self.count - 1.0);
-            self.hist_mean = Some(mean);
-            if let Some(c) = self.hist_c.as_mut() {
-                c.div(self.count - 1.0);
+            let x = self.x_mut();
+            let Some(mut mean) = x.hist_value.clone() else { return Ok(()) };
+            mean.div(count - 1.0);
+            x.hist_mean = Some(mean);
+            if let Some(c) = x.hist_c.as_mut() {
+                c.div(count - 1.0);
             }
         }
-        let q = (self.count - 1.0) / self.count;
-        if let Some(c) = self.hist_c.as_mut() {
+        let q = (count - 1.0) / count;
+        let x = self.x_mut();
+        if let Some(c) = x.hist_c.as_mut() {
             c.mul(q);
         }
         let mut to_add = h.clone();
-        to_add.div(self.count);
-        let Some(mean) = self.hist_mean.as_mut() else { return Ok(()) };
+        to_add.div(count);
+        let Some(mean) = x.hist_mean.as_mut() else { return Ok(()) };
         mean.mul(q);
-        let c = self.hist_c.get_or_insert_with(|| Box::new(mean.new_compensation()));
+        let c = x.hist_c.get_or_insert_with(|| Box::new(mean.new_compensation()));
         match mean.kahan_add(&to_add, c) {
             Ok(o) if o.nhcb_bounds_reconciled => annotations.push(mismatched_custom_buckets()),
             Ok(_) => {}
@@ -360,7 +382,7 @@ impl GroupAcc {
             GroupOp::Count => self.float_value = self.count,
             GroupOp::Stdvar => self.float_value /= self.count,
             GroupOp::Stddev => self.float_value = (self.float_value / self.count).sqrt(),
-            GroupOp::Quantile => self.float_value = quantile(q, &mut self.values),
+            GroupOp::Quantile => self.float_value = quantile(q, &mut self.x_mut().values),
             GroupOp::Group | GroupOp::Min | GroupOp::Max => {}
         }
         if self.counter_reset_seen && self.not_counter_reset_seen {
@@ -377,20 +399,22 @@ impl GroupAcc {
     /// The sum or mean of the group's histograms, compensation added, compacted. Adding the
     /// compensation cannot fail once the additions before it succeeded.
     fn histogram_result(&mut self, op: GroupOp) -> Option<FloatHistogram> {
-        let mut h = if op == GroupOp::Avg && self.hist_incremental {
-            let mut mean = *self.hist_mean.take()?;
-            if let Some(c) = &self.hist_c {
+        let (count, incremental) = (self.count, self.hist_incremental);
+        let x = self.x_mut();
+        let mut h = if op == GroupOp::Avg && incremental {
+            let mut mean = *x.hist_mean.take()?;
+            if let Some(c) = &x.hist_c {
                 let _ = mean.add(c);
             }
             mean
         } else {
-            let mut value = *self.hist_value.take()?;
+            let mut value = *x.hist_value.take()?;
             if op == GroupOp::Avg {
-                value.div(self.count);
+                value.div(count);
             }
-            if let Some(c) = self.hist_c.as_mut() {
+            if let Some(c) = x.hist_c.as_mut() {
                 if op == GroupOp::Avg {
-                    c.div(self.count);
+                    c.div(count);
                 }
                 let _ = value.add(c);
             }
@@ -432,7 +456,8 @@ impl GroupAcc {
                 (self.float_value, self.float_c) =
                     kahan_sum_inc(other.float_value, self.float_value, self.float_c);
                 self.float_c += other.float_c;
-                self.merge_histogram_sums(other.hist_value, other.hist_c, annotations)?;
+                let x = other.extra.map(|x| *x).unwrap_or_default();
+                self.merge_histogram_sums(x.hist_value, x.hist_c, annotations)?;
             }
             GroupOp::Avg => self.merge_means(other, annotations)?,
             GroupOp::Count => self.count += other.count,
@@ -454,7 +479,11 @@ impl GroupAcc {
                 self.float_mean += delta * other.count / n;
                 self.count = n;
             }
-            GroupOp::Quantile => self.values.extend(other.values),
+            GroupOp::Quantile => {
+                if let Some(x) = other.extra {
+                    self.x_mut().values.extend(x.values);
+                }
+            }
         }
         Ok(())
     }
@@ -466,10 +495,11 @@ impl GroupAcc {
         c: Option<Box<FloatHistogram>>,
         annotations: &mut Vec<Annotation>,
     ) -> Result<()> {
-        let (Some(value), Some(mine)) = (value, self.hist_value.as_mut()) else {
+        let x = self.x_mut();
+        let (Some(value), Some(mine)) = (value, x.hist_value.as_mut()) else {
             return Ok(());
         };
-        let comp = self.hist_c.get_or_insert_with(|| Box::new(mine.new_compensation()));
+        let comp = x.hist_c.get_or_insert_with(|| Box::new(mine.new_compensation()));
         let mut added = Vec::new();
         for h in std::iter::once(*value).chain(c.map(|c| *c)) {
             match mine.kahan_add(&h, comp) {
@@ -491,17 +521,17 @@ impl GroupAcc {
             self.float_value / self.count + self.float_c / self.count
         };
         let h = if self.hist_incremental {
-            self.hist_mean.as_deref().map(|m| {
+            self.x().hist_mean.as_deref().map(|m| {
                 let mut m = m.clone();
-                if let Some(c) = &self.hist_c {
+                if let Some(c) = &self.x().hist_c {
                     let _ = m.add(c);
                 }
                 m
             })
         } else {
-            self.hist_value.as_deref().map(|v| {
+            self.x().hist_value.as_deref().map(|v| {
                 let mut v = v.clone();
-                if let Some(c) = &self.hist_c {
+                if let Some(c) = &self.x().hist_c {
                     let _ = v.add(c);
                 }
                 v.div(self.count);
@@ -523,12 +553,13 @@ impl GroupAcc {
             self.float_c = 0.0;
             self.float_incremental = true;
         }
-        if self.hist_value.is_some() && other.hist_value.is_some() {
+        if self.x().hist_value.is_some() && other.x().hist_value.is_some() {
             let direct = !self.hist_incremental && !other.hist_incremental;
             if direct {
-                self.merge_histogram_sums(other.hist_value, other.hist_c, annotations)?;
+                let x = other.extra.map(|x| *x).unwrap_or_default();
+                self.merge_histogram_sums(x.hist_value, x.hist_c, annotations)?;
             }
-            if (!direct || self.hist_value.as_ref().is_some_and(|v| v.has_overflow()))
+            if (!direct || self.x().hist_value.as_ref().is_some_and(|v| v.has_overflow()))
                 && let (Some(mut a), Some(mut b)) = (h0, h1)
             {
                 a.mul(n0 / n);
@@ -537,8 +568,9 @@ impl GroupAcc {
                     self.count = n;
                     return self.incompatible(e, "", annotations);
                 }
-                self.hist_mean = Some(Box::new(a));
-                self.hist_c = None;
+                let x = self.x_mut();
+                x.hist_mean = Some(Box::new(a));
+                x.hist_c = None;
                 self.hist_incremental = true;
             }
         }

@@ -383,3 +383,10 @@ fn grouping_with_metadata_hidden_matches_the_nameless_labels() {
         assert_eq!(group_labels_hiding(&raw, &grouping, false, false), group_labels(&raw, &grouping, false));
     }
 }
+
+/// An aggregation holds one state per group and step: over floats, a state stays within a
+/// cache line (histograms and quantile's values live behind one pointer).
+#[test]
+fn group_state_stays_small() {
+    assert!(size_of::<GroupAcc>() <= 64, "{} bytes", size_of::<GroupAcc>());
+}
