@@ -369,8 +369,13 @@ fn grouping_with_metadata_hidden_matches_the_nameless_labels() {
     .unwrap();
     let nameless = crate::series_table::without_name(&raw);
     assert_eq!(nameless.len(), 2);
-    let groupings: [&[&str]; 5] =
-        [&[], &["job"], &["__name__", "job"], &["__type__", "instance"], &["__name__", "__unit__", "job", "x"]];
+    let groupings: [&[&str]; 5] = [
+        &[],
+        &["job"],
+        &["__name__", "job"],
+        &["__type__", "instance"],
+        &["__name__", "__unit__", "job", "x"],
+    ];
     for grouping in groupings {
         let grouping: Vec<String> = grouping.iter().map(|s| s.to_string()).collect();
         for without in [false, true] {
