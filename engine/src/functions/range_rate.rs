@@ -105,6 +105,7 @@ pub(crate) fn float_rate_steps(
 ) {
     let (mut lo, mut hi) = (0usize, 0usize);
     let range_ms = range.end_ms - range.start_ms;
+    let mut memo = Extrapolation::default();
     for &(step, end) in steps {
         let start = end - range_ms;
         lo = crate::functions::advance(floats, |s| s.0, lo, start);
@@ -112,11 +113,83 @@ pub(crate) fn float_rate_steps(
         if hi - lo < 2 {
             continue;
         }
-        let resets = if drops.is_empty() { None } else { Some(drops[hi - 1] > drops[lo]) };
-        if let Some(v) = float_rate(&floats[lo..hi], resets, &range.ending(end), is_counter, is_rate) {
-            out(step, v);
+        let f = &floats[lo..hi];
+        let (first, last) = (f[0], f[f.len() - 1]);
+        let mut result = last.1 - first.1;
+        let resets = drops.is_empty() || drops[hi - 1] > drops[lo];
+        if is_counter && resets {
+            for p in f.windows(2) {
+                if p[1].1 < p[0].1 {
+                    result += p[0].1;
+                }
+            }
         }
+        let bounds = range.ending(end);
+        memo.update(&bounds, first.0, last.0, f.len() - 1, is_rate);
+        let mut factor = memo.factor;
+        if is_counter && result > 0.0 && first.1 >= 0.0 {
+            let to_zero = memo.sampled * (first.1 / result);
+            if to_zero < memo.to_start {
+                factor = factor_of(memo.sampled, to_zero, memo.to_end, &bounds, is_rate);
+            }
+        }
+        out(step, result * factor);
     }
+}
+
+/// The extrapolation of one window's layout (where its first and last samples sit in it and
+/// how many samples it holds), before a counter's zero point is taken into account. Windows
+/// one after another mostly share their layout (samples at a steady interval, steps a multiple
+/// of it), so the last one is kept: the same integers give the same floats, and five of a
+/// window's seven divisions are skipped without changing a bit.
+#[derive(Debug, Default)]
+struct Extrapolation {
+    /// (first sample - range start, range end - last sample, samples - 1).
+    layout: Option<(i64, i64, usize)>,
+    to_start: f64,
+    to_end: f64,
+    sampled: f64,
+    factor: f64,
+}
+
+impl Extrapolation {
+    fn update(&mut self, range: &RangeBounds, first_t: i64, last_t: i64, n_minus_one: usize, is_rate: bool) {
+        let layout = (first_t - range.start_ms, range.end_ms - last_t, n_minus_one);
+        if self.layout == Some(layout) {
+            return;
+        }
+        let mut to_start = layout.0 as f64 / 1000.0;
+        let mut to_end = layout.1 as f64 / 1000.0;
+        let sampled = (last_t - first_t) as f64 / 1000.0;
+        let average = if n_minus_one > 0 { sampled / n_minus_one as f64 } else { 0.0 };
+        let threshold = average * 1.1;
+        if to_start >= threshold {
+            to_start = average / 2.0;
+        }
+        if to_end >= threshold {
+            to_end = average / 2.0;
+        }
+        *self = Self {
+            layout: Some(layout),
+            to_start,
+            to_end,
+            sampled,
+            factor: factor_of(sampled, to_start, to_end, range, is_rate),
+        };
+    }
+}
+
+/// Prometheus's extrapolation factor from the durations it extrapolates over.
+#[inline]
+fn factor_of(sampled: f64, to_start: f64, to_end: f64, range: &RangeBounds, is_rate: bool) -> f64 {
+    let mut factor = 1.0;
+    if sampled != 0.0 {
+        factor = (sampled + to_start + to_end) / sampled;
+    }
+    if is_rate {
+        factor /= range.seconds;
+    }
+    factor
 }
 
 /// The factor Prometheus's `extrapolatedRate` multiplies the raw increase by: extrapolation to
@@ -171,14 +244,7 @@ fn extrapolation_factor_in(
     if duration_to_end >= extrapolation_threshold {
         duration_to_end = average_duration_between_samples / 2.0;
     }
-    let mut factor = 1.0;
-    if sampled_interval != 0.0 {
-        factor = (sampled_interval + duration_to_start + duration_to_end) / sampled_interval;
-    }
-    if is_rate {
-        factor /= range.seconds;
-    }
-    factor
+    factor_of(sampled_interval, duration_to_start, duration_to_end, range, is_rate)
 }
 
 /// Index of the first sample with a timestamp above `t` among the first `n` samples (Go's
@@ -299,5 +365,77 @@ pub(crate) fn instant_value(w: &Window<'_>, is_rate: bool) -> Result<RangeResult
         }
         (S::H(prev), S::H(cur)) => range_hist::instant_value(w, prev, cur, sampled_interval, is_rate),
         _ => Ok(RangeResult::warn_only(Annotation::MixedFloatsHistograms { metric_name: w.name() })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::xorshift;
+
+    /// `float_rate_steps`, which keeps the last window's extrapolation, gives bit for bit what
+    /// `float_rate` gives window by window: over samples at a steady interval (windows sharing
+    /// their layout) with jitter, gaps, counter resets, negative, zero and non-finite values, for
+    /// rate, increase and delta, with and without the reset counts.
+    #[test]
+    fn steps_match_window_by_window() {
+        let mut rnd = xorshift(0x5eed_1234);
+        for case in 0..300 {
+            let mut t = 1_700_000_000_000i64 + (rnd() % 60_000) as i64;
+            let mut v = 0.0f64;
+            let mut floats = Vec::new();
+            for _ in 0..(rnd() % 400) {
+                t += match rnd() % 16 {
+                    0 => 1 + (rnd() % 30_000) as i64,
+                    1 => 90_000,
+                    _ => 15_000,
+                };
+                v = match rnd() % 40 {
+                    0 => 0.0,
+                    1 => -v,
+                    2 => f64::NAN,
+                    3 => f64::INFINITY,
+                    4 => v / 3.0,
+                    _ => v + (rnd() % 1000) as f64 / 7.0,
+                };
+                floats.push((t, v));
+            }
+            let mut n = 0;
+            let mut prev = f64::NAN;
+            let drops: Vec<u32> = floats
+                .iter()
+                .map(|&(_, v)| {
+                    n += u32::from(v < prev);
+                    prev = v;
+                    n
+                })
+                .collect();
+            let range_ms = [300_000, 60_000, 3_600_000][case % 3];
+            let step_ms = [60_000, 15_000, 47_000][case / 3 % 3];
+            let first_end = 1_700_000_000_000 + (rnd() % 120_000) as i64;
+            let steps: Vec<(i64, i64)> = (0..200).map(|k| (k, first_end + k * step_ms)).collect();
+            let range = RangeBounds {
+                start_ms: first_end - range_ms,
+                end_ms: first_end,
+                seconds: range_ms as f64 / 1000.0,
+            };
+            for (is_counter, is_rate) in [(true, true), (true, false), (false, false)] {
+                let drops: &[u32] = if is_counter { &drops } else { &[] };
+                let mut got = Vec::new();
+                float_rate_steps(&floats, drops, &steps, range, is_counter, is_rate, |s, v| {
+                    got.push((s, v.to_bits()))
+                });
+                let mut want = Vec::new();
+                for &(step, end) in &steps {
+                    let w: Vec<(i64, f64)> =
+                        floats.iter().copied().filter(|s| s.0 > end - range_ms && s.0 <= end).collect();
+                    let resets = (!drops.is_empty()).then(|| w.windows(2).any(|p| p[1].1 < p[0].1));
+                    if let Some(v) = float_rate(&w, resets, &range.ending(end), is_counter, is_rate) {
+                        want.push((step, v.to_bits()));
+                    }
+                }
+                assert_eq!(got, want, "case {case}, counter {is_counter}, rate {is_rate}");
+            }
+        }
     }
 }
