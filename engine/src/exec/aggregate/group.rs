@@ -352,10 +352,14 @@ impl GroupAcc {
         q: f64,
         annotations: &mut Vec<Annotation>,
     ) -> Option<(Val, bool)> {
-        std::mem::take(self).result(op, q, annotations)
+        // Read in place, then reset: moving the state out first copied it through the stack
+        // field by field, and reading the copy back stalled on every group and step.
+        let out = self.result(op, q, annotations);
+        *self = Self::default();
+        out
     }
 
-    fn result(mut self, op: GroupOp, q: f64, annotations: &mut Vec<Annotation>) -> Option<(Val, bool)> {
+    fn result(&mut self, op: GroupOp, q: f64, annotations: &mut Vec<Annotation>) -> Option<(Val, bool)> {
         if !self.seen {
             return None;
         }

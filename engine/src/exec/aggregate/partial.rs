@@ -166,12 +166,12 @@ impl Partial {
         let mut groups = self.groups;
         groups.sort_by(|a, b| a.labels.cmp(&b.labels));
         let mut rows = Rows::default();
-        for g in groups {
+        for Group { labels, mut accs } in groups {
             qctx.check()?;
-            let keeps_name = has_metadata(&g.labels);
+            let keeps_name = has_metadata(&labels);
             let mut ids: [Option<u32>; 2] = [None, None];
-            let labels = Arc::new(g.labels);
-            for (slot, mut acc) in g.accs.into_iter().enumerate() {
+            let labels = Arc::new(labels);
+            for (slot, acc) in accs.iter_mut().enumerate() {
                 let t = steps.start + slot as i64 * steps.step;
                 let Some((v, drop_name)) = acc.finish(op, params.at(t), annotations) else { continue };
                 // The flag matters only when the group keeps the name (`by (__name__)`).
