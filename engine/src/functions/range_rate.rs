@@ -65,29 +65,39 @@ pub(crate) fn float_rate(
     if f.len() < 2 {
         return None;
     }
-    let first = f[0];
-    let last = f[f.len() - 1];
+    let resets = drops != Some(false);
+    Some(rate_of(f, resets, bounds, is_counter, is_rate, &mut Extrapolation::default()))
+}
+
+/// `extrapolatedRate` over a window of at least two float samples, `resets` saying whether a
+/// counter reset may be in it, `memo` the extrapolation of the window before (or a fresh one).
+#[inline]
+fn rate_of(
+    f: &[(i64, f64)],
+    resets: bool,
+    bounds: &RangeBounds,
+    is_counter: bool,
+    is_rate: bool,
+    memo: &mut Extrapolation,
+) -> f64 {
+    let (first, last) = (f[0], f[f.len() - 1]);
     let mut result = last.1 - first.1;
-    if is_counter && drops != Some(false) {
+    if is_counter && resets {
         for p in f.windows(2) {
             if p[1].1 < p[0].1 {
                 result += p[0].1;
             }
         }
     }
-    let (first_value, first_t, last_t, n_minus_one) = (first.1, first.0, last.0, f.len() - 1);
-    let factor = extrapolation_factor_in(
-        bounds,
-        first_t,
-        last_t,
-        n_minus_one,
-        is_counter,
-        is_rate,
-        |sampled, start| {
-            if result > 0.0 && first_value >= 0.0 { sampled * (first_value / result) } else { start }
-        },
-    );
-    Some(result * factor)
+    memo.update(bounds, first.0, last.0, f.len() - 1, is_rate);
+    let factor = if is_counter {
+        let to_zero =
+            if result > 0.0 && first.1 >= 0.0 { memo.sampled * (first.1 / result) } else { memo.to_start };
+        memo.factor_from_zero(to_zero, bounds, is_rate)
+    } else {
+        memo.factor
+    };
+    result * factor
 }
 
 /// `rate`, `increase` or `delta` of a float series at every step: `floats` its non-stale
@@ -113,27 +123,8 @@ pub(crate) fn float_rate_steps(
         if hi - lo < 2 {
             continue;
         }
-        let f = &floats[lo..hi];
-        let (first, last) = (f[0], f[f.len() - 1]);
-        let mut result = last.1 - first.1;
         let resets = drops.is_empty() || drops[hi - 1] > drops[lo];
-        if is_counter && resets {
-            for p in f.windows(2) {
-                if p[1].1 < p[0].1 {
-                    result += p[0].1;
-                }
-            }
-        }
-        let bounds = range.ending(end);
-        memo.update(&bounds, first.0, last.0, f.len() - 1, is_rate);
-        let mut factor = memo.factor;
-        if is_counter && result > 0.0 && first.1 >= 0.0 {
-            let to_zero = memo.sampled * (first.1 / result);
-            if to_zero < memo.to_start {
-                factor = factor_of(memo.sampled, to_zero, memo.to_end, &bounds, is_rate);
-            }
-        }
-        out(step, result * factor);
+        out(step, rate_of(&floats[lo..hi], resets, &range.ending(end), is_counter, is_rate, &mut memo));
     }
 }
 
@@ -177,6 +168,17 @@ impl Extrapolation {
             factor: factor_of(sampled, to_start, to_end, range, is_rate),
         };
     }
+
+    /// The factor once a counter's zero point `to_zero` (seconds before the first sample) is
+    /// taken into account: extrapolation towards the start stops there.
+    #[inline]
+    fn factor_from_zero(&self, to_zero: f64, range: &RangeBounds, is_rate: bool) -> f64 {
+        if to_zero < self.to_start {
+            factor_of(self.sampled, to_zero, self.to_end, range, is_rate)
+        } else {
+            self.factor
+        }
+    }
 }
 
 /// Prometheus's extrapolation factor from the durations it extrapolates over.
@@ -205,46 +207,13 @@ pub(crate) fn extrapolation_factor(
     is_rate: bool,
     duration_to_zero: impl FnOnce(f64, f64) -> f64,
 ) -> f64 {
-    extrapolation_factor_in(
-        &RangeBounds::of(w),
-        first_t,
-        last_t,
-        n_minus_one,
-        is_counter,
-        is_rate,
-        duration_to_zero,
-    )
-}
-
-#[inline]
-fn extrapolation_factor_in(
-    range: &RangeBounds,
-    first_t: i64,
-    last_t: i64,
-    n_minus_one: usize,
-    is_counter: bool,
-    is_rate: bool,
-    duration_to_zero: impl FnOnce(f64, f64) -> f64,
-) -> f64 {
-    let mut duration_to_start = (first_t - range.start_ms) as f64 / 1000.0;
-    let mut duration_to_end = (range.end_ms - last_t) as f64 / 1000.0;
-    let sampled_interval = (last_t - first_t) as f64 / 1000.0;
-    let average_duration_between_samples =
-        if n_minus_one > 0 { sampled_interval / n_minus_one as f64 } else { 0.0 };
-    let extrapolation_threshold = average_duration_between_samples * 1.1;
-    if duration_to_start >= extrapolation_threshold {
-        duration_to_start = average_duration_between_samples / 2.0;
+    let range = RangeBounds::of(w);
+    let mut e = Extrapolation::default();
+    e.update(&range, first_t, last_t, n_minus_one, is_rate);
+    if !is_counter {
+        return e.factor;
     }
-    if is_counter {
-        let to_zero = duration_to_zero(sampled_interval, duration_to_start);
-        if to_zero < duration_to_start {
-            duration_to_start = to_zero;
-        }
-    }
-    if duration_to_end >= extrapolation_threshold {
-        duration_to_end = average_duration_between_samples / 2.0;
-    }
-    factor_of(sampled_interval, duration_to_start, duration_to_end, range, is_rate)
+    e.factor_from_zero(duration_to_zero(e.sampled, e.to_start), &range, is_rate)
 }
 
 /// Index of the first sample with a timestamp above `t` among the first `n` samples (Go's
