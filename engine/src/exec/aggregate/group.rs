@@ -460,8 +460,9 @@ impl GroupAcc {
                 (self.float_value, self.float_c) =
                     kahan_sum_inc(other.float_value, self.float_value, self.float_c);
                 self.float_c += other.float_c;
-                let x = other.extra.map(|x| *x).unwrap_or_default();
-                self.merge_histogram_sums(x.hist_value, x.hist_c, annotations)?;
+                if let Some(x) = other.extra {
+                    self.merge_histogram_sums(x.hist_value, x.hist_c, annotations)?;
+                }
             }
             GroupOp::Avg => self.merge_means(other, annotations)?,
             GroupOp::Count => self.count += other.count,
@@ -499,8 +500,11 @@ impl GroupAcc {
         c: Option<Box<FloatHistogram>>,
         annotations: &mut Vec<Annotation>,
     ) -> Result<()> {
-        let x = self.x_mut();
-        let (Some(value), Some(mine)) = (value, x.hist_value.as_mut()) else {
+        // Float-only states have no `Extra`; making one per merge would allocate per group and step.
+        let (Some(value), Some(x)) = (value, self.extra.as_deref_mut()) else {
+            return Ok(());
+        };
+        let Some(mine) = x.hist_value.as_mut() else {
             return Ok(());
         };
         let comp = x.hist_c.get_or_insert_with(|| Box::new(mine.new_compensation()));
