@@ -337,6 +337,11 @@ impl SeriesStore for Head {
         Box::pin(futures::stream::iter(found.into_iter().map(|s| Ok(SeriesFrame::Series(s)))))
     }
 
+    /// The shard is decided on the labels served, after the replica labels are left out.
+    fn shards_exactly(&self) -> bool {
+        true
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         Box::pin(async move {
             let names: BTreeSet<String> =

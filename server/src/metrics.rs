@@ -82,6 +82,10 @@ impl SeriesStore for TimedStore {
         Box::pin(Arc::clone(&self.inner).series(req).map(Some).chain(done).filter_map(futures::future::ready))
     }
 
+    fn shards_exactly(&self) -> bool {
+        self.inner.shards_exactly()
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         self.inner.label_names(req)
     }

@@ -279,6 +279,10 @@ impl SeriesStore for GatewayStore {
         Arc::clone(&self.store).series(req)
     }
 
+    fn shards_exactly(&self) -> bool {
+        self.store.shards_exactly()
+    }
+
     fn label_names<'a>(
         &'a self,
         req: &'a quiver_proto::LabelsRequest,

@@ -276,6 +276,11 @@ impl SeriesStore for Block {
         }))
     }
 
+    /// The shard is decided on the labels served, after the replica labels are left out.
+    fn shards_exactly(&self) -> bool {
+        true
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         Box::pin(async move {
             if !self.overlaps(&req.range) {

@@ -62,7 +62,7 @@ impl ExecutionPlan for MatrixSelectExec {
         let range = TimeRange::new(eval - self.node.range_ms + 1, eval);
         let req = SeriesRequest::new(compile_matchers(&self.node.selector.matchers)?, range);
         let store = Arc::clone(&qctx.store);
-        let source = self.source.partition(partition, self.core.partitions(), || store.series(req));
+        let source = self.source.partition(partition, self.core.partitions(), store, req);
         let eval = MatrixSelectEval { range, qctx: Arc::clone(&qctx) };
         let sides = std::future::ready(Ok(Arc::default()));
         let metrics = self.core.selector_metrics_for(partition);

@@ -158,7 +158,7 @@ impl ExecutionPlan for RangeCallExec {
             grouping: None,
         });
         let store = Arc::clone(&qctx.store);
-        let source = self.source.partition(partition, self.core.partitions(), || store.series(req));
+        let source = self.source.partition(partition, self.core.partitions(), store, req);
         Ok(Box::pin(RangeCallStream::new(source, sides, ev, qctx, metrics)))
     }
 }

@@ -70,7 +70,7 @@ impl ExecutionPlan for VectorSelectExec {
                 let mut req = SeriesRequest::new(compile_matchers(&sel.matchers)?, range);
                 req.hints = Some(QueryHints { step_ms: self.node.steps.step, ..QueryHints::default() });
                 let store = Arc::clone(&qctx.store);
-                (self.source.partition(partition, self.core.partitions(), || store.series(req)), times)
+                (self.source.partition(partition, self.core.partitions(), store, req), times)
             }
             None => (quiver_proto::store::empty_stream(), Vec::new()),
         };

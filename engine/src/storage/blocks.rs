@@ -41,6 +41,10 @@ impl SeriesStore for BlockStore {
         Arc::clone(&self.merged).series(req)
     }
 
+    fn shards_exactly(&self) -> bool {
+        self.merged.shards_exactly()
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         self.merged.label_names(req)
     }

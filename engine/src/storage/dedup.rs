@@ -90,6 +90,12 @@ impl SeriesStore for DedupStore {
         Box::pin(DedupStream { inner, merge, store: self.inner.name().to_string() })
     }
 
+    /// The replica labels go down with the request, so a shard's series hold every replica of
+    /// theirs: the merge of replicas never spans two shards.
+    fn shards_exactly(&self) -> bool {
+        self.inner.shards_exactly()
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         Box::pin(async move {
             let mut req = req.clone();

@@ -217,6 +217,10 @@ impl SeriesStore for Guarded {
         })
     }
 
+    fn shards_exactly(&self) -> bool {
+        self.inner.shards_exactly()
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         self.inner.label_names(req)
     }

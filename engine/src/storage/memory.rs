@@ -155,8 +155,8 @@ impl SeriesStore for MemoryStore {
             .series
             .keys()
             .filter(|l| req.matchers.iter().all(|m| m.matches_labels(l)))
-            .filter(|l| req.shard.as_ref().is_none_or(|s| s.owns(l)))
             .map(|l| (l.without(&req.without_replica_labels), l.clone()))
+            .filter(|(served, _)| req.shard.as_ref().is_none_or(|s| s.owns(served)))
             .collect();
         if !req.without_replica_labels.is_empty() {
             keys.sort();
@@ -173,6 +173,11 @@ impl SeriesStore for MemoryStore {
             }
         });
         Box::pin(futures::stream::iter(frames))
+    }
+
+    /// The shard is decided on the labels served, after the replica labels are left out.
+    fn shards_exactly(&self) -> bool {
+        true
     }
 
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {

@@ -58,6 +58,10 @@ impl SeriesStore for MergeStore {
         Box::pin(Merge { name: self.name.clone(), children, limit, merged: 0, failed: false })
     }
 
+    fn shards_exactly(&self) -> bool {
+        self.stores.iter().all(|s| s.shards_exactly())
+    }
+
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
         Box::pin(async move {
             let answers =

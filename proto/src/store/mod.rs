@@ -51,6 +51,15 @@ pub trait SeriesStore: Send + Sync + fmt::Debug {
     /// outlives the call (an operator holds it across polls).
     fn series(self: Arc<Self>, req: SeriesRequest) -> SeriesStream;
 
+    /// Whether the source keeps to [`SeriesRequest::shard`] itself: its answer to a sharded
+    /// request is exactly the series, of those it would return unsharded, whose labels (as
+    /// returned, replica labels left out) [`ShardInfo::owns`]. Only then may a reader split its
+    /// work by opening one request per shard; a source that cannot say (a remote endpoint with
+    /// a hash of its own, an adapter over such) answers `false`.
+    fn shards_exactly(&self) -> bool {
+        false
+    }
+
     /// Label names of the series matching the request's matchers (all names without matchers)
     /// with data in its range, sorted.
     fn label_names<'a>(&'a self, req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer>;

@@ -1,15 +1,22 @@
-//! One source stream shared by all partitions of a selector: the stream is opened once, when a
-//! partition first asks for its series, and a dealer task hands them out to the partitions in
-//! turn, [`DEAL_SERIES`] at a time. The index and the chunks are read once whatever the
-//! partition count, while decoding and evaluation run on every core. The deal depends only on
-//! the order of the series, so each partition gets the same series from one run to the next.
+//! How the partitions of a selector split its source's series between them.
+//!
+//! A source that keeps to shards itself ([`SeriesStore::shards_exactly`]: blocks, heads, memory
+//! and merges of them) is read once per partition, each asking for its own shard by series
+//! hash. Each partition then reads its own chunks on its own core, the sources' work included;
+//! what is repeated is the postings and the series entries, which every shard reads whole.
+//!
+//! Any other source (a remote endpoint, whose hash may not be ours) is opened once, when a
+//! partition first asks for its series, and a dealer task hands the series out to the
+//! partitions in turn, [`DEAL_SERIES`] at a time: the index and the chunks are read once by one
+//! task, while decoding and evaluation run on every core. The deal depends only on the order of
+//! the series, so each partition gets the same series from one run to the next.
 
 use std::sync::{Arc, Mutex};
 
 use futures::channel::mpsc;
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
-use quiver_proto::{SeriesFrame, SeriesStream, StoreError};
+use quiver_proto::{SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, ShardInfo, StoreError};
 
 /// Series per deal: enough that a partition's batches fill, few enough to balance the load and
 /// to start every partition early (64 made the rate aggregations of the bench about 2.5% slower,
@@ -40,12 +47,24 @@ impl std::fmt::Debug for Dealt {
 }
 
 impl SharedSource {
-    /// Partition `p` of `n`'s share of the stream `open` opens (called once, by the first
-    /// partition to ask). With one partition, the stream itself.
-    pub(crate) fn partition(&self, p: usize, n: usize, open: impl FnOnce() -> SeriesStream) -> SeriesStream {
+    /// Partition `p` of `n`'s share of `store`'s answer to `req`: shard `p` of `n` when the
+    /// store keeps to shards (and the request is not sharded already), else a share of the one
+    /// stream opened by the first partition to ask. With one partition, the answer itself.
+    pub(crate) fn partition(
+        &self,
+        p: usize,
+        n: usize,
+        store: Arc<dyn SeriesStore>,
+        mut req: SeriesRequest,
+    ) -> SeriesStream {
         if n <= 1 {
-            return open();
+            return store.series(req);
         }
+        if req.shard.is_none() && store.shards_exactly() {
+            req.shard = Some(ShardInfo::of(p, n));
+            return store.series(req);
+        }
+        let open = move || store.series(req);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let dealt = state.get_or_insert_with(|| {
             let (senders, receivers): (Vec<_>, Vec<_>) =
@@ -131,26 +150,56 @@ async fn give(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use std::sync::{Arc, Mutex};
+
     use futures::StreamExt;
-    use quiver_proto::{Labels, SeriesFrame, StoreError, StoreSeries};
+    use quiver_proto::{
+        LabelsAnswer, LabelsRequest, Matcher, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream,
+        ShardInfo, StoreError, StoreFuture, StoreInfo, StoreSeries, TimeRange,
+    };
 
     use super::{DEAL_SERIES, SharedSource};
+    use crate::storage::MemoryStore;
+    use crate::value::Point;
 
     fn series(i: usize) -> Result<SeriesFrame, StoreError> {
-        let labels = Labels::from_pairs([("i", format!("{i:04}"))]).unwrap();
+        let labels = quiver_proto::Labels::from_pairs([("i", format!("{i:04}"))]).unwrap();
         Ok(SeriesFrame::Series(StoreSeries { labels, chunks: Vec::new() }))
+    }
+
+    /// A source that answers one request with the frames it was given, sharded or not, as a
+    /// remote endpoint whose shards the engine cannot trust would.
+    #[derive(Debug)]
+    struct Listed(Mutex<Option<Vec<Result<SeriesFrame, StoreError>>>>);
+
+    impl SeriesStore for Listed {
+        fn name(&self) -> &str {
+            "listed"
+        }
+        fn info(&self) -> StoreFuture<'_, StoreInfo> {
+            Box::pin(async { Ok(StoreInfo::empty()) })
+        }
+        fn series(self: Arc<Self>, _req: SeriesRequest) -> SeriesStream {
+            let frames = self.0.lock().unwrap().take().unwrap_or_default();
+            Box::pin(futures::stream::iter(frames))
+        }
+        fn label_names<'a>(&'a self, _req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
+            Box::pin(async { Ok(LabelsAnswer::default()) })
+        }
+        fn label_values<'a>(&'a self, _: &'a str, _req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
+            Box::pin(async { Ok(LabelsAnswer::default()) })
+        }
+    }
+
+    fn request() -> SeriesRequest {
+        SeriesRequest::new(vec![Matcher::equal("__name__", "m")], TimeRange::new(0, 1_000))
     }
 
     /// Every partition's frames, read concurrently: series as their `i` label, warnings as
     /// `w:` and their text, an error as `error`.
-    async fn dealt(n: usize, frames: Vec<Result<SeriesFrame, StoreError>>) -> Vec<Vec<String>> {
+    async fn split(n: usize, store: Arc<dyn SeriesStore>) -> Vec<Vec<String>> {
         let shared = SharedSource::default();
-        let mut source = Some(frames);
-        let streams: Vec<_> = (0..n)
-            .map(|p| {
-                shared.partition(p, n, || Box::pin(futures::stream::iter(source.take().unwrap_or_default())))
-            })
-            .collect();
+        let streams: Vec<_> = (0..n).map(|p| shared.partition(p, n, Arc::clone(&store), request())).collect();
         let reads = streams.into_iter().map(|s| {
             s.map(|f| match f {
                 Ok(SeriesFrame::Series(s)) => s.labels.get("i").unwrap_or_default().to_string(),
@@ -160,6 +209,10 @@ mod tests {
             .collect::<Vec<String>>()
         });
         tokio::spawn(futures::future::join_all(reads)).await.unwrap()
+    }
+
+    async fn dealt(n: usize, frames: Vec<Result<SeriesFrame, StoreError>>) -> Vec<Vec<String>> {
+        split(n, Arc::new(Listed(Mutex::new(Some(frames))))).await
     }
 
     /// Deals of DEAL_SERIES series in source order go to the partitions in turn: every series
@@ -184,5 +237,40 @@ mod tests {
         let frames = vec![series(0), series(1), Err(StoreError::unavailable("s", "down"))];
         let got = dealt(2, frames).await;
         assert!(got.iter().all(|share| share.last().map(String::as_str) == Some("error")), "{got:?}");
+    }
+
+    /// A source that keeps to shards is read once per partition, each its own shard by series
+    /// hash: every series once, each partition's in label order, the same split on every run.
+    #[tokio::test]
+    async fn sharding_sources_give_each_partition_its_shard() {
+        let mut store = MemoryStore::new();
+        let count = 300;
+        for i in 0..count {
+            let labels =
+                quiver_proto::Labels::from_pairs([("__name__", "m".to_string()), ("i", format!("{i:04}"))])
+                    .unwrap();
+            store.append(labels, vec![(500, Point::Float(i as f64))]);
+        }
+        let store: Arc<dyn SeriesStore> = Arc::new(store);
+        assert!(store.shards_exactly());
+        for n in [2, 3] {
+            let got = split(n, Arc::clone(&store)).await;
+            for (p, share) in got.iter().enumerate() {
+                let shard = ShardInfo::of(p, n);
+                let want: Vec<String> = (0..count)
+                    .map(|i| format!("{i:04}"))
+                    .filter(|i| {
+                        shard.owns(
+                            &quiver_proto::Labels::from_pairs([("__name__", "m"), ("i", i.as_str())])
+                                .unwrap(),
+                        )
+                    })
+                    .collect();
+                assert!(want.len() > count / n / 2, "partition {p} of {n}: {} series", want.len());
+                assert_eq!(share, &want, "partition {p} of {n}");
+            }
+            assert_eq!(got.iter().map(Vec::len).sum::<usize>(), count);
+            assert_eq!(split(n, Arc::clone(&store)).await, got);
+        }
     }
 }
