@@ -134,28 +134,30 @@ pub(crate) fn write_value_json(v: &Value, out: &mut Vec<u8>) {
     }
 }
 
-/// Points from which a matrix is written by several threads.
-const PARALLEL_POINTS: usize = 20_000;
+/// Points per part of a matrix written in parts: enough that a part's task costs far more than
+/// its hand-off.
+const PART_POINTS: usize = 5_000;
+/// Parts per thread of the query runtime: the first parts go out on the connection while the
+/// later ones are still being written.
+const PARTS_PER_THREAD: usize = 4;
 
-/// As [`write_value_json`], a large matrix's series written in parts, one per thread of
-/// `executor`, then joined.
-pub(crate) async fn write_value_json_parallel(
+/// A piece of an answer's JSON, ready to send.
+pub(crate) type JsonPiece = Result<bytes::Bytes, std::io::Error>;
+
+/// [`write_value_json`] of a large matrix in pieces, in order; any other value is handed back.
+/// The series are written in parts, each a task on `executor`'s threads, and each part is handed
+/// on as soon as it and those before it are written: the answer starts going out while the rest
+/// is still being written, and is never copied whole into one buffer.
+pub(crate) fn value_json_pieces(
     v: Value,
     executor: &quiver_engine::Executor,
-    out: &mut Vec<u8>,
-) -> Result<(), crate::api::ApiError> {
-    let points = match &v {
-        Value::Matrix(series) => series.iter().map(|s| s.floats.len() + s.histograms.len()).sum(),
-        _ => 0,
-    };
-    let parts = executor.threads();
-    let Value::Matrix(series) = v else {
-        write_value_json(&v, out);
-        return Ok(());
-    };
-    if points < PARALLEL_POINTS || parts < 2 || series.len() < 2 {
-        write_value_json(&Value::Matrix(series), out);
-        return Ok(());
+) -> Result<futures::stream::BoxStream<'static, JsonPiece>, Value> {
+    use futures::StreamExt;
+    let Value::Matrix(series) = v else { return Err(v) };
+    let points: usize = series.iter().map(|s| s.floats.len() + s.histograms.len()).sum();
+    let parts = (executor.threads() * PARTS_PER_THREAD).min(points / PART_POINTS);
+    if parts < 2 || series.len() < 2 {
+        return Err(Value::Matrix(series));
     }
     // Contiguous runs of series with about the same number of points each.
     let series = std::sync::Arc::new(series);
@@ -171,29 +173,28 @@ pub(crate) async fn write_value_json_parallel(
     bounds.dedup();
     let tasks: Vec<_> = bounds
         .windows(2)
-        .map(|w| {
+        .enumerate()
+        .map(|(k, w)| {
             let (series, range) = (std::sync::Arc::clone(&series), w[0]..w[1]);
             executor.handle().spawn(async move {
                 let part = &series[range];
-                let mut buf = Vec::with_capacity(
-                    json_size_hint(&Value::Matrix(Vec::new()))
-                        + part.iter().map(|s| 256 + 32 * s.floats.len()).sum::<usize>(),
-                );
+                let mut buf =
+                    Vec::with_capacity(1 + part.iter().map(|s| 256 + 32 * s.floats.len()).sum::<usize>());
+                if k > 0 {
+                    buf.push(b',');
+                }
                 write_series(&mut buf, part);
-                buf
+                bytes::Bytes::from(buf)
             })
         })
         .collect();
-    out.extend_from_slice(br#"{"resultType":"matrix","result":["#);
-    for (i, t) in tasks.into_iter().enumerate() {
-        let part = t.await.map_err(|e| crate::api::ApiError::Internal(format!("writing the answer: {e}")))?;
-        if i > 0 && !part.is_empty() {
-            out.push(b',');
-        }
-        out.extend_from_slice(&part);
-    }
-    out.extend_from_slice(b"]}");
-    Ok(())
+    let head =
+        futures::stream::iter([Ok(bytes::Bytes::from_static(br#"{"resultType":"matrix","result":["#))]);
+    let parts = futures::stream::iter(tasks).then(|t| async move {
+        t.await.map_err(|e| std::io::Error::other(format!("writing the answer: {e}")))
+    });
+    let tail = futures::stream::iter([Ok(bytes::Bytes::from_static(b"]}"))]);
+    Ok(head.chain(parts).chain(tail).boxed())
 }
 
 /// The objects of a matrix's series, separated by commas.
@@ -408,9 +409,11 @@ mod tests {
         let v = Value::Matrix(series);
         let mut whole = Vec::new();
         write_value_json(&v, &mut whole);
-        let mut parts = Vec::new();
         let ex = quiver_engine::Executor::new(3).unwrap();
-        write_value_json_parallel(v, &ex, &mut parts).await.unwrap();
+        let pieces: Vec<bytes::Bytes> =
+            futures::TryStreamExt::try_collect(value_json_pieces(v, &ex).ok().unwrap()).await.unwrap();
+        assert!(pieces.len() > 3, "{} pieces", pieces.len());
+        let parts = pieces.concat();
         assert!(whole.len() > 1_000_000);
         assert!(whole == parts, "the answers differ");
     }

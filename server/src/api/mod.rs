@@ -164,24 +164,39 @@ fn success(data: Json, warnings: &[String], infos: &[String]) -> Response {
 }
 
 /// As [`success`] for a query result, written straight out (see
-/// [`crate::api_json::write_value_json`]) on the query runtime, a large matrix's series split
-/// among its threads.
+/// [`crate::api_json::write_value_json`]); a large matrix is written in parts on the query
+/// runtime's threads and sent part by part as they are ready.
 async fn success_value(
     executor: &Executor,
     value: quiver_engine::value::Value,
     warnings: &[String],
     infos: &[String],
 ) -> Result<Response, ApiError> {
-    let mut body = Vec::with_capacity(crate::api_json::json_size_hint(&value) + 64);
-    body.extend_from_slice(br#"{"status":"success","data":"#);
-    crate::api_json::write_value_json_parallel(value, executor, &mut body).await?;
+    use futures::StreamExt;
+    let mut tail = Vec::new();
     for (key, items, kind) in [("warnings", warnings, "warning"), ("infos", infos, "info")] {
         if let Some(list) = limited(items, kind) {
-            body.extend_from_slice(format!(",\"{key}\":").as_bytes());
-            let _ = serde_json::to_writer(&mut body, &list);
+            tail.extend_from_slice(format!(",\"{key}\":").as_bytes());
+            let _ = serde_json::to_writer(&mut tail, &list);
         }
     }
-    body.push(b'}');
+    tail.push(b'}');
+    const HEAD: &[u8] = br#"{"status":"success","data":"#;
+    let body = match crate::api_json::value_json_pieces(value, executor) {
+        Ok(pieces) => axum::body::Body::from_stream(
+            futures::stream::iter([Ok(bytes::Bytes::from_static(HEAD))])
+                .chain(pieces)
+                .chain(futures::stream::iter([Ok(bytes::Bytes::from(tail))])),
+        ),
+        Err(value) => {
+            let mut body =
+                Vec::with_capacity(crate::api_json::json_size_hint(&value) + HEAD.len() + tail.len());
+            body.extend_from_slice(HEAD);
+            crate::api_json::write_value_json(&value, &mut body);
+            body.extend_from_slice(&tail);
+            axum::body::Body::from(body)
+        }
+    };
     Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
