@@ -24,6 +24,7 @@ mod physical;
 pub mod promqltest;
 mod query;
 mod series_table;
+mod shape;
 pub mod storage;
 mod test_engine;
 #[cfg(test)]

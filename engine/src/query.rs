@@ -6,7 +6,6 @@
 //! partition count, and our physical planner; DataFusion's own optimizer rules, which know
 //! nothing of PromQL nodes, are not run.
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
@@ -14,14 +13,15 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::SessionContext;
 use quiver_planner::{EvalSteps, Features, PlanOptions, Planned, ValueKind, plan_query};
-use quiver_proto::{FloatHistogram, Labels, SeriesStore};
+use quiver_proto::SeriesStore;
 
 use crate::control::QueryControl;
 use crate::error::{EngineError, Result};
-use crate::exec::{QueryContext, Rows, Val, collect_parts, memory_for};
+use crate::exec::{QueryContext, collect_parts, memory_for};
 use crate::executor::Executor;
 use crate::physical::PromQueryPlanner;
-use crate::value::{Point, QueryOutput, QueryStats, RangeSeries, Value, VectorSample};
+use crate::shape::shape;
+use crate::value::{QueryOutput, QueryStats, Value};
 
 /// Evaluation settings; the defaults are Prometheus 3's.
 #[derive(Debug, Clone, Copy)]
@@ -305,7 +305,7 @@ impl Job {
         let mem = memory_for(&task, "query result");
         let evaluate = async {
             let parts = collect_parts(physical, &task, qctx, &mem).await?;
-            shape(qctx, parts, kind, self.steps, self.instant)
+            shape(qctx, parts, kind, self.steps, self.instant).await
         };
         // Evaluation also checks `control` in its loops; the race stops it while it awaits.
         let value = tokio::select! {
@@ -345,113 +345,6 @@ impl Job {
     }
 }
 
-/// Turns the partitions' rows into the result type Prometheus returns for `kind`.
-fn shape(
-    qctx: &QueryContext,
-    parts: Vec<Rows>,
-    kind: ValueKind,
-    steps: EvalSteps,
-    instant: bool,
-) -> Result<Value> {
-    let duplicate = || EngineError::Eval("vector cannot contain metrics with the same labelset".into());
-    if instant && matches!(kind, ValueKind::Scalar | ValueKind::Vector) {
-        // One value per series: few rows, read as one.
-        return shape_instant(qctx, Rows::concat(parts), kind, steps, duplicate);
-    }
-    // Range queries, and range vectors of instant queries: one series per label set. Rows come
-    // in runs of one series, so labels are looked up once per run, not per row, and the values
-    // are copied once, from their partition's rows into their series.
-    let mut runs: BTreeMap<Arc<Labels>, Vec<(usize, std::ops::Range<usize>)>> = BTreeMap::new();
-    for (p, rows) in parts.iter().enumerate() {
-        for (id, r) in rows.runs() {
-            let labels =
-                if kind == ValueKind::Scalar { Arc::new(Labels::empty()) } else { qctx.series.visible(id) };
-            runs.entry(labels).or_default().push((p, r));
-        }
-    }
-    let hists = parts.iter().any(Rows::has_histograms);
-    let mut out = Vec::with_capacity(runs.len());
-    for (labels, ranges) in runs {
-        let mut s = RangeSeries { labels: Labels::clone(&labels), ..RangeSeries::default() };
-        let n: usize = ranges.iter().map(|(_, r)| r.len()).sum();
-        if hists {
-            for (p, r) in &ranges {
-                let rows = &parts[*p];
-                for i in r.clone() {
-                    match rows.val(i) {
-                        Val::F(f) => s.floats.push((rows.ts[i], f)),
-                        Val::H(h) => s.histograms.push((rows.ts[i], FloatHistogram::clone(&h))),
-                    }
-                }
-            }
-        } else {
-            s.floats.reserve_exact(n);
-            for (p, r) in &ranges {
-                let rows = &parts[*p];
-                s.floats
-                    .extend(rows.ts[r.clone()].iter().copied().zip(rows.values[r.clone()].iter().copied()));
-            }
-        }
-        // Series that became one label set (a name dropped) come in several runs: in time
-        // order, and two samples at one time are an error, as in Prometheus.
-        if !s.floats.is_sorted_by_key(|p| p.0) || !s.histograms.is_sorted_by_key(|p| p.0) {
-            s.floats.sort_by_key(|p| p.0);
-            s.histograms.sort_by_key(|p| p.0);
-        }
-        let twice = if s.histograms.is_empty() {
-            s.floats.windows(2).any(|w| w[0].0 == w[1].0)
-        } else {
-            let mut times: Vec<i64> =
-                s.floats.iter().map(|p| p.0).chain(s.histograms.iter().map(|p| p.0)).collect();
-            times.sort_unstable();
-            times.windows(2).any(|w| w[0] == w[1])
-        };
-        if twice {
-            return Err(duplicate());
-        }
-        out.push(s);
-    }
-    Ok(Value::Matrix(out))
-}
-
-/// The scalar or instant vector of an instant query.
-fn shape_instant(
-    qctx: &QueryContext,
-    rows: Rows,
-    kind: ValueKind,
-    steps: EvalSteps,
-    duplicate: impl Fn() -> EngineError,
-) -> Result<Value> {
-    match kind {
-        ValueKind::Scalar => {
-            Ok(Value::Scalar { t: steps.start, v: rows.values.first().copied().unwrap_or(f64::NAN) })
-        }
-        _ => {
-            let mut seen: HashSet<Arc<Labels>> = HashSet::with_capacity(rows.len());
-            let mut out = Vec::with_capacity(rows.len());
-            for i in 0..rows.len() {
-                let labels = qctx.series.visible(rows.series[i]);
-                if !seen.insert(Arc::clone(&labels)) {
-                    return Err(duplicate());
-                }
-                out.push(VectorSample {
-                    labels: Labels::clone(&labels),
-                    t: rows.ts[i],
-                    point: point(rows.val(i)),
-                });
-            }
-            Ok(Value::Vector(out))
-        }
-    }
-}
-
-fn point(v: Val) -> Point {
-    match v {
-        Val::F(f) => Point::Float(f),
-        Val::H(h) => Point::Histogram(FloatHistogram::clone(&h)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
@@ -460,6 +353,7 @@ mod tests {
 
     use super::*;
     use crate::storage::MemoryStore;
+    use crate::value::Point;
 
     /// `n` counters of `points` samples every 15 s.
     fn engine(n: usize, points: i64, max_samples: u64) -> QueryEngine {
@@ -529,5 +423,22 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.to_string(), "query timed out in expression evaluation");
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    /// A large matrix is converted in pieces on the runtime's threads: the same answer as
+    /// converted whole on one thread, series in label order.
+    #[test]
+    fn large_matrices_are_the_same_converted_in_pieces() {
+        let run = |workers: usize, q: &'static str| {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).build().unwrap();
+            rt.block_on(async { engine(300, 1_000, u64::MAX).range(q, 0, 14_985_000, 15_000).await })
+        };
+        let one = run(1, "c_total").unwrap().value;
+        let pieces = run(3, "c_total").unwrap().value;
+        let Value::Matrix(series) = &one else { panic!("{one:?}") };
+        assert_eq!(series.len(), 300);
+        assert!(series.iter().map(|s| s.floats.len()).sum::<usize>() > 250_000);
+        assert!(series.windows(2).all(|w| w[0].labels < w[1].labels));
+        assert_eq!(one, pieces);
     }
 }

@@ -33,7 +33,7 @@ pub(crate) use aggregate::AggregateExec;
 pub(crate) use binary::BinaryExec;
 pub(crate) use call::CallExec;
 pub(crate) use context::QueryContext;
-pub(crate) use drive::{collect_parts, memory_for};
+pub(crate) use drive::{collect_parts, memory_for, spawn_join};
 pub(crate) use info::InfoExec;
 pub(crate) use literal::NumberLiteralExec;
 pub(crate) use matrix_select::MatrixSelectExec;
