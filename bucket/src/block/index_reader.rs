@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use quiver_proto::{Label, Labels, MatchOp, Matcher};
+use quiver_proto::{Label, Labels, MatchOp, Matcher, ShardInfo};
 
 use super::encoding::{Decbuf, DecodeError, checked_section, crc32};
 use super::index_header;
@@ -282,6 +282,13 @@ impl IndexReader {
     /// Reads series entries for sorted, deduplicated references: nearby entries in one range,
     /// all the ranges in one call.
     pub async fn series(&self, refs: &[u32]) -> Result<Vec<SeriesEntry>> {
+        self.series_in(refs, None).await
+    }
+
+    /// As [`IndexReader::series`], only the entries whose labels `shard` owns (all with none).
+    /// The others are placed from their label references alone: no labels built, no chunk
+    /// references read, no checksum computed (the one shard that owns an entry checks it).
+    pub async fn series_in(&self, refs: &[u32], shard: Option<&ShardInfo>) -> Result<Vec<SeriesEntry>> {
         let end = self.toc.label_indices.min(self.size - TOC_LEN);
         // Groups of nearby entries: (byte range, positions in `refs`).
         let mut groups: Vec<(std::ops::Range<u64>, std::ops::Range<usize>)> = Vec::new();
@@ -305,19 +312,24 @@ impl IndexReader {
         for ((range, members), buf) in groups.iter().zip(bufs) {
             for &r in &refs[members.clone()] {
                 let off = (u64::from(r) * 16 - range.start) as usize;
-                let entry = match parse_series(&buf[off..], r, &self.symbols) {
+                let entry = match parse_series(&buf[off..], r, &self.symbols, shard) {
                     Ok(e) => e,
-                    Err(SeriesParse::Truncated) => self.read_long_series(r, end).await?,
+                    Err(SeriesParse::Truncated) => self.read_long_series(r, end, shard).await?,
                     Err(e) => return Err(self.corrupt(e.reason())),
                 };
-                out.push(entry);
+                out.extend(entry);
             }
         }
         Ok(out)
     }
 
     /// A series entry longer than the tail read past its group: read exactly.
-    async fn read_long_series(&self, r: u32, end: u64) -> Result<SeriesEntry> {
+    async fn read_long_series(
+        &self,
+        r: u32,
+        end: u64,
+        shard: Option<&ShardInfo>,
+    ) -> Result<Option<SeriesEntry>> {
         let start = u64::from(r) * 16;
         let head = self.src.get_range(INDEX_FILE, start..(start + 10).min(end)).await?;
         let mut d = Decbuf::new(&head);
@@ -327,7 +339,7 @@ impl IndexReader {
             return Err(self.corrupt(format!("series {r} runs past the series section")));
         }
         let b = self.src.get_range(INDEX_FILE, start..start + total).await?;
-        parse_series(&b, r, &self.symbols).map_err(|e| self.corrupt(e.reason()))
+        parse_series(&b, r, &self.symbols, shard).map_err(|e| self.corrupt(e.reason()))
     }
 }
 
@@ -413,7 +425,34 @@ impl SeriesParse {
     }
 }
 
-fn parse_series(b: &[u8], series_ref: u32, symbols: &[Arc<str>]) -> Result<SeriesEntry, SeriesParse> {
+/// Whether `shard` owns the series whose entry body is `body`, from its label references alone;
+/// `None` when they do not decode (the full parse then names the fault).
+fn owned_by(body: &[u8], symbols: &[Arc<str>], shard: &ShardInfo) -> Option<bool> {
+    let mut d = Decbuf::new(body);
+    let nl = d.uvarint("label count").ok()?;
+    let sym = |d: &mut Decbuf<'_>| -> Option<&str> {
+        let i = d.uvarint32("symbol reference").ok()? as usize;
+        symbols.get(i).map(|s| &**s)
+    };
+    let mut failed = false;
+    let pairs = (0..nl).map_while(|_| match (sym(&mut d), sym(&mut d)) {
+        (Some(name), Some(value)) => Some((name, value)),
+        _ => {
+            failed = true;
+            None
+        }
+    });
+    let owned = shard.owns_pairs(pairs);
+    (!failed).then_some(owned)
+}
+
+/// The series entry at the start of `b`, or `None` when `shard` does not own it.
+fn parse_series(
+    b: &[u8],
+    series_ref: u32,
+    symbols: &[Arc<str>],
+    shard: Option<&ShardInfo>,
+) -> Result<Option<SeriesEntry>, SeriesParse> {
     let mut d = Decbuf::new(b);
     let len = d.uvarint("series length").map_err(|_| SeriesParse::Truncated)? as usize;
     let body_start = d.pos();
@@ -421,6 +460,11 @@ fn parse_series(b: &[u8], series_ref: u32, symbols: &[Arc<str>]) -> Result<Serie
         return Err(SeriesParse::Truncated);
     }
     let body = &b[body_start..body_start + len];
+    if let Some(shard) = shard
+        && owned_by(body, symbols, shard) == Some(false)
+    {
+        return Ok(None);
+    }
     let mut c = Decbuf::new(&b[body_start + len..]);
     let want = c.be32("crc").map_err(|_| SeriesParse::Truncated)?;
     let got = crc32(body);
@@ -464,7 +508,7 @@ fn parse_series(b: &[u8], series_ref: u32, symbols: &[Arc<str>]) -> Result<Serie
         chunks.push(c);
         prev = Some(c);
     }
-    Ok(SeriesEntry { series_ref, labels, chunks })
+    Ok(Some(SeriesEntry { series_ref, labels, chunks }))
 }
 
 fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {

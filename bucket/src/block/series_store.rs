@@ -111,15 +111,18 @@ impl Block {
         let mut pending: Vec<SeriesEntry> = Vec::new();
         let step = if rl.collides { refs.len().max(1) } else { BATCH_SERIES };
         let batches = refs.chunks(step).count();
+        // Served labels are the stored ones: the index places each series in its shard before
+        // building its labels.
+        let early = req.shard.as_ref().filter(|_| rl.ext.is_empty() && rl.strip.is_empty());
         for (i, batch) in refs.chunks(step).enumerate() {
-            let entries = self.index().series(batch).await.map_err(|e| self.store_error(e))?;
+            let entries = self.index().series_in(batch, early).await.map_err(|e| self.store_error(e))?;
             pending.extend(entries.into_iter().filter_map(|e| self.in_range(e, req)));
             let (ready, rest) = self.in_final_order(std::mem::take(&mut pending), &rl, i + 1 == batches);
             pending = rest;
             let mut ready = ready.into_iter().peekable();
             while ready.peek().is_some() {
                 let part: Vec<SeriesEntry> = ready.by_ref().take(BATCH_SERIES).collect();
-                let frames = self.frames(part, req, &mut counts).await?;
+                let frames = self.frames(part, req, early.is_none(), &mut counts).await?;
                 if tx.send(Ok(frames)).await.is_err() {
                     return Ok(()); // the reader went away
                 }
@@ -135,14 +138,16 @@ impl Block {
         (!e.chunks.is_empty() && !self.is_deleted(&e)).then_some(e)
     }
 
-    /// The frames of entries already in final order: shard filter, limits, chunks.
+    /// The frames of entries already in final order: shard filter (unless `shard` is false:
+    /// done already), limits, chunks.
     async fn frames(
         &self,
         entries: Vec<SeriesEntry>,
         req: &SeriesRequest,
+        shard: bool,
         counts: &mut Counts,
     ) -> Result<Vec<SeriesFrame>, StoreError> {
-        let entries: Vec<SeriesEntry> = match &req.shard {
+        let entries: Vec<SeriesEntry> = match req.shard.as_ref().filter(|_| shard) {
             Some(shard) => entries.into_iter().filter(|e| shard.owns(&e.labels)).collect(),
             None => entries,
         };

@@ -306,3 +306,40 @@ async fn listing_a_local_directory_in_place_finds_what_the_store_lists() {
     assert_eq!(list_local_blocks(tmp.path()).unwrap(), want);
     assert!(matches!(list_local_blocks(&tmp.path().join("gone")), Err(Error::Io { .. })));
 }
+
+/// The labels of a block's answer to `req`, through the source interface.
+async fn answer(block: &Arc<Block>, req: quiver_proto::SeriesRequest) -> Vec<Labels> {
+    use futures::StreamExt;
+    let frames: Vec<_> = quiver_proto::SeriesStore::series(Arc::clone(block), req).collect().await;
+    frames
+        .into_iter()
+        .filter_map(|f| match f.unwrap() {
+            quiver_proto::SeriesFrame::Series(s) => Some(s.labels),
+            quiver_proto::SeriesFrame::Warning(_) => None,
+        })
+        .collect()
+}
+
+/// A sharded request returns exactly the series of the unsharded answer that the shard owns,
+/// in the same order: placed from the index's label references (no external labels) or from
+/// the served labels (with them).
+#[tokio::test]
+async fn shards_are_exactly_the_owned_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = Arc::new(write_and_open(tmp.path(), series(200, 5), true).await);
+    let tmp2 = tempfile::tempdir().unwrap();
+    let external = Arc::new(with_external_labels(tmp2.path(), &[("cluster", "eu-1")]).await);
+    let by_job = quiver_proto::ShardInfo { index: 1, total: 2, by: true, labels: vec!["job".into()] };
+    for block in [&plain, &external] {
+        let req = quiver_proto::SeriesRequest::new(Vec::new(), TimeRange::ALL);
+        let all = answer(block, req.clone()).await;
+        let shards = [quiver_proto::ShardInfo::of(0, 2), quiver_proto::ShardInfo::of(1, 3), by_job.clone()];
+        for shard in shards {
+            let mut sharded = req.clone();
+            sharded.shard = Some(shard.clone());
+            let want: Vec<Labels> = all.iter().filter(|l| shard.owns(l)).cloned().collect();
+            assert!(!want.is_empty() && want.len() < all.len(), "{shard:?}: {} of {}", want.len(), all.len());
+            assert_eq!(answer(block, sharded).await, want, "{shard:?}");
+        }
+    }
+}

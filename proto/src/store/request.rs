@@ -86,17 +86,23 @@ impl ShardInfo {
 
     /// Whether a series with `labels` is in this shard.
     pub fn owns(&self, labels: &Labels) -> bool {
+        self.owns_pairs(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+    }
+
+    /// As [`ShardInfo::owns`], the labels given as (name, value) pairs in label order, so a
+    /// reader can place a series before it builds its labels.
+    pub fn owns_pairs<'a>(&self, labels: impl IntoIterator<Item = (&'a str, &'a str)>) -> bool {
         if self.total <= 1 {
             return true;
         }
         let mut h = twox_hash::XxHash64::with_seed(0);
-        for l in labels {
-            let listed = self.labels.contains(&l.name);
-            let hashed = if self.by { listed } else { !listed && l.name != METRIC_NAME };
+        for (name, value) in labels {
+            let listed = self.labels.iter().any(|l| l == name);
+            let hashed = if self.by { listed } else { !listed && name != METRIC_NAME };
             if hashed {
-                h.write(l.name.as_bytes());
+                h.write(name.as_bytes());
                 h.write(&[0xff]);
-                h.write(l.value.as_bytes());
+                h.write(value.as_bytes());
                 h.write(&[0xff]);
             }
         }
