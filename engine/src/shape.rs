@@ -9,7 +9,7 @@ use quiver_proto::{FloatHistogram, Labels};
 
 use crate::error::{EngineError, Result};
 use crate::exec::{QueryContext, Rows, Val, spawn_join};
-use crate::value::{Point, RangeSeries, Value, VectorSample};
+use crate::value::{Point, RangeSeries, Value, VectorSample, even_bounds};
 
 /// Points from which a matrix is converted in pieces, one per thread.
 const PIECE_POINTS: usize = 50_000;
@@ -52,16 +52,8 @@ pub(crate) async fn shape(
     // Contiguous runs of series with about the same number of points each, converted on the
     // runtime's threads and joined in order.
     let (parts, runs) = (Arc::new(parts), Arc::new(runs));
-    let mut bounds = vec![0];
-    let mut acc = 0;
-    for (i, (_, ranges)) in runs.iter().enumerate() {
-        acc += ranges.iter().map(|(_, r)| r.len()).sum::<usize>();
-        if acc * pieces >= points * bounds.len() && bounds.len() < pieces {
-            bounds.push(i + 1);
-        }
-    }
-    bounds.push(runs.len());
-    bounds.dedup();
+    let bounds =
+        even_bounds(runs.iter().map(|(_, ranges)| ranges.iter().map(|(_, r)| r.len()).sum()), pieces);
     let tasks: Vec<_> = bounds
         .windows(2)
         .map(|w| {

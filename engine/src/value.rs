@@ -66,3 +66,41 @@ pub struct QueryOutput {
     pub annotations: Annotations,
     pub stats: QueryStats,
 }
+
+/// Where to cut a list of items with these `sizes` into at most `pieces` contiguous runs of about
+/// the same total size: the runs' bounds, from 0 to the item count, with no empty run. Used to
+/// split a large answer among threads (converting, writing) while keeping its order.
+pub fn even_bounds(sizes: impl ExactSizeIterator<Item = usize> + Clone, pieces: usize) -> Vec<usize> {
+    let total: usize = sizes.clone().sum();
+    let n = sizes.len();
+    let mut bounds = vec![0];
+    let mut acc = 0;
+    for (i, size) in sizes.enumerate() {
+        acc += size;
+        if acc * pieces >= total * bounds.len() && bounds.len() < pieces {
+            bounds.push(i + 1);
+        }
+    }
+    bounds.push(n);
+    bounds.dedup();
+    bounds
+}
+
+#[cfg(test)]
+mod even_bounds_tests {
+    use super::even_bounds;
+
+    #[test]
+    fn runs_cover_every_item_in_order_with_about_equal_sizes() {
+        assert_eq!(even_bounds([5, 5, 5, 5].into_iter(), 2), vec![0, 2, 4]);
+        assert_eq!(even_bounds([1, 1, 1].into_iter(), 8), vec![0, 1, 2, 3]);
+        assert_eq!(even_bounds([100, 1, 1, 1].into_iter(), 2), vec![0, 1, 4]);
+        assert_eq!(even_bounds(std::iter::empty::<usize>(), 3), vec![0]);
+        let sizes: Vec<usize> = (0..1000).map(|i| i % 7 + 1).collect();
+        let b = even_bounds(sizes.iter().copied(), 4);
+        assert_eq!((b.len(), b[0], b[4]), (5, 0, 1000));
+        let parts: Vec<usize> = b.windows(2).map(|w| sizes[w[0]..w[1]].iter().sum()).collect();
+        let total: usize = sizes.iter().sum();
+        assert!(parts.iter().all(|&p| p.abs_diff(total / 4) <= 7), "{parts:?}");
+    }
+}

@@ -161,16 +161,8 @@ pub(crate) fn value_json_pieces(
     }
     // Contiguous runs of series with about the same number of points each.
     let series = std::sync::Arc::new(series);
-    let mut bounds = vec![0];
-    let mut acc = 0;
-    for (i, s) in series.iter().enumerate() {
-        acc += s.floats.len() + s.histograms.len();
-        if acc * parts >= points * bounds.len() && bounds.len() < parts {
-            bounds.push(i + 1);
-        }
-    }
-    bounds.push(series.len());
-    bounds.dedup();
+    let bounds =
+        quiver_engine::value::even_bounds(series.iter().map(|s| s.floats.len() + s.histograms.len()), parts);
     let tasks: Vec<_> = bounds
         .windows(2)
         .enumerate()
