@@ -1,5 +1,5 @@
 //! What the engine's unit tests share: running an inline promqltest script against the in-memory
-//! engine, and building float histograms.
+//! engine, building float histograms, a source with fixed answers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -61,4 +61,47 @@ pub(crate) fn float_hist(count: f64, buckets: &[f64], hint: CounterResetHint) ->
 /// [`float_hist`] as a sample value.
 pub(crate) fn hist_val(count: f64, buckets: &[f64], hint: CounterResetHint) -> Val {
     Val::H(Arc::new(float_hist(count, buckets, hint)))
+}
+
+/// A source that answers every series request with the same frames, recording the requests.
+#[derive(Debug, Default)]
+pub(crate) struct FixedStore {
+    frames: Vec<Result<quiver_proto::SeriesFrame, quiver_proto::StoreError>>,
+    pub(crate) requests: std::sync::Mutex<Vec<quiver_proto::SeriesRequest>>,
+}
+
+impl FixedStore {
+    pub(crate) fn new(frames: Vec<Result<quiver_proto::SeriesFrame, quiver_proto::StoreError>>) -> Self {
+        Self { frames, requests: Default::default() }
+    }
+
+    pub(crate) fn of_series(series: Vec<quiver_proto::StoreSeries>) -> Self {
+        Self::new(series.into_iter().map(|s| Ok(quiver_proto::SeriesFrame::Series(s))).collect())
+    }
+}
+
+impl quiver_proto::SeriesStore for FixedStore {
+    fn name(&self) -> &str {
+        "fixed"
+    }
+    fn info(&self) -> quiver_proto::StoreFuture<'_, quiver_proto::StoreInfo> {
+        Box::pin(async { Ok(quiver_proto::StoreInfo::empty()) })
+    }
+    fn series(self: Arc<Self>, req: quiver_proto::SeriesRequest) -> quiver_proto::SeriesStream {
+        self.requests.lock().unwrap().push(req);
+        Box::pin(futures::stream::iter(self.frames.clone()))
+    }
+    fn label_names<'a>(
+        &'a self,
+        _: &'a quiver_proto::LabelsRequest,
+    ) -> quiver_proto::StoreFuture<'a, quiver_proto::LabelsAnswer> {
+        Box::pin(async { Ok(quiver_proto::LabelsAnswer::default()) })
+    }
+    fn label_values<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a quiver_proto::LabelsRequest,
+    ) -> quiver_proto::StoreFuture<'a, quiver_proto::LabelsAnswer> {
+        Box::pin(async { Ok(quiver_proto::LabelsAnswer::default()) })
+    }
 }

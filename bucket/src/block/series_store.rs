@@ -13,8 +13,8 @@ use futures::{SinkExt, StreamExt};
 use quiver_proto::chunkenc::{RawChunk, num_samples};
 use quiver_proto::store::{LimitKind, empty_stream};
 use quiver_proto::{
-    Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, StoreError,
-    StoreFuture, StoreInfo, StoreSeries, TimeRange,
+    Labels, LabelsAnswer, LabelsRequest, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream, ShardInfo,
+    StoreError, StoreFuture, StoreInfo, StoreSeries, TimeRange,
 };
 
 use super::index_reader::SeriesEntry;
@@ -114,6 +114,7 @@ impl Block {
         // Served labels are the stored ones: the index places each series in its shard before
         // building its labels.
         let early = req.shard.as_ref().filter(|_| rl.ext.is_empty() && rl.strip.is_empty());
+        let late = if early.is_some() { None } else { req.shard.as_ref() };
         for (i, batch) in refs.chunks(step).enumerate() {
             let entries = self.index().series_in(batch, early).await.map_err(|e| self.store_error(e))?;
             pending.extend(entries.into_iter().filter_map(|e| self.in_range(e, req)));
@@ -122,7 +123,7 @@ impl Block {
             let mut ready = ready.into_iter().peekable();
             while ready.peek().is_some() {
                 let part: Vec<SeriesEntry> = ready.by_ref().take(BATCH_SERIES).collect();
-                let frames = self.frames(part, req, early.is_none(), &mut counts).await?;
+                let frames = self.frames(part, req, late, &mut counts).await?;
                 if tx.send(Ok(frames)).await.is_err() {
                     return Ok(()); // the reader went away
                 }
@@ -138,16 +139,16 @@ impl Block {
         (!e.chunks.is_empty() && !self.is_deleted(&e)).then_some(e)
     }
 
-    /// The frames of entries already in final order: shard filter (unless `shard` is false:
-    /// done already), limits, chunks.
+    /// The frames of entries already in final order: the filter of `shard` (the request's, when
+    /// the index has not applied it), limits, chunks.
     async fn frames(
         &self,
         entries: Vec<SeriesEntry>,
         req: &SeriesRequest,
-        shard: bool,
+        shard: Option<&ShardInfo>,
         counts: &mut Counts,
     ) -> Result<Vec<SeriesFrame>, StoreError> {
-        let entries: Vec<SeriesEntry> = match req.shard.as_ref().filter(|_| shard) {
+        let entries: Vec<SeriesEntry> = match shard {
             Some(shard) => entries.into_iter().filter(|e| shard.owns(&e.labels)).collect(),
             None => entries,
         };

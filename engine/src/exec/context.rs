@@ -147,11 +147,10 @@ impl QueryContext {
     /// labels, the mark saying what goes at the end; without, as Prometheus 3 does by default,
     /// its name (and `__type__`/`__unit__`) are gone as soon as an operation drops them.
     pub(crate) fn entry(&self, id: u32) -> SeriesEntry {
-        let e = self.series.get(id);
-        if self.delayed_name_removal || !e.drop_name {
-            return e;
+        match self.entry_hiding_name(id) {
+            (_, true) => SeriesEntry { labels: self.series.visible(id), drop_name: false },
+            (e, false) => e,
         }
-        SeriesEntry { labels: self.series.visible(id), drop_name: false }
     }
 
     /// The series as [`QueryContext::entry`] shows it, without building the label set that

@@ -210,6 +210,7 @@ mod tests {
     use quiver_proto::{Labels, Matcher, Sample};
 
     use super::*;
+    use crate::test_support::FixedStore;
 
     fn chunk(samples: &[(i64, f64)]) -> RawChunk {
         let s: Vec<Sample> = samples.iter().map(|&(t, v)| Sample { t, v }).collect();
@@ -236,29 +237,6 @@ mod tests {
         assert_eq!(overlap_split(vec![span(50, 55), span(55, 100)]).len(), 2);
     }
 
-    /// A source that answers with fixed series, recording the requests it gets.
-    #[derive(Debug)]
-    struct Fixed(Vec<StoreSeries>, std::sync::Mutex<Vec<SeriesRequest>>);
-
-    impl SeriesStore for Fixed {
-        fn name(&self) -> &str {
-            "fixed"
-        }
-        fn info(&self) -> StoreFuture<'_, StoreInfo> {
-            Box::pin(async { Ok(StoreInfo::empty()) })
-        }
-        fn series(self: Arc<Self>, req: SeriesRequest) -> SeriesStream {
-            self.1.lock().unwrap().push(req);
-            Box::pin(futures::stream::iter(self.0.clone().into_iter().map(|s| Ok(SeriesFrame::Series(s)))))
-        }
-        fn label_names<'a>(&'a self, _: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
-            Box::pin(async { Ok(LabelsAnswer::default()) })
-        }
-        fn label_values<'a>(&'a self, _: &'a str, _: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
-            Box::pin(async { Ok(LabelsAnswer::default()) })
-        }
-    }
-
     #[tokio::test]
     async fn replicas_merge_and_single_series_pass_untouched() {
         let labels = Labels::from_pairs([("__name__", "up")]).unwrap();
@@ -267,7 +245,7 @@ mod tests {
         let single =
             StoreSeries { labels: Labels::from_pairs([("__name__", "x")]).unwrap(), chunks: vec![a.clone()] };
         let merged = StoreSeries { labels: labels.clone(), chunks: vec![a, b] };
-        let inner = Arc::new(Fixed(vec![merged, single.clone()], Default::default()));
+        let inner = Arc::new(FixedStore::of_series(vec![merged, single.clone()]));
         let store = Arc::new(DedupStore::new(
             Arc::clone(&inner) as Arc<dyn SeriesStore>,
             vec!["replica".into()],
@@ -275,7 +253,7 @@ mod tests {
         ));
         let req = SeriesRequest::new(vec![Matcher::equal("__name__", "up")], TimeRange::new(0, 100_000));
         let out: Vec<_> = store.series(req).collect().await;
-        assert_eq!(inner.1.lock().unwrap()[0].without_replica_labels, ["replica"]);
+        assert_eq!(inner.requests.lock().unwrap()[0].without_replica_labels, ["replica"]);
         let SeriesFrame::Series(first) = out[0].clone().unwrap() else { panic!("{out:?}") };
         let samples: Vec<(i64, f64)> =
             first.chunks.iter().flat_map(|c| decode_xor(&c.data).unwrap()).map(|s| (s.t, s.v)).collect();

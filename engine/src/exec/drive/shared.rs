@@ -3,7 +3,8 @@
 //! A source that keeps to shards itself ([`SeriesStore::shards_exactly`]: blocks, heads, memory
 //! and merges of them) is read once per partition, each asking for its own shard by series
 //! hash. Each partition then reads its own chunks on its own core, the sources' work included;
-//! what is repeated is the postings and the series entries, which every shard reads whole.
+//! what is repeated is the postings and reading the series entries (a block places an entry in
+//! its shard from its label references, and builds only its own).
 //!
 //! Any other source (a remote endpoint, whose hash may not be ours) is opened once, when a
 //! partition first asks for its series, and a dealer task hands the series out to the
@@ -150,45 +151,21 @@ async fn give(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use futures::StreamExt;
     use quiver_proto::{
-        LabelsAnswer, LabelsRequest, Matcher, SeriesFrame, SeriesRequest, SeriesStore, SeriesStream,
-        ShardInfo, StoreError, StoreFuture, StoreInfo, StoreSeries, TimeRange,
+        Matcher, SeriesFrame, SeriesRequest, SeriesStore, ShardInfo, StoreError, StoreSeries, TimeRange,
     };
 
     use super::{DEAL_SERIES, SharedSource};
     use crate::storage::MemoryStore;
+    use crate::test_support::FixedStore;
     use crate::value::Point;
 
     fn series(i: usize) -> Result<SeriesFrame, StoreError> {
         let labels = quiver_proto::Labels::from_pairs([("i", format!("{i:04}"))]).unwrap();
         Ok(SeriesFrame::Series(StoreSeries { labels, chunks: Vec::new() }))
-    }
-
-    /// A source that answers one request with the frames it was given, sharded or not, as a
-    /// remote endpoint whose shards the engine cannot trust would.
-    #[derive(Debug)]
-    struct Listed(Mutex<Option<Vec<Result<SeriesFrame, StoreError>>>>);
-
-    impl SeriesStore for Listed {
-        fn name(&self) -> &str {
-            "listed"
-        }
-        fn info(&self) -> StoreFuture<'_, StoreInfo> {
-            Box::pin(async { Ok(StoreInfo::empty()) })
-        }
-        fn series(self: Arc<Self>, _req: SeriesRequest) -> SeriesStream {
-            let frames = self.0.lock().unwrap().take().unwrap_or_default();
-            Box::pin(futures::stream::iter(frames))
-        }
-        fn label_names<'a>(&'a self, _req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
-            Box::pin(async { Ok(LabelsAnswer::default()) })
-        }
-        fn label_values<'a>(&'a self, _: &'a str, _req: &'a LabelsRequest) -> StoreFuture<'a, LabelsAnswer> {
-            Box::pin(async { Ok(LabelsAnswer::default()) })
-        }
     }
 
     fn request() -> SeriesRequest {
@@ -212,7 +189,7 @@ mod tests {
     }
 
     async fn dealt(n: usize, frames: Vec<Result<SeriesFrame, StoreError>>) -> Vec<Vec<String>> {
-        split(n, Arc::new(Listed(Mutex::new(Some(frames))))).await
+        split(n, Arc::new(FixedStore::new(frames))).await
     }
 
     /// Deals of DEAL_SERIES series in source order go to the partitions in turn: every series
